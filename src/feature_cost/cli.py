@@ -1,0 +1,56 @@
+"""Command line: ``feature-cost generate`` and ``feature-cost summary``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from feature_cost.demo import DemoConfig, generate
+from feature_cost.summary import print_summary
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feature-cost", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write deterministic demo telemetry")
+    gen.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder")
+    gen.add_argument("--days", type=int, default=DemoConfig.days)
+    gen.add_argument("--requests-per-day", type=int, default=DemoConfig.requests_per_day)
+    gen.add_argument("--start-date", type=date.fromisoformat, default=DemoConfig.start_date)
+    gen.add_argument("--seed", type=int, default=DemoConfig.seed)
+    gen.add_argument("--spans-per-line", type=int, default=DemoConfig.spans_per_line)
+
+    summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
+    summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "generate":
+        try:
+            config = DemoConfig(
+                seed=args.seed,
+                days=args.days,
+                requests_per_day=args.requests_per_day,
+                start_date=args.start_date,
+                spans_per_line=args.spans_per_line,
+            )
+        except ValueError as error:
+            print(f"feature-cost generate: {error}", file=sys.stderr)
+            return 2
+        result = generate(config, args.out)
+        print(
+            f"wrote {result.spans:,} spans in {result.traces:,} traces to "
+            f"{len(result.files)} files under {result.out_dir / 'otlp'}"
+        )
+        return 0
+    return print_summary(args.duckdb, args.top)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,557 @@
+"""Deterministic demo telemetry: OTLP/JSON traces, revenue and feature-flag history.
+
+The traces follow the feature middleware of the method this project implements: an HTTP
+SERVER span wraps one ``feature:<id>`` span that carries ``feature.id``,
+``feature.category`` and ``tenant.id``; calls into other services carry only the trace
+context; database work shows up as CLIENT spans and ``db.query`` events. The scenario has
+several services in two regions, requests with no feature, a page that calls two features,
+a flag-gated GPU feature whose flag goes off while its background job keeps tagging spans
+(a "zombie path"), an LLM feature with ``gen_ai.*`` token attributes, A/B variants, a job
+that runs across midnight, and the odd trace whose gateway spans were lost.
+
+Same seed and options, same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from feature_cost.otlp import AttributeValue, Event, Span, dumps_line, traces_data
+
+NS_PER_MS = 1_000_000
+NS_PER_DAY = 86_400 * 1_000_000_000
+
+HTTP_SCOPE = "@opentelemetry/instrumentation-http"
+FEATURE_SCOPE = "cost-attribution"
+PG_SCOPE = "@opentelemetry/instrumentation-pg"
+JOB_SCOPE = "feature-cost-demo.jobs"
+GENAI_SCOPE = "opentelemetry.instrumentation.openai"
+SCOPE_VERSIONS = {
+    HTTP_SCOPE: "0.57.1",
+    FEATURE_SCOPE: "1.0.0",
+    PG_SCOPE: "0.51.0",
+    JOB_SCOPE: "1.0.0",
+    GENAI_SCOPE: "0.40.2",
+}
+
+
+def _resource(service: str, region: str, host_type: str, **extra: AttributeValue):
+    attrs: dict[str, AttributeValue] = {
+        "service.name": service,
+        "service.version": "2026.1.0",
+        "deployment.environment.name": "prod",
+        "cloud.provider": "aws",
+        "cloud.region": region,
+        "host.type": host_type,
+        "telemetry.sdk.language": "nodejs",
+    }
+    attrs.update(extra)
+    return attrs
+
+
+# Resource key -> resource attributes. A service deployed in two regions has two resources.
+RESOURCES: dict[str, dict[str, AttributeValue]] = {
+    "web-gateway@us-east-1": _resource("web-gateway", "us-east-1", "m5.xlarge"),
+    "web-gateway@eu-west-1": _resource("web-gateway", "eu-west-1", "m5.xlarge"),
+    # Sizes given on the resource override the per-service defaults seed.
+    "checkout-service@eu-west-1": _resource(
+        "checkout-service", "eu-west-1", "c5.2xlarge", **{"cost.cpu.cores": 2, "cost.memory.gb": 4.0}
+    ),
+    "analytics-api@us-east-1": _resource("analytics-api", "us-east-1", "m5.2xlarge"),
+    "analytics-worker@us-east-1": _resource("analytics-worker", "us-east-1", "m5.xlarge"),
+    "inference-service@us-east-1": _resource("inference-service", "us-east-1", "g5.xlarge"),
+    "llm-gateway@us-east-1": _resource("llm-gateway", "us-east-1", "m5.large"),
+}
+
+# tenant -> (home region of its gateway, traffic weight)
+TENANTS: dict[str, tuple[str, int]] = {
+    "tenant-acme": ("us-east-1", 5),
+    "tenant-globex": ("eu-west-1", 3),
+    "tenant-initech": ("us-east-1", 2),
+    "tenant-umbrella": ("eu-west-1", 1),
+    "tenant-hooli": ("us-east-1", 1),
+}
+
+FEATURE_GROUPS = {
+    "checkout-v2": "commerce",
+    "guest-checkout": "commerce",
+    "advanced-reports": "analytics",
+    "real-time-dashboard": "analytics",
+    "smart-summary": "ai",
+}
+
+# Revenue per feature invocation, before noise (the demo's pricing).
+REVENUE_PER_REQUEST = {
+    "checkout-v2": 0.060,
+    "guest-checkout": 0.025,
+    "advanced-reports": 0.150,
+    "real-time-dashboard": 0.012,
+    "smart-summary": 0.045,
+}
+
+FLAG_KEY = "real-time-dashboard-enabled"
+FLAGGED_FEATURE = "real-time-dashboard"
+LLM_MODELS = ("gpt-4o-mini", "gpt-4.1")
+HOURLY_WEIGHTS = [2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Scale and shape of the generated data."""
+
+    seed: int = 7
+    days: int = 7
+    requests_per_day: int = 1500
+    start_date: date = date(2026, 1, 5)
+    spans_per_line: int = 64
+    job_interval_minutes: int = 30
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise ValueError("days must be at least 1")
+        if self.requests_per_day < 0:
+            raise ValueError("requests_per_day must not be negative")
+        if self.spans_per_line < 1:
+            raise ValueError("spans_per_line must be at least 1")
+        if not 1 <= self.job_interval_minutes <= 1440:
+            raise ValueError("job_interval_minutes must be between 1 and 1440")
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    changed_at: datetime
+    tenant_id: str | None  # None: applies to every tenant
+    enabled: bool
+
+
+def flag_history(config: DemoConfig) -> list[FlagChange]:
+    """The dashboard flag: on; off for one tenant for an afternoon; off for everyone for a while."""
+    day = [
+        datetime.combine(config.start_date + timedelta(days=i), datetime.min.time(), UTC)
+        for i in range(config.days + 1)
+    ]
+    changes = [FlagChange(day[0], None, True)]
+    if config.days >= 2:
+        changes += [
+            FlagChange(day[1] + timedelta(hours=9), "tenant-globex", False),
+            FlagChange(day[1] + timedelta(hours=18), "tenant-globex", True),
+        ]
+    if config.days >= 3:
+        off = day[2] + timedelta(hours=12)
+        on = day[min(4, config.days)] + timedelta(hours=6)
+        changes += [FlagChange(off, None, False)]
+        if on < day[config.days]:
+            changes += [FlagChange(on, None, True)]
+    return changes
+
+
+def flag_enabled(history: list[FlagChange], tenant_id: str, at: datetime) -> bool:
+    """The latest change at or before ``at`` for this tenant or for everyone wins."""
+    state = False
+    for change in sorted(history, key=lambda c: c.changed_at):
+        if change.changed_at > at:
+            break
+        if change.tenant_id in (None, tenant_id):
+            state = change.enabled
+    return state
+
+
+@dataclass
+class Trace:
+    """Builds the spans of one trace with random ids and nested, non-overlapping timing."""
+
+    rng: random.Random
+    trace_id: str = ""
+    spans: list[Span] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.trace_id = f"{self.rng.getrandbits(128) | 1:032x}"
+
+    def span(
+        self,
+        parent: Span | None,
+        name: str,
+        kind: str,
+        resource: str,
+        scope: str,
+        start: int,
+        end: int,
+        attributes: dict[str, AttributeValue] | None = None,
+        events: list[Event] | None = None,
+        status: str = "UNSET",
+    ) -> Span:
+        span = Span(
+            trace_id=self.trace_id,
+            span_id=f"{self.rng.getrandbits(64) | 1:016x}",
+            parent_span_id=parent.span_id if parent else "",
+            name=name,
+            kind=kind,
+            start_unix_nano=start,
+            end_unix_nano=end,
+            service=resource,
+            scope=scope,
+            attributes=attributes or {},
+            events=events or [],
+            status=status,
+        )
+        self.spans.append(span)
+        return span
+
+
+def _ms(rng: random.Random, low: float, high: float) -> int:
+    return int(rng.uniform(low, high) * NS_PER_MS)
+
+
+class Scenario:
+    """The demo's request and job mix, one trace at a time."""
+
+    def __init__(self, config: DemoConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.flags = flag_history(config)
+
+    # --- building blocks -------------------------------------------------------------
+    def _db_calls(
+        self, trace: Trace, parent: Span, resource: str, start: int, count: int, events: bool
+    ) -> int:
+        """Sequential database CLIENT spans under ``parent``; returns the end time."""
+        t = start
+        for _ in range(count):
+            table = self.rng.choice(("orders", "carts", "payments", "reports", "sessions"))
+            duration = _ms(self.rng, 1.5, 9.0)
+            attributes: dict[str, AttributeValue] = {
+                "db.system.name": "postgresql",
+                "db.namespace": "prod",
+                "db.operation.name": "SELECT",
+                "db.query.text": f"select * from {table} where id = $1",
+                "server.address": "prod-postgres-01",
+            }
+            if not events and self.rng.random() < 0.5:
+                # Older instrumentation still sends the deprecated attribute name.
+                attributes["db.system"] = attributes.pop("db.system.name")
+            trace.span(
+                parent,
+                f"SELECT {table}",
+                "CLIENT",
+                resource,
+                PG_SCOPE,
+                t,
+                t + duration,
+                attributes,
+                [Event("db.query", t + 10_000, {"db.query.text": attributes["db.query.text"]})]
+                if events
+                else None,
+            )
+            t += duration + _ms(self.rng, 0.2, 1.0)
+        return t
+
+    def _remote(
+        self,
+        trace: Trace,
+        caller: Span,
+        caller_resource: str,
+        start: int,
+        callee_resource: str,
+        route: str,
+        body: Callable[[Span, int], int],
+    ) -> int:
+        """An HTTP CLIENT span in the caller and the callee's SERVER span (trace context only)."""
+        network = _ms(self.rng, 0.5, 2.0)
+        client = trace.span(caller, "POST", "CLIENT", caller_resource, HTTP_SCOPE, start, start)
+        server = trace.span(client, f"POST {route}", "SERVER", callee_resource, HTTP_SCOPE, 0, 0)
+        server.start_unix_nano = start + network
+        server.attributes = {"http.request.method": "POST", "http.route": route}
+        server.end_unix_nano = body(server, server.start_unix_nano + _ms(self.rng, 0.3, 1.5))
+        server.end_unix_nano += _ms(self.rng, 0.3, 2.0)
+        server.attributes["http.response.status_code"] = 200
+        client.end_unix_nano = server.end_unix_nano + network
+        client.attributes = {"http.request.method": "POST", "server.address": route.split("/")[1]}
+        return client.end_unix_nano
+
+    def _ingress(
+        self,
+        trace: Trace,
+        tenant: str,
+        start: int,
+        method: str,
+        route: str,
+        features: list[tuple[str, dict[str, AttributeValue], Callable[[Span, str, int], int]]],
+    ) -> Span:
+        """Gateway SERVER span wrapping one feature span per entry (the middleware)."""
+        gateway = f"web-gateway@{TENANTS[tenant][0]}"
+        server = trace.span(None, f"{method} {route}", "SERVER", gateway, HTTP_SCOPE, start, start)
+        server.attributes = {
+            "http.request.method": method,
+            "http.route": route,
+            "url.scheme": "https",
+            "user_agent.original": "Mozilla/5.0",
+            "http.request.header.accept": ["application/json"],
+        }
+        t = start + _ms(self.rng, 0.5, 3.0)
+        for feature_id, extra, body in features:
+            span = trace.span(server, f"feature:{feature_id}", "INTERNAL", gateway, FEATURE_SCOPE, t, t)
+            span.attributes = {
+                "feature.id": feature_id,
+                "feature.category": FEATURE_GROUPS[feature_id],
+                "tenant.id": tenant,
+                **extra,
+            }
+            span.end_unix_nano = body(span, gateway, t + _ms(self.rng, 0.5, 4.0))
+            span.end_unix_nano += _ms(self.rng, 0.5, 4.0)
+            t = span.end_unix_nano + _ms(self.rng, 0.1, 1.0)
+        server.end_unix_nano = t + _ms(self.rng, 0.5, 3.0)
+        server.attributes["http.response.status_code"] = 200
+        return server
+
+    # --- feature bodies: (feature span, gateway resource, start) -> end -----------------
+    def _checkout(self, queries: int) -> Callable[[Span, str, int], int]:
+        def body(span: Span, gateway: str, start: int) -> int:
+            trace = self._current
+            t = start + _ms(self.rng, 1.0, 6.0)
+
+            def charge(server: Span, s: int) -> int:
+                return self._db_calls(trace, server, "checkout-service@eu-west-1", s, queries, True)
+
+            return self._remote(trace, span, gateway, t, "checkout-service@eu-west-1", "/charge", charge)
+
+        return body
+
+    def _reports(self, span: Span, gateway: str, start: int) -> int:
+        trace = self._current
+
+        def render(server: Span, s: int) -> int:
+            t = self._db_calls(trace, server, "analytics-api@us-east-1", s, self.rng.randint(2, 8), False)
+            end = t + _ms(self.rng, 40.0, 250.0)
+            trace.span(server, "render report", "INTERNAL", "analytics-api@us-east-1", HTTP_SCOPE, t, end)
+            return end
+
+        return self._remote(trace, span, gateway, start, "analytics-api@us-east-1", "/reports", render)
+
+    def _inference(self, trace: Trace, caller: Span, resource: str, start: int, low: float, high: float):
+        def predict(server: Span, s: int) -> int:
+            end = s + _ms(self.rng, low, high)
+            trace.span(
+                server,
+                "model.forward",
+                "INTERNAL",
+                "inference-service@us-east-1",
+                HTTP_SCOPE,
+                s,
+                end,
+                {"ml.model.name": "anomaly-detector-v3", "ml.batch.size": 32},
+            )
+            return end
+
+        return self._remote(trace, caller, resource, start, "inference-service@us-east-1", "/v1/predict", predict)
+
+    def _dashboard(self, span: Span, gateway: str, start: int) -> int:
+        # The method's convention: db.query events recorded on the feature span itself.
+        span.events = [
+            Event("db.query", start + i * 1000, {"db.query.text": "select * from widgets"})
+            for i in range(self.rng.randint(1, 2))
+        ]
+        return self._inference(self._current, span, gateway, start + _ms(self.rng, 1, 3), 20.0, 90.0)
+
+    def _summary(self, span: Span, gateway: str, start: int) -> int:
+        trace = self._current
+        model = self.rng.choice(LLM_MODELS)
+
+        def chat(server: Span, s: int) -> int:
+            end = s + _ms(self.rng, 300.0, 1800.0)
+            trace.span(
+                server,
+                f"chat {model}",
+                "CLIENT",
+                "llm-gateway@us-east-1",
+                GENAI_SCOPE,
+                s,
+                end,
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": model,
+                    "gen_ai.response.model": f"{model}-2025-04-14",
+                    "gen_ai.request.temperature": 0.2,
+                    "gen_ai.usage.input_tokens": self.rng.randint(400, 4000),
+                    "gen_ai.usage.output_tokens": self.rng.randint(80, 900),
+                    "gen_ai.response.finish_reasons": ["stop"],
+                },
+            )
+            return end
+
+        return self._remote(trace, span, gateway, start, "llm-gateway@us-east-1", "/v1/chat", chat)
+
+    def _local_query(self, span: Span, gateway: str, start: int) -> int:
+        span.events = [Event("db.query", start + 1000, {"db.query.text": "select 1"})]
+        return start + _ms(self.rng, 2.0, 15.0)
+
+    # --- traces -------------------------------------------------------------------------
+    def request(self, start: int) -> Trace:
+        """One user request: mostly features, some with no feature at all."""
+        rng = self.rng
+        trace = self._current = Trace(rng)
+        tenant = rng.choices(list(TENANTS), weights=[w for _, w in TENANTS.values()])[0]
+        at = datetime.fromtimestamp(start / 1e9, UTC)
+        kind = rng.choices(
+            ["checkout", "guest", "reports", "dashboard", "summary", "home", "healthz", "session"],
+            weights=[30, 15, 12, 10, 10, 5, 12, 6],
+        )[0]
+        if kind == "checkout":
+            variant = rng.choice(("control", "one-click"))
+            queries = rng.randint(3, 6) + (2 if variant == "one-click" else 0)
+            extra: dict[str, AttributeValue] = {"feature.variant": variant}
+            self._ingress(trace, tenant, start, "POST", "/api/v1/checkout",
+                          [("checkout-v2", extra, self._checkout(queries))])
+            if rng.random() < 0.01:
+                # The gateway's export batch was lost: the checkout service's spans are orphans.
+                trace.spans = [s for s in trace.spans if not s.service.startswith("web-gateway")]
+        elif kind == "guest":
+            self._ingress(trace, tenant, start, "POST", "/api/v1/guest-checkout",
+                          [("guest-checkout", {}, self._checkout(rng.randint(1, 3)))])
+        elif kind == "reports":
+            self._ingress(trace, tenant, start, "POST", "/api/v1/reports",
+                          [("advanced-reports", {}, self._reports)])
+        elif kind == "dashboard":
+            if flag_enabled(self.flags, tenant, at):
+                self._ingress(trace, tenant, start, "GET", "/api/v1/dashboard/live",
+                              [("real-time-dashboard", {"feature.flag.key": FLAG_KEY}, self._dashboard)])
+            else:
+                # Flag off: the entry point returns at once, with no feature span.
+                gateway = f"web-gateway@{TENANTS[tenant][0]}"
+                trace.span(None, "GET /api/v1/dashboard/live", "SERVER", gateway, HTTP_SCOPE,
+                           start, start + _ms(rng, 0.3, 1.5),
+                           {"http.request.method": "GET", "http.route": "/api/v1/dashboard/live",
+                            "http.response.status_code": 404})
+        elif kind == "summary":
+            self._ingress(trace, tenant, start, "POST", "/api/v1/summaries",
+                          [("smart-summary", {}, self._summary)])
+        elif kind == "home":
+            # One page, two features: the wrapping server span has no single feature.
+            self._ingress(trace, tenant, start, "GET", "/api/v1/home",
+                          [("advanced-reports", {}, self._local_query),
+                           ("smart-summary", {}, self._local_query)])
+        elif kind == "healthz":
+            gateway = f"web-gateway@{rng.choice(('us-east-1', 'eu-west-1'))}"
+            trace.span(None, "GET /healthz", "SERVER", gateway, HTTP_SCOPE, start,
+                       start + _ms(rng, 0.1, 0.8),
+                       {"http.request.method": "GET", "http.route": "/healthz",
+                        "http.response.status_code": 200})
+        else:
+            gateway = f"web-gateway@{TENANTS[tenant][0]}"
+            server = trace.span(None, "GET /api/v1/session", "SERVER", gateway, HTTP_SCOPE, start, start,
+                                {"http.request.method": "GET", "http.route": "/api/v1/session",
+                                 "tenant.id": tenant, "enduser.authenticated": True})
+            server.end_unix_nano = self._db_calls(trace, server, gateway, start + 500_000, 1, True)
+            server.end_unix_nano += _ms(rng, 0.5, 2.0)
+        return trace
+
+    def job(self, tenant: str, start: int, long_running: bool = False) -> Trace:
+        """The dashboard's cache refresh: tags its spans with the feature whatever the flag says."""
+        trace = self._current = Trace(self.rng)
+        resource = "analytics-worker@us-east-1"
+        root = trace.span(None, "job:refresh-dashboard-cache", "INTERNAL", resource, JOB_SCOPE, start, start,
+                          {"feature.id": FLAGGED_FEATURE, "feature.category": "analytics",
+                           "tenant.id": tenant, "job.name": "refresh-dashboard-cache",
+                           "job.attempt": 1})
+        t = self._db_calls(trace, root, resource, start + 1_000_000, 2, True)
+        low, high = (25_000.0, 35_000.0) if long_running else (40.0, 150.0)
+        root.end_unix_nano = self._inference(trace, root, resource, t, low, high) + 1_000_000
+        return trace
+
+
+def _request_starts(rng: random.Random, day_start: int, count: int) -> list[int]:
+    hours = rng.choices(range(24), weights=HOURLY_WEIGHTS, k=count)
+    return sorted(day_start + h * 3_600 * 10**9 + rng.randrange(3_600 * 10**9) for h in hours)
+
+
+@dataclass
+class GeneratedDemo:
+    """What was written, for the caller to print or check."""
+
+    out_dir: Path
+    files: list[Path]
+    spans: int
+    traces: int
+    feature_requests: Counter[tuple[str, str, str]]
+
+
+def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
+    """Write ``otlp/*.jsonl``, ``revenue/revenue.csv`` and ``feature_flags/feature_flags.csv``."""
+    scenario = Scenario(config)
+    rng = scenario.rng
+    otlp_dir = out_dir / "otlp"
+    for sub in ("otlp", "revenue", "feature_flags"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    for stale in otlp_dir.glob("*.jsonl"):
+        stale.unlink()
+
+    files: list[Path] = []
+    span_total = trace_total = 0
+    requests: Counter[tuple[str, str, str]] = Counter()
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for offset in range(config.days):
+        day = config.start_date + timedelta(days=offset)
+        day_start = int((datetime.combine(day, datetime.min.time(), UTC) - epoch).total_seconds()) * 10**9
+        traces = [scenario.request(s) for s in _request_starts(rng, day_start, config.requests_per_day)]
+        step = config.job_interval_minutes * 60 * 10**9
+        for tenant in TENANTS:
+            for start in range(day_start + 7 * 60 * 10**9, day_start + NS_PER_DAY, step):
+                traces.append(scenario.job(tenant, start + rng.randrange(60 * 10**9)))
+        # One refresh runs across midnight: its time must be split between the two days.
+        traces.append(scenario.job("tenant-acme", day_start + NS_PER_DAY - 20 * 10**9, long_running=True))
+
+        spans = sorted((s for t in traces for s in t.spans), key=lambda s: (s.end_unix_nano, s.span_id))
+        for span in spans:
+            if "feature.id" in span.attributes:
+                span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
+                requests[(span_day.isoformat(), str(span.attributes["feature.id"]),
+                          str(span.attributes["tenant.id"]))] += 1
+        path = otlp_dir / f"traces-{day.isoformat()}.jsonl"
+        with path.open("w", encoding="utf-8", newline="\n") as handle:
+            for i in range(0, len(spans), config.spans_per_line):
+                batch = spans[i : i + config.spans_per_line]
+                handle.write(dumps_line(traces_data(batch, RESOURCES, SCOPE_VERSIONS)) + "\n")
+        files.append(path)
+        span_total += len(spans)
+        trace_total += len(traces)
+
+    _write_revenue(out_dir / "revenue" / "revenue.csv", requests, rng)
+    _write_flags(out_dir / "feature_flags" / "feature_flags.csv", scenario.flags)
+    manifest = {
+        "config": {**config.__dict__, "start_date": config.start_date.isoformat()},
+        "spans": span_total,
+        "traces": trace_total,
+        "files": [p.name for p in files],
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return GeneratedDemo(out_dir, files, span_total, trace_total, requests)
+
+
+def _write_revenue(path: Path, requests: Counter[tuple[str, str, str]], rng: random.Random) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date_day", "feature_id", "tenant_id", "revenue", "currency"])
+        for (day, feature, tenant), count in sorted(requests.items()):
+            revenue = count * REVENUE_PER_REQUEST[feature] * rng.uniform(0.85, 1.15)
+            writer.writerow([day, feature, tenant, f"{revenue:.2f}", "USD"])
+
+
+def _write_flags(path: Path, history: list[FlagChange]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["changed_at", "flag_key", "feature_id", "tenant_id", "enabled"])
+        for change in history:
+            writer.writerow([
+                change.changed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                FLAG_KEY,
+                FLAGGED_FEATURE,
+                change.tenant_id or "",
+                "true" if change.enabled else "false",
+            ])
