@@ -1,0 +1,165 @@
+-- Grain: one row per accepted span and UTC day (as int_span_usage_split_by_day).
+-- Guarantees (rule 3): usage x unit price of the rate card in force that day for the span's
+-- region and instance family; the card is the feature's (taxonomy), else the var
+-- `default_rate_card` for unattributed work and features the taxonomy does not know. Sizes
+-- come from the span's or resource's `cost.*` attributes, else the service's defaults, else
+-- the `__default__` row. Where no rate-card row is in force the costs are null and
+-- `rate_card_row_found` is false; the test on that column names the gap and fails the build.
+with
+
+usage as (
+
+    select * from {{ ref('int_span_usage_split_by_day') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('feature_taxonomy') }}
+
+),
+
+rate_cards as (
+
+    select * from {{ ref('rate_cards') }}
+
+),
+
+service_defaults as (
+
+    select * from {{ ref('service_resource_defaults') }}
+
+),
+
+usage_with_card as (
+
+    select
+        usage.*,
+        coalesce(taxonomy.rate_card_id, '{{ var("default_rate_card") }}') as rate_card_id,
+        coalesce(usage.cloud_region, '__unknown__') as rate_region,
+        coalesce(
+            nullif({{ dbt.split_part('usage.host_type', "'.'", 1) }}, ''), '__unknown__'
+        ) as instance_family
+    from usage
+    left join taxonomy
+        on usage.feature_id = taxonomy.feature_id
+
+),
+
+price_keys as (
+
+    select distinct
+        rate_card_id,
+        rate_region,
+        instance_family,
+        date_day
+    from usage_with_card
+
+),
+
+candidate_rates as (
+
+    -- Every rate-card row that could price a key; the most specific one wins.
+    select
+        price_keys.*,
+        rate_cards.cpu_per_ms,
+        rate_cards.memory_per_ms,
+        rate_cards.gpu_per_ms,
+        rate_cards.db_query_base,
+        rate_cards.currency,
+        row_number() over (
+            partition by
+                price_keys.rate_card_id,
+                price_keys.rate_region,
+                price_keys.instance_family,
+                price_keys.date_day
+            order by
+                case when rate_cards.cloud_region = '*' then 1 else 0 end,
+                case when rate_cards.instance_family = '*' then 1 else 0 end
+        ) as specificity_rank
+    from price_keys
+    inner join rate_cards
+        on
+            price_keys.rate_card_id = rate_cards.rate_card_id
+            and rate_cards.cloud_region in (price_keys.rate_region, '*')
+            and rate_cards.instance_family in (price_keys.instance_family, '*')
+            and price_keys.date_day >= rate_cards.effective_from
+            and (rate_cards.effective_to is null or price_keys.date_day < rate_cards.effective_to)
+
+),
+
+rates as (
+
+    select * from candidate_rates
+    where specificity_rank = 1
+
+),
+
+sized as (
+
+    select
+        usage_with_card.*,
+        coalesce(
+            usage_with_card.cpu_cores_attribute, service_defaults.vcpu_cores, fallback.vcpu_cores
+        ) as vcpu_cores,
+        coalesce(
+            usage_with_card.memory_gb_attribute, service_defaults.memory_gb, fallback.memory_gb
+        ) as memory_gb,
+        coalesce(
+            usage_with_card.gpu_count_attribute, service_defaults.gpu_count, fallback.gpu_count
+        ) as gpu_count,
+        case
+            when usage_with_card.cpu_cores_attribute is not null then 'attribute'
+            when service_defaults.service_name is not null then 'service_default'
+            else 'fallback_default'
+        end as size_basis
+    from usage_with_card
+    left join service_defaults
+        on usage_with_card.service_name = service_defaults.service_name
+    cross join (
+        select * from service_defaults where service_name = '__default__'
+    ) as fallback
+
+),
+
+final as (
+
+    select
+        sized.trace_id,
+        sized.span_id,
+        sized.date_day,
+        sized.service_name,
+        sized.cloud_region,
+        sized.instance_family,
+        sized.feature_id,
+        sized.tenant_id,
+        sized.feature_variant,
+        sized.rate_card_id,
+        rates.rate_card_id is not null as rate_card_row_found,
+        sized.size_basis,
+        sized.busy_ns,
+        sized.busy_ns / 1e6 as busy_ms,
+        sized.invocation_count,
+        sized.query_count,
+        sized.input_tokens,
+        sized.output_tokens,
+        sized.gen_ai_request_model,
+        sized.vcpu_cores,
+        sized.memory_gb,
+        sized.gpu_count,
+        sized.busy_ns / 1e6 * sized.vcpu_cores * rates.cpu_per_ms as cpu_cost,
+        sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms as memory_cost,
+        sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms as gpu_cost,
+        sized.query_count * rates.db_query_base as db_query_cost,
+        coalesce(rates.currency, '{{ var("currency") }}') as currency
+    from sized
+    left join rates
+        on
+            sized.rate_card_id = rates.rate_card_id
+            and sized.rate_region = rates.rate_region
+            and sized.instance_family = rates.instance_family
+            and sized.date_day = rates.date_day
+
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- Grain: one row per non-blank line of every OTLP/JSON Lines file matched by `otlp_path`.
+-- Guarantees: every line is kept, numbered from 1 within its file, and marked valid or not,
+-- so a corrupt line can be quarantined with its file and line number instead of failing the
+-- build.
+with
+
+files as (
+
+    select
+        filename,
+        content
+    from {{ source('otel', 'otlp_trace_files') }}
+
+),
+
+lines as (
+
+    select
+        filename,
+        unnest(string_split(content, chr(10))) as line,
+        generate_subscripts(string_split(content, chr(10)), 1) as line_number
+    from files
+
+),
+
+final as (
+
+    select
+        filename,
+        cast(line_number as bigint) as line_number,
+        line,
+        coalesce(json_valid(line), false) as is_valid_json
+    from lines
+    where trim(line) != ''
+
+)
+
+select * from final

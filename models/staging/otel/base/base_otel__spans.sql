@@ -1,0 +1,90 @@
+-- Grain: one row per span object found in a valid OTLP/JSON line (duplicates included).
+-- Guarantees: the protobuf JSON mapping is decoded once (parsing JSON is the expensive
+-- step); 64-bit integers are read whether written as strings or as numbers, unknown fields
+-- are ignored, and every attribute value type is kept. Nothing is filtered here.
+{%- set any_value -%}
+{"stringValue": "VARCHAR", "boolValue": "BOOLEAN", "intValue": "VARCHAR",
+"doubleValue": "VARCHAR", "bytesValue": "VARCHAR", "arrayValue": "JSON", "kvlistValue": "JSON"}
+{%- endset -%}
+{%- set key_values = '[{"key": "VARCHAR", "value": ' ~ any_value ~ '}]' -%}
+{%- set otlp_schema -%}
+{"resourceSpans": [{"resource": {"attributes": {{ key_values }}},
+"scopeSpans": [{"scope": {"name": "VARCHAR", "version": "VARCHAR"},
+"spans": [{"traceId": "VARCHAR", "spanId": "VARCHAR", "parentSpanId": "VARCHAR",
+"traceState": "VARCHAR", "name": "VARCHAR", "kind": "VARCHAR",
+"startTimeUnixNano": "VARCHAR", "endTimeUnixNano": "VARCHAR",
+"attributes": {{ key_values }},
+"events": [{"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": {{ key_values }}}],
+"status": {"code": "VARCHAR", "message": "VARCHAR"}}]}]}]}
+{%- endset %}
+
+with
+
+lines as (
+
+    select
+        filename,
+        line_number,
+        from_json(line, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
+    from {{ ref('base_otel__otlp_lines') }}
+    where is_valid_json
+
+),
+
+resource_spans as (
+
+    select
+        filename,
+        line_number,
+        unnest(traces_data.resourceSpans) as resource_span
+    from lines
+
+),
+
+scope_spans as (
+
+    select
+        filename,
+        line_number,
+        resource_span.resource.attributes as resource_attributes,
+        unnest(resource_span.scopeSpans) as scope_span
+    from resource_spans
+
+),
+
+spans as (
+
+    select
+        filename,
+        line_number,
+        resource_attributes,
+        scope_span.scope.name as scope_name,
+        unnest(scope_span.spans) as span
+    from scope_spans
+
+),
+
+final as (
+
+    select
+        filename,
+        line_number,
+        span.traceId as trace_id,
+        span.spanId as span_id,
+        span.parentSpanId as parent_span_id,
+        span.traceState as trace_state,
+        span.name as span_name,
+        span.kind as span_kind,
+        span.startTimeUnixNano as start_time_unix_nano,
+        span.endTimeUnixNano as end_time_unix_nano,
+        span.status.code as status_code,
+        span.status.message as status_message,
+        scope_name,
+        resource_attributes,
+        span.attributes as span_attributes,
+        span.events as span_events
+    from spans
+
+)
+
+select * from final

@@ -1,0 +1,69 @@
+-- Grain: one row per attribute of every received span (resource and span attributes).
+-- Guarantees: every attribute of every value type is available as text, for questions
+-- the typed columns of stg_otel__spans do not answer.
+with
+
+spans as (
+
+    select
+        filename,
+        line_number,
+        trace_id,
+        span_id,
+        resource_attributes,
+        span_attributes
+    from {{ ref('stg_otel__spans') }}
+
+),
+
+resource_level as (
+
+    select
+        filename,
+        line_number,
+        trace_id,
+        span_id,
+        'resource' as attribute_scope,
+        unnest(resource_attributes, recursive := true)
+    from spans
+
+),
+
+span_level as (
+
+    select
+        filename,
+        line_number,
+        trace_id,
+        span_id,
+        'span' as attribute_scope,
+        unnest(span_attributes, recursive := true)
+    from spans
+
+),
+
+final as (
+
+    select
+        filename,
+        line_number,
+        trace_id,
+        span_id,
+        attribute_scope,
+        key as attribute_key,
+        value as attribute_value
+    from resource_level
+    union all
+    select
+        filename,
+        line_number,
+        trace_id,
+        span_id,
+        attribute_scope,
+        key as attribute_key,
+        value as attribute_value
+    from span_level
+
+)
+
+select * from final

@@ -1,0 +1,117 @@
+-- Grain: one row per span object received (duplicates and damaged spans included).
+-- Guarantees: ids normalized to lowercase hex, times as nanosecond integers and UTC
+-- timestamps, span kind and status as names whether sent as integers or names, the
+-- attributes the cost model reads as typed columns, and a `quarantine_reason` for every
+-- span the cost model cannot use (null when the span is sound).
+with
+
+spans as (
+
+    select * from {{ ref('base_otel__spans') }}
+
+),
+
+decoded as (
+
+    select
+        filename,
+        line_number,
+        lower(trim(trace_id)) as trace_id,
+        lower(trim(span_id)) as span_id,
+        nullif(lower(trim(parent_span_id)), '') as parent_span_id,
+        nullif(trace_state, '') as trace_state,
+        span_name,
+        case
+            when span_kind in ('1', 'SPAN_KIND_INTERNAL') then 'INTERNAL'
+            when span_kind in ('2', 'SPAN_KIND_SERVER') then 'SERVER'
+            when span_kind in ('3', 'SPAN_KIND_CLIENT') then 'CLIENT'
+            when span_kind in ('4', 'SPAN_KIND_PRODUCER') then 'PRODUCER'
+            when span_kind in ('5', 'SPAN_KIND_CONSUMER') then 'CONSUMER'
+            else 'UNSPECIFIED'
+        end as span_kind,
+        case
+            when status_code in ('1', 'STATUS_CODE_OK') then 'OK'
+            when status_code in ('2', 'STATUS_CODE_ERROR') then 'ERROR'
+            else 'UNSET'
+        end as status_code,
+        status_message,
+        try_cast(start_time_unix_nano as bigint) as start_ns,
+        try_cast(end_time_unix_nano as bigint) as end_ns,
+        scope_name,
+        {{ otel_attributes_as_text('resource_attributes') }} as resource_attributes,
+        {{ otel_attributes_as_text('span_attributes') }} as span_attributes,
+        coalesce(span_events, []) as span_events
+    from spans
+
+),
+
+typed as (
+
+    select
+        *,
+        coalesce(
+            {{ otel_attribute('resource_attributes', 'service.name') }}, 'unknown_service'
+        ) as service_name,
+        {{ otel_attribute('resource_attributes', 'cloud.region') }} as cloud_region,
+        {{ otel_attribute('resource_attributes', 'host.type') }} as host_type,
+        nullif(trim({{ otel_attribute('span_attributes', 'feature.id') }}), '') as feature_id,
+        coalesce(
+            {{ otel_attribute('span_attributes', 'feature.group') }},
+            {{ otel_attribute('span_attributes', 'feature.category') }}
+        ) as feature_group_attribute,
+        nullif(trim({{ otel_attribute('span_attributes', 'tenant.id') }}), '') as tenant_id,
+        {{ otel_attribute('span_attributes', 'feature.variant') }} as feature_variant,
+        coalesce(
+            {{ otel_attribute('span_attributes', 'db.system.name') }},
+            {{ otel_attribute('span_attributes', 'db.system') }}
+        ) as db_system,
+        {{ otel_attribute('span_attributes', 'gen_ai.request.model') }} as gen_ai_request_model,
+        try_cast(
+            {{ otel_attribute('span_attributes', 'gen_ai.usage.input_tokens') }} as bigint
+        ) as gen_ai_input_tokens,
+        try_cast(
+            {{ otel_attribute('span_attributes', 'gen_ai.usage.output_tokens') }} as bigint
+        ) as gen_ai_output_tokens,
+        try_cast(coalesce(
+            {{ otel_attribute('span_attributes', 'cost.cpu.cores') }},
+            {{ otel_attribute('resource_attributes', 'cost.cpu.cores') }}
+        ) as double) as cpu_cores_attribute,
+        try_cast(coalesce(
+            {{ otel_attribute('span_attributes', 'cost.memory.gb') }},
+            {{ otel_attribute('resource_attributes', 'cost.memory.gb') }}
+        ) as double) as memory_gb_attribute,
+        try_cast(coalesce(
+            {{ otel_attribute('span_attributes', 'cost.gpu.count') }},
+            {{ otel_attribute('resource_attributes', 'cost.gpu.count') }}
+        ) as double) as gpu_count_attribute,
+        len(list_filter(span_events, lambda e: e.name = 'db.query')) as db_query_event_count
+    from decoded
+
+),
+
+final as (
+
+    select
+        *,
+        {{ nanos_to_timestamp('start_ns') }} as start_at,
+        {{ nanos_to_timestamp('end_ns') }} as end_at,
+        {{ day_number_to_date(nanos_to_day_number('start_ns')) }} as start_day,
+        case
+            when not regexp_full_match(coalesce(trace_id, ''), '[0-9a-f]{32}')
+                or trace_id = repeat('0', 32)
+                then 'invalid_trace_id'
+            when not regexp_full_match(coalesce(span_id, ''), '[0-9a-f]{16}')
+                or span_id = repeat('0', 16)
+                then 'invalid_span_id'
+            when start_ns is null or end_ns is null or start_ns <= 0
+                then 'invalid_timestamp'
+            when end_ns < start_ns
+                then 'ends_before_start'
+            when start_ns > {{ future_span_cutoff_nanos() }}
+                then 'starts_in_the_future'
+        end as quarantine_reason
+    from typed
+
+)
+
+select * from final
