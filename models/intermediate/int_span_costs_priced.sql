@@ -95,6 +95,13 @@ rates as (
 
 ),
 
+fallback_defaults as (
+
+    select * from service_defaults
+    where service_name = '__default__'
+
+),
+
 sized as (
 
     select
@@ -116,9 +123,7 @@ sized as (
     from usage_with_card
     left join service_defaults
         on usage_with_card.service_name = service_defaults.service_name
-    cross join (
-        select * from service_defaults where service_name = '__default__'
-    ) as fallback
+    cross join fallback_defaults as fallback
 
 ),
 

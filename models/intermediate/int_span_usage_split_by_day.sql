@@ -49,7 +49,9 @@ children_islands_numbered as (
     select
         *,
         sum(
-            case when previous_max_end_ns is null or start_ns > previous_max_end_ns then 1 else 0 end
+            case
+                when previous_max_end_ns is null or start_ns > previous_max_end_ns then 1 else 0
+            end
         ) over (
             partition by trace_id, span_id
             order by start_ns, end_ns
@@ -87,7 +89,7 @@ span_days as (
     cross join {{ integers_between(
         nanos_to_day_number('spans.start_ns'),
         nanos_to_day_number('greatest(spans.start_ns, spans.end_ns - 1)')
-    ) }} as days (day_number)
+    ) }} as covered_days (day_number)
 
 ),
 

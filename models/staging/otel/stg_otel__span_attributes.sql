@@ -24,7 +24,7 @@ resource_level as (
         trace_id,
         span_id,
         'resource' as attribute_scope,
-        unnest(resource_attributes, recursive := true)
+        unnest(resource_attributes) as key_value
     from spans
 
 ),
@@ -37,7 +37,7 @@ span_level as (
         trace_id,
         span_id,
         'span' as attribute_scope,
-        unnest(span_attributes, recursive := true)
+        unnest(span_attributes) as key_value
     from spans
 
 ),
@@ -50,8 +50,8 @@ final as (
         trace_id,
         span_id,
         attribute_scope,
-        key as attribute_key,
-        value as attribute_value
+        key_value.key as attribute_key,
+        key_value.value as attribute_value
     from resource_level
     union all
     select
@@ -60,8 +60,8 @@ final as (
         trace_id,
         span_id,
         attribute_scope,
-        key as attribute_key,
-        value as attribute_value
+        key_value.key as attribute_key,
+        key_value.value as attribute_value
     from span_level
 
 )

@@ -97,10 +97,12 @@ final as (
         {{ nanos_to_timestamp('end_ns') }} as end_at,
         {{ day_number_to_date(nanos_to_day_number('start_ns')) }} as start_day,
         case
-            when not regexp_full_match(coalesce(trace_id, ''), '[0-9a-f]{32}')
+            when
+                not regexp_full_match(coalesce(trace_id, ''), '[0-9a-f]{32}')
                 or trace_id = repeat('0', 32)
                 then 'invalid_trace_id'
-            when not regexp_full_match(coalesce(span_id, ''), '[0-9a-f]{16}')
+            when
+                not regexp_full_match(coalesce(span_id, ''), '[0-9a-f]{16}')
                 or span_id = repeat('0', 16)
                 then 'invalid_span_id'
             when start_ns is null or end_ns is null or start_ns <= 0

@@ -17,7 +17,7 @@ lines as (
 
     select
         filename,
-        unnest(string_split(content, chr(10))) as line,
+        unnest(string_split(content, chr(10))) as line_text,
         generate_subscripts(string_split(content, chr(10)), 1) as line_number
     from files
 
@@ -28,10 +28,10 @@ final as (
     select
         filename,
         cast(line_number as bigint) as line_number,
-        line,
-        coalesce(json_valid(line), false) as is_valid_json
+        line_text,
+        coalesce(json_valid(line_text), false) as is_valid_json
     from lines
-    where trim(line) != ''
+    where trim(line_text) != ''
 
 )
 

@@ -8,7 +8,7 @@
 {%- endset -%}
 {%- set key_values = '[{"key": "VARCHAR", "value": ' ~ any_value ~ '}]' -%}
 {%- set otlp_schema -%}
-{"resourceSpans": [{"resource": {"attributes": {{ key_values }}},
+    {"resourceSpans": [{"resource": {"attributes": {{ key_values }}},
 "scopeSpans": [{"scope": {"name": "VARCHAR", "version": "VARCHAR"},
 "spans": [{"traceId": "VARCHAR", "spanId": "VARCHAR", "parentSpanId": "VARCHAR",
 "traceState": "VARCHAR", "name": "VARCHAR", "kind": "VARCHAR",
@@ -25,7 +25,7 @@ lines as (
     select
         filename,
         line_number,
-        from_json(line, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
+        from_json(line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
     from {{ ref('base_otel__otlp_lines') }}
     where is_valid_json
 

@@ -1,0 +1,50 @@
+# feature-cost: the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DBT := $(BIN)/dbt
+export DBT_PROFILES_DIR := $(CURDIR)
+export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
+DEMO_DAYS ?= 7
+DEMO_REQUESTS ?= 1500
+
+.PHONY: help install demo data build summary lint test pytest clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv with the pinned toolchain
+
+data: install  ## generate the demo telemetry under data/demo
+	$(BIN)/feature-cost generate --out data/demo --days $(DEMO_DAYS) --requests-per-day $(DEMO_REQUESTS)
+
+build: install  ## dbt build (seeds, models, tests) on DuckDB
+	$(DBT) build --fail-fast
+
+summary: install  ## print a short summary of feature_cost_margin
+	$(BIN)/feature-cost summary --duckdb $(FEATURE_COST_DUCKDB)
+
+demo: data build summary  ## install, generate demo telemetry, build on DuckDB, show the result
+
+lint: install  ## sqlfluff (dbt templater) and ruff
+	$(BIN)/ruff check src pytests
+	$(BIN)/ruff format --check src pytests
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+pytest: install  ## the pytest suite (end to end against real DuckDB files)
+	$(BIN)/pytest
+
+test: install lint data build pytest  ## install, lint, build, all tests
+
+clean:  ## remove build output and generated data (keeps .venv)
+	rm -rf target logs data dbt_packages
