@@ -42,7 +42,7 @@ usage_with_card as (
         ) as instance_family
     from usage
     left join taxonomy
-        on usage.feature_id = taxonomy.feature_id
+        on usage.gated_feature_id = taxonomy.feature_id
 
 ),
 
@@ -137,6 +137,7 @@ final as (
         sized.cloud_region,
         sized.instance_family,
         sized.feature_id,
+        sized.gated_feature_id,
         sized.tenant_id,
         sized.feature_variant,
         sized.rate_card_id,

@@ -13,7 +13,8 @@ spans as (
         parent_span_id,
         feature_id,
         tenant_id,
-        feature_variant
+        feature_variant,
+        start_ns
     from {{ ref('int_spans_screened') }}
     where span_status = 'accepted'
 
@@ -28,6 +29,7 @@ lineage as (
         feature_id,
         tenant_id,
         feature_variant,
+        start_ns as feature_start_ns,
         0 as depth_below_feature_span
     from spans
     where feature_id is not null
@@ -41,6 +43,7 @@ lineage as (
         lineage.feature_id,
         lineage.tenant_id,
         lineage.feature_variant,
+        lineage.feature_start_ns,
         lineage.depth_below_feature_span + 1 as depth_below_feature_span
     from lineage
     inner join spans as child

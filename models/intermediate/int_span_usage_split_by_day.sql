@@ -9,7 +9,7 @@ with
 
 spans as (
 
-    select * from {{ ref('int_spans_attributed_to_features') }}
+    select * from {{ ref('int_spans_gated_by_feature_flags') }}
 
 ),
 
@@ -122,6 +122,7 @@ final as (
         spans.cloud_region,
         spans.host_type,
         spans.feature_id,
+        spans.gated_feature_id,
         spans.tenant_id,
         spans.feature_variant,
         {{ overlap_nanos(

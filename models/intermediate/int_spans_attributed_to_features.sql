@@ -48,7 +48,8 @@ trace_features as (
         trace_id,
         min(feature_id) as trace_feature_id,
         min(tenant_id) as trace_feature_tenant_id,
-        min(feature_variant) as trace_feature_variant
+        min(feature_variant) as trace_feature_variant,
+        min(feature_start_ns) as trace_feature_start_ns
     from lineage
     where depth_below_feature_span = 0
     group by trace_id
@@ -94,6 +95,9 @@ final as (
             '__shared__'
         ) as tenant_id,
         coalesce(lineage.feature_variant, trace_features.trace_feature_variant) as feature_variant,
+        coalesce(
+            lineage.feature_start_ns, trace_features.trace_feature_start_ns
+        ) as invocation_start_ns,
         case
             when lineage.depth_below_feature_span = 0 then 'own'
             when lineage.feature_id is not null then 'ancestor'

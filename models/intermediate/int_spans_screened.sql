@@ -18,7 +18,7 @@ ranked as (
             when quarantine_reason is null
                 then row_number() over (
                     partition by trace_id, span_id, quarantine_reason is null
-                    order by filename, line_number
+                    order by filename, line_number, resource_index, scope_index, span_index
                 )
         end as delivery_number
     from spans

@@ -8,6 +8,9 @@ spans as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
         trace_id,
         span_id,
         resource_attributes,
@@ -21,10 +24,14 @@ resource_level as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
         trace_id,
         span_id,
         'resource' as attribute_scope,
-        unnest(resource_attributes) as key_value
+        unnest(resource_attributes) as key_value,
+        generate_subscripts(resource_attributes, 1) as attribute_index
     from spans
 
 ),
@@ -34,10 +41,14 @@ span_level as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
         trace_id,
         span_id,
         'span' as attribute_scope,
-        unnest(span_attributes) as key_value
+        unnest(span_attributes) as key_value,
+        generate_subscripts(span_attributes, 1) as attribute_index
     from spans
 
 ),
@@ -47,9 +58,13 @@ final as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
         trace_id,
         span_id,
         attribute_scope,
+        cast(attribute_index as integer) as attribute_index,
         key_value.key as attribute_key,
         key_value.value as attribute_value
     from resource_level
@@ -57,9 +72,13 @@ final as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
         trace_id,
         span_id,
         attribute_scope,
+        cast(attribute_index as integer) as attribute_index,
         key_value.key as attribute_key,
         key_value.value as attribute_value
     from span_level

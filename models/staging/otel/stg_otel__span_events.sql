@@ -7,9 +7,13 @@ spans as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
         trace_id,
         span_id,
-        unnest(span_events) as span_event
+        unnest(span_events) as span_event,
+        generate_subscripts(span_events, 1) as event_index
     from {{ ref('stg_otel__spans') }}
 
 ),
@@ -19,6 +23,10 @@ final as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
+        span_index,
+        cast(event_index as integer) as event_index,
         trace_id,
         span_id,
         span_event.name as event_name,

@@ -36,7 +36,8 @@ resource_spans as (
     select
         filename,
         line_number,
-        unnest(traces_data.resourceSpans) as resource_span
+        unnest(traces_data.resourceSpans) as resource_span,
+        generate_subscripts(traces_data.resourceSpans, 1) as resource_index
     from lines
 
 ),
@@ -46,8 +47,10 @@ scope_spans as (
     select
         filename,
         line_number,
+        resource_index,
         resource_span.resource.attributes as resource_attributes,
-        unnest(resource_span.scopeSpans) as scope_span
+        unnest(resource_span.scopeSpans) as scope_span,
+        generate_subscripts(resource_span.scopeSpans, 1) as scope_index
     from resource_spans
 
 ),
@@ -57,9 +60,12 @@ spans as (
     select
         filename,
         line_number,
+        resource_index,
+        scope_index,
         resource_attributes,
         scope_span.scope.name as scope_name,
-        unnest(scope_span.spans) as span
+        unnest(scope_span.spans) as span,
+        generate_subscripts(scope_span.spans, 1) as span_index
     from scope_spans
 
 ),
@@ -69,6 +75,9 @@ final as (
     select
         filename,
         line_number,
+        cast(resource_index as integer) as resource_index,
+        cast(scope_index as integer) as scope_index,
+        cast(span_index as integer) as span_index,
         span.traceId as trace_id,
         span.spanId as span_id,
         span.parentSpanId as parent_span_id,
