@@ -48,7 +48,7 @@ joined as (
         coalesce(direct_costs.memory_cost, 0) as memory_cost,
         coalesce(direct_costs.gpu_cost, 0) as gpu_cost,
         coalesce(direct_costs.db_query_cost, 0) as db_query_cost,
-        coalesce(revenue_by_feature_day.revenue, 0) as revenue
+        cast(coalesce(revenue_by_feature_day.revenue, 0) as {{ type_double() }}) as revenue
     from direct_costs
     full outer join revenue_by_feature_day
         on
@@ -71,25 +71,30 @@ final as (
 
     select
         totals.date_day,
-        case
+        cast(case
             when starts_with(totals.feature_id, '__') then totals.feature_id
             else coalesce(taxonomy.feature_group, '__unknown__')
-        end as feature_group,
-        totals.feature_id,
-        totals.tenant_id,
-        totals.request_count,
-        totals.query_count,
-        totals.busy_ms,
-        totals.cpu_cost,
-        totals.memory_cost,
-        totals.gpu_cost,
-        totals.db_query_cost,
-        totals.total_cost,
-        totals.revenue,
-        totals.revenue - totals.total_cost as profit,
-        {{ safe_divide('totals.revenue - totals.total_cost', 'totals.total_cost') }} as margin,
-        {{ safe_divide('totals.total_cost', 'totals.request_count') }} as cost_per_request,
-        '{{ var("currency") }}' as currency
+        end as {{ dbt.type_string() }}) as feature_group,
+        cast(totals.feature_id as {{ dbt.type_string() }}) as feature_id,
+        cast(totals.tenant_id as {{ dbt.type_string() }}) as tenant_id,
+        cast(totals.request_count as {{ dbt.type_bigint() }}) as request_count,
+        cast(totals.query_count as {{ dbt.type_bigint() }}) as query_count,
+        cast(totals.busy_ms as {{ type_double() }}) as busy_ms,
+        cast(totals.cpu_cost as {{ type_double() }}) as cpu_cost,
+        cast(totals.memory_cost as {{ type_double() }}) as memory_cost,
+        cast(totals.gpu_cost as {{ type_double() }}) as gpu_cost,
+        cast(totals.db_query_cost as {{ type_double() }}) as db_query_cost,
+        cast(totals.total_cost as {{ type_double() }}) as total_cost,
+        cast(totals.revenue as {{ type_double() }}) as revenue,
+        cast(totals.revenue - totals.total_cost as {{ type_double() }}) as profit,
+        cast(
+            {{ safe_divide('totals.revenue - totals.total_cost', 'totals.total_cost') }}
+            as {{ type_double() }}
+        ) as margin,
+        cast(
+            {{ safe_divide('totals.total_cost', 'totals.request_count') }} as {{ type_double() }}
+        ) as cost_per_request,
+        cast('{{ var("currency") }}' as {{ dbt.type_string() }}) as currency
     from totals
     left join taxonomy
         on totals.feature_id = taxonomy.feature_id
