@@ -61,8 +61,8 @@ applicable_changes as (
     inner join flag_changes
         on
             gated_spans.feature_id = flag_changes.feature_id
-            and flag_changes.changed_ns <= gated_spans.invocation_start_ns
-            and (flag_changes.tenant_id is null or flag_changes.tenant_id = gated_spans.tenant_id)
+            and gated_spans.invocation_start_ns >= flag_changes.changed_ns
+            and (flag_changes.tenant_id is null or gated_spans.tenant_id = flag_changes.tenant_id)
 
 ),
 
