@@ -1,18 +1,50 @@
--- Totals: each cost component summed over feature_cost_margin equals the same component
--- summed over every priced span-day that went in, total_cost is their sum, and request
--- counts match the feature spans. Returns a row when anything does not carry through.
+-- Totals: the sum of feature_cost_margin's cost equals the direct, shared and amortized cost
+-- that went in: direct components of every priced span-day that no pool claims, every
+-- shared allocation, every amortized amount. Request counts match the feature spans.
+-- Returns a row when anything does not carry through (relative tolerance 1e-9).
 with
 
 priced as (
 
     select
-        sum(cpu_cost) as cpu_cost,
-        sum(memory_cost) as memory_cost,
-        sum(gpu_cost) as gpu_cost,
-        sum(db_query_cost) as db_query_cost,
-        sum(cpu_cost + memory_cost + gpu_cost + db_query_cost) as total_cost,
+        sum(case when compute_pool_id is null then cpu_cost else 0 end) as cpu_cost,
+        sum(case when compute_pool_id is null then memory_cost else 0 end) as memory_cost,
+        sum(case when compute_pool_id is null then gpu_cost else 0 end) as gpu_cost,
+        sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
         sum(invocation_count) as request_count
     from {{ ref('int_span_costs_priced') }}
+
+),
+
+shared as (
+
+    select sum(allocated_cost) as shared_cost
+    from {{ ref('shared_cost_allocation') }}
+
+),
+
+pools as (
+
+    select sum(pool_cost) as pool_cost
+    from {{ ref('int_shared_resource_costs_by_day') }}
+
+),
+
+amortized as (
+
+    select sum(build_amortization_cost + maintenance_cost) as amortized_cost
+    from {{ ref('int_amortized_costs_by_feature_day') }}
+
+),
+
+total_in as (
+
+    select
+        priced.cpu_cost + priced.memory_cost + priced.gpu_cost + priced.db_query_cost
+        + shared.shared_cost + amortized.amortized_cost as total_cost
+    from priced
+    cross join shared
+    cross join amortized
 
 ),
 
@@ -23,6 +55,8 @@ mart as (
         sum(memory_cost) as memory_cost,
         sum(gpu_cost) as gpu_cost,
         sum(db_query_cost) as db_query_cost,
+        sum(shared_cost) as shared_cost,
+        sum(amortized_cost) as amortized_cost,
         sum(total_cost) as total_cost,
         sum(request_count) as request_count
     from {{ ref('feature_cost_margin') }}
@@ -32,26 +66,28 @@ mart as (
 final as (
 
     select
-        priced.cpu_cost as priced_cpu_cost,
-        mart.cpu_cost as mart_cpu_cost,
-        priced.memory_cost as priced_memory_cost,
-        mart.memory_cost as mart_memory_cost,
-        priced.gpu_cost as priced_gpu_cost,
-        mart.gpu_cost as mart_gpu_cost,
-        priced.db_query_cost as priced_db_query_cost,
-        mart.db_query_cost as mart_db_query_cost,
-        priced.total_cost as priced_total_cost,
-        mart.total_cost as mart_total_cost,
-        priced.request_count as priced_request_count,
-        mart.request_count as mart_request_count
+        total_in.total_cost as total_cost_in,
+        shared.shared_cost as shared_cost_in,
+        pools.pool_cost as pool_cost_in,
+        amortized.amortized_cost as amortized_cost_in,
+        mart.total_cost as total_cost_out,
+        priced.request_count as request_count_in,
+        mart.request_count as request_count_out
     from priced
+    cross join shared
+    cross join pools
+    cross join amortized
+    cross join total_in
     cross join mart
     where
         {{ differs_beyond_tolerance('priced.cpu_cost', 'mart.cpu_cost') }}
         or {{ differs_beyond_tolerance('priced.memory_cost', 'mart.memory_cost') }}
         or {{ differs_beyond_tolerance('priced.gpu_cost', 'mart.gpu_cost') }}
         or {{ differs_beyond_tolerance('priced.db_query_cost', 'mart.db_query_cost') }}
-        or {{ differs_beyond_tolerance('priced.total_cost', 'mart.total_cost') }}
+        or {{ differs_beyond_tolerance('shared.shared_cost', 'mart.shared_cost') }}
+        or {{ differs_beyond_tolerance('pools.pool_cost', 'mart.shared_cost') }}
+        or {{ differs_beyond_tolerance('amortized.amortized_cost', 'mart.amortized_cost') }}
+        or {{ differs_beyond_tolerance('total_in.total_cost', 'mart.total_cost') }}
         or priced.request_count != mart.request_count
 
 )

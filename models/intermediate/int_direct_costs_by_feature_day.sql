@@ -1,6 +1,7 @@
 -- Grain: one row per (date_day, feature_id, tenant_id) with any accepted span.
--- Guarantees: sums of int_span_costs_priced, nothing added or dropped: the total of each
--- component here equals its total over all priced span-days.
+-- Guarantees: sums of int_span_costs_priced. Components a shared resource claims on that
+-- day (its pool cost replaces them, see shared_cost_allocation) are left out, so nothing is
+-- counted twice; every other cost is carried through unchanged.
 with
 
 priced as (
@@ -19,10 +20,10 @@ final as (
         count(*) as span_day_count,
         sum(busy_ns) as busy_ns,
         sum(query_count) as query_count,
-        sum(cpu_cost) as cpu_cost,
-        sum(memory_cost) as memory_cost,
-        sum(gpu_cost) as gpu_cost,
-        sum(db_query_cost) as db_query_cost
+        sum(case when compute_pool_id is null then cpu_cost else 0 end) as cpu_cost,
+        sum(case when compute_pool_id is null then memory_cost else 0 end) as memory_cost,
+        sum(case when compute_pool_id is null then gpu_cost else 0 end) as gpu_cost,
+        sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost
     from priced
     group by date_day, feature_id, tenant_id
 

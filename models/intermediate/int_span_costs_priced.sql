@@ -5,6 +5,9 @@
 -- come from the span's or resource's `cost.*` attributes, else the service's defaults, else
 -- the `__default__` row. Where no rate-card row is in force the costs are null and
 -- `rate_card_row_found` is false; the test on that column names the gap and fails the build.
+-- Where a shared resource is paid as one pool on that day, it claims the components it
+-- covers (service compute and GPU pools: cpu, memory and gpu; databases and caches: queries):
+-- those estimates then serve only as allocation weights and the pool's cost replaces them.
 with
 
 usage as (
@@ -28,6 +31,21 @@ rate_cards as (
 service_defaults as (
 
     select * from {{ ref('service_resource_defaults') }}
+
+),
+
+pools as (
+
+    select
+        shared_resources.resource_id,
+        shared_resources.resource_type,
+        shared_resources.cloud_region,
+        shared_resources.match_service_name,
+        shared_resources.match_server_address,
+        pool_days.date_day
+    from {{ ref('shared_resources') }} as shared_resources
+    inner join {{ ref('int_shared_resource_costs_by_day') }} as pool_days
+        on shared_resources.resource_id = pool_days.resource_id
 
 ),
 
@@ -127,6 +145,34 @@ sized as (
 
 ),
 
+claims as (
+
+    select
+        sized.trace_id,
+        sized.span_id,
+        sized.date_day,
+        min(case
+            when pools.resource_type in ('service_compute', 'gpu_pool') then pools.resource_id
+        end) as compute_pool_id,
+        min(case
+            when pools.resource_type in ('database', 'cache') then pools.resource_id
+        end) as query_pool_id,
+        count(distinct case
+            when pools.resource_type in ('service_compute', 'gpu_pool') then pools.resource_id
+        end) as compute_pool_count,
+        count(distinct case
+            when pools.resource_type in ('database', 'cache') then pools.resource_id
+        end) as query_pool_count
+    from sized
+    inner join pools
+        on
+            sized.date_day = pools.date_day
+            and {{ span_in_pool_scope('sized', 'pools') }}
+    where pools.resource_type in ('service_compute', 'gpu_pool', 'database', 'cache')
+    group by sized.trace_id, sized.span_id, sized.date_day
+
+),
+
 final as (
 
     select
@@ -136,6 +182,7 @@ final as (
         sized.service_name,
         sized.cloud_region,
         sized.instance_family,
+        sized.server_address,
         sized.feature_id,
         sized.gated_feature_id,
         sized.tenant_id,
@@ -147,6 +194,7 @@ final as (
         sized.busy_ns / 1e6 as busy_ms,
         sized.invocation_count,
         sized.query_count,
+        sized.rows_scanned,
         sized.input_tokens,
         sized.output_tokens,
         sized.gen_ai_request_model,
@@ -157,6 +205,10 @@ final as (
         sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms as memory_cost,
         sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms as gpu_cost,
         sized.query_count * rates.db_query_base as db_query_cost,
+        claims.compute_pool_id,
+        claims.query_pool_id,
+        coalesce(claims.compute_pool_count, 0) as compute_pool_count,
+        coalesce(claims.query_pool_count, 0) as query_pool_count,
         coalesce(rates.currency, '{{ var("currency") }}') as currency
     from sized
     left join rates
@@ -165,6 +217,11 @@ final as (
             and sized.rate_region = rates.rate_region
             and sized.instance_family = rates.instance_family
             and sized.date_day = rates.date_day
+    left join claims
+        on
+            sized.trace_id = claims.trace_id
+            and sized.span_id = claims.span_id
+            and sized.date_day = claims.date_day
 
 )
 

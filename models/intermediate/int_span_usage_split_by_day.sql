@@ -146,6 +146,10 @@ final as (
         case
             when span_days.is_start_day then coalesce(spans.gen_ai_output_tokens, 0) else 0
         end as output_tokens,
+        case
+            when span_days.is_start_day then coalesce(spans.db_rows_returned, 0) else 0
+        end as rows_scanned,
+        spans.server_address,
         spans.gen_ai_request_model,
         spans.cpu_cores_attribute,
         spans.memory_gb_attribute,

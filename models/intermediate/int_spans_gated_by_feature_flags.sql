@@ -102,6 +102,8 @@ final as (
         spans.attribution_basis,
         spans.is_feature_span,
         spans.db_system,
+        spans.server_address,
+        spans.db_rows_returned,
         spans.db_query_event_count,
         spans.gen_ai_request_model,
         spans.gen_ai_input_tokens,

@@ -1,13 +1,29 @@
 -- Grain: one row per (date_day, feature_id, tenant_id), for every day, feature and tenant
 -- with cost or revenue.
--- Guarantees: the public mart. Cost is carried per component and `total_cost` is their sum;
--- reserved buckets (`__unattributed__`) are rows like any other; margin follows rule 8
--- ((revenue - cost) / cost, null where cost is zero); every column keeps full precision.
+-- Guarantees: the public mart. Cost is carried per component: direct (rate card), shared
+-- (pools split by their allocation key), amortized (build and maintenance); `total_cost` is
+-- their sum and the mart's totals equal what went in. Reserved buckets (`__unattributed__`,
+-- `__flag_off__`, `__idle__`) are rows like any other. `cost_low` <= `total_cost` <=
+-- `cost_high` bound the shared allocation under plausible alternative drivers. Margin follows
+-- rule 8. Stored numbers keep full precision; `*_display` columns are rounded to three
+-- significant figures.
 with
 
 direct_costs as (
 
     select * from {{ ref('int_direct_costs_by_feature_day') }}
+
+),
+
+shared_allocations as (
+
+    select * from {{ ref('shared_cost_allocation') }}
+
+),
+
+amortized as (
+
+    select * from {{ ref('int_amortized_costs_by_feature_day') }}
 
 ),
 
@@ -23,6 +39,20 @@ taxonomy as (
 
 ),
 
+shared_by_feature_day as (
+
+    select
+        date_day,
+        feature_id,
+        tenant_id,
+        sum(allocated_cost) as shared_cost,
+        sum(allocated_cost_low) as shared_cost_low,
+        sum(allocated_cost_high) as shared_cost_high
+    from shared_allocations
+    group by date_day, feature_id, tenant_id
+
+),
+
 revenue_by_feature_day as (
 
     select
@@ -35,12 +65,40 @@ revenue_by_feature_day as (
 
 ),
 
+row_keys as (
+
+    select
+        date_day,
+        feature_id,
+        tenant_id
+    from direct_costs
+    union distinct
+    select
+        date_day,
+        feature_id,
+        tenant_id
+    from shared_by_feature_day
+    union distinct
+    select
+        date_day,
+        feature_id,
+        tenant_id
+    from amortized
+    union distinct
+    select
+        date_day,
+        feature_id,
+        tenant_id
+    from revenue_by_feature_day
+
+),
+
 joined as (
 
     select
-        coalesce(direct_costs.date_day, revenue_by_feature_day.date_day) as date_day,
-        coalesce(direct_costs.feature_id, revenue_by_feature_day.feature_id) as feature_id,
-        coalesce(direct_costs.tenant_id, revenue_by_feature_day.tenant_id) as tenant_id,
+        row_keys.date_day,
+        row_keys.feature_id,
+        row_keys.tenant_id,
         coalesce(direct_costs.request_count, 0) as request_count,
         coalesce(direct_costs.query_count, 0) as query_count,
         coalesce(direct_costs.busy_ns, 0) / 1e6 as busy_ms,
@@ -48,13 +106,33 @@ joined as (
         coalesce(direct_costs.memory_cost, 0) as memory_cost,
         coalesce(direct_costs.gpu_cost, 0) as gpu_cost,
         coalesce(direct_costs.db_query_cost, 0) as db_query_cost,
-        cast(coalesce(revenue_by_feature_day.revenue, 0) as {{ type_double() }}) as revenue
-    from direct_costs
-    full outer join revenue_by_feature_day
+        coalesce(shared_by_feature_day.shared_cost, 0) as shared_cost,
+        coalesce(shared_by_feature_day.shared_cost_low, 0) as shared_cost_low,
+        coalesce(shared_by_feature_day.shared_cost_high, 0) as shared_cost_high,
+        coalesce(amortized.build_amortization_cost, 0) as build_amortization_cost,
+        coalesce(amortized.maintenance_cost, 0) as maintenance_cost,
+        coalesce(revenue_by_feature_day.revenue, 0) as revenue
+    from row_keys
+    left join direct_costs
         on
-            direct_costs.date_day = revenue_by_feature_day.date_day
-            and direct_costs.feature_id = revenue_by_feature_day.feature_id
-            and direct_costs.tenant_id = revenue_by_feature_day.tenant_id
+            row_keys.date_day = direct_costs.date_day
+            and row_keys.feature_id = direct_costs.feature_id
+            and row_keys.tenant_id = direct_costs.tenant_id
+    left join shared_by_feature_day
+        on
+            row_keys.date_day = shared_by_feature_day.date_day
+            and row_keys.feature_id = shared_by_feature_day.feature_id
+            and row_keys.tenant_id = shared_by_feature_day.tenant_id
+    left join amortized
+        on
+            row_keys.date_day = amortized.date_day
+            and row_keys.feature_id = amortized.feature_id
+            and row_keys.tenant_id = amortized.tenant_id
+    left join revenue_by_feature_day
+        on
+            row_keys.date_day = revenue_by_feature_day.date_day
+            and row_keys.feature_id = revenue_by_feature_day.feature_id
+            and row_keys.tenant_id = revenue_by_feature_day.tenant_id
 
 ),
 
@@ -62,7 +140,14 @@ totals as (
 
     select
         *,
-        cpu_cost + memory_cost + gpu_cost + db_query_cost as total_cost
+        cpu_cost + memory_cost + gpu_cost + db_query_cost as direct_cost,
+        build_amortization_cost + maintenance_cost as amortized_cost,
+        cpu_cost + memory_cost + gpu_cost + db_query_cost
+        + shared_cost + build_amortization_cost + maintenance_cost as total_cost,
+        cpu_cost + memory_cost + gpu_cost + db_query_cost
+        + shared_cost_low + build_amortization_cost + maintenance_cost as cost_low,
+        cpu_cost + memory_cost + gpu_cost + db_query_cost
+        + shared_cost_high + build_amortization_cost + maintenance_cost as cost_high
     from joined
 
 ),
@@ -84,7 +169,14 @@ final as (
         cast(totals.memory_cost as {{ type_double() }}) as memory_cost,
         cast(totals.gpu_cost as {{ type_double() }}) as gpu_cost,
         cast(totals.db_query_cost as {{ type_double() }}) as db_query_cost,
+        cast(totals.direct_cost as {{ type_double() }}) as direct_cost,
+        cast(totals.shared_cost as {{ type_double() }}) as shared_cost,
+        cast(totals.build_amortization_cost as {{ type_double() }}) as build_amortization_cost,
+        cast(totals.maintenance_cost as {{ type_double() }}) as maintenance_cost,
+        cast(totals.amortized_cost as {{ type_double() }}) as amortized_cost,
         cast(totals.total_cost as {{ type_double() }}) as total_cost,
+        cast(totals.cost_low as {{ type_double() }}) as cost_low,
+        cast(totals.cost_high as {{ type_double() }}) as cost_high,
         cast(totals.revenue as {{ type_double() }}) as revenue,
         cast(totals.revenue - totals.total_cost as {{ type_double() }}) as profit,
         cast(
@@ -94,6 +186,12 @@ final as (
         cast(
             {{ safe_divide('totals.total_cost', 'totals.request_count') }} as {{ type_double() }}
         ) as cost_per_request,
+        cast({{ round_significant('totals.total_cost') }} as {{ type_double() }})
+            as total_cost_display,
+        cast({{ round_significant('totals.cost_low') }} as {{ type_double() }})
+            as cost_low_display,
+        cast({{ round_significant('totals.cost_high') }} as {{ type_double() }})
+            as cost_high_display,
         cast('{{ var("currency") }}' as {{ dbt.type_string() }}) as currency
     from totals
     left join taxonomy

@@ -33,12 +33,14 @@ FEATURE_SCOPE = "cost-attribution"
 PG_SCOPE = "@opentelemetry/instrumentation-pg"
 JOB_SCOPE = "feature-cost-demo.jobs"
 GENAI_SCOPE = "opentelemetry.instrumentation.openai"
+REDIS_SCOPE = "@opentelemetry/instrumentation-ioredis"
 SCOPE_VERSIONS = {
     HTTP_SCOPE: "0.57.1",
     FEATURE_SCOPE: "1.0.0",
     PG_SCOPE: "0.51.0",
     JOB_SCOPE: "1.0.0",
     GENAI_SCOPE: "0.40.2",
+    REDIS_SCOPE: "0.49.0",
 }
 
 
@@ -62,7 +64,10 @@ RESOURCES: dict[str, dict[str, AttributeValue]] = {
     "web-gateway@eu-west-1": _resource("web-gateway", "eu-west-1", "m5.xlarge"),
     # Sizes given on the resource override the per-service defaults seed.
     "checkout-service@eu-west-1": _resource(
-        "checkout-service", "eu-west-1", "c5.2xlarge", **{"cost.cpu.cores": 2, "cost.memory.gb": 4.0}
+        "checkout-service",
+        "eu-west-1",
+        "c5.2xlarge",
+        **{"cost.cpu.cores": 2, "cost.memory.gb": 4.0},
     ),
     "analytics-api@us-east-1": _resource("analytics-api", "us-east-1", "m5.2xlarge"),
     "analytics-worker@us-east-1": _resource("analytics-worker", "us-east-1", "m5.xlarge"),
@@ -232,6 +237,7 @@ class Scenario:
                 "db.operation.name": "SELECT",
                 "db.query.text": f"select * from {table} where id = $1",
                 "server.address": "prod-postgres-01",
+                "db.response.returned_rows": self.rng.randint(1, 400),
             }
             if not events and self.rng.random() < 0.5:
                 # Older instrumentation still sends the deprecated attribute name.
@@ -294,9 +300,27 @@ class Scenario:
             "user_agent.original": "Mozilla/5.0",
             "http.request.header.accept": ["application/json"],
         }
-        t = start + _ms(self.rng, 0.5, 3.0)
+        # The session lookup in the shared cache, before the feature middleware runs.
+        lookup = _ms(self.rng, 0.2, 1.2)
+        trace.span(
+            server,
+            "GET",
+            "CLIENT",
+            gateway,
+            REDIS_SCOPE,
+            start + 100_000,
+            start + 100_000 + lookup,
+            {
+                "db.system.name": "redis",
+                "db.operation.name": "GET",
+                "server.address": "prod-redis-01",
+            },
+        )
+        t = start + lookup + _ms(self.rng, 0.5, 3.0)
         for feature_id, extra, body in features:
-            span = trace.span(server, f"feature:{feature_id}", "INTERNAL", gateway, FEATURE_SCOPE, t, t)
+            span = trace.span(
+                server, f"feature:{feature_id}", "INTERNAL", gateway, FEATURE_SCOPE, t, t
+            )
             span.attributes = {
                 "feature.id": feature_id,
                 "feature.category": FEATURE_GROUPS[feature_id],
@@ -319,7 +343,9 @@ class Scenario:
             def charge(server: Span, s: int) -> int:
                 return self._db_calls(trace, server, "checkout-service@eu-west-1", s, queries, True)
 
-            return self._remote(trace, span, gateway, t, "checkout-service@eu-west-1", "/charge", charge)
+            return self._remote(
+                trace, span, gateway, t, "checkout-service@eu-west-1", "/charge", charge
+            )
 
         return body
 
@@ -327,14 +353,22 @@ class Scenario:
         trace = self._current
 
         def render(server: Span, s: int) -> int:
-            t = self._db_calls(trace, server, "analytics-api@us-east-1", s, self.rng.randint(2, 8), False)
+            t = self._db_calls(
+                trace, server, "analytics-api@us-east-1", s, self.rng.randint(2, 8), False
+            )
             end = t + _ms(self.rng, 40.0, 250.0)
-            trace.span(server, "render report", "INTERNAL", "analytics-api@us-east-1", HTTP_SCOPE, t, end)
+            trace.span(
+                server, "render report", "INTERNAL", "analytics-api@us-east-1", HTTP_SCOPE, t, end
+            )
             return end
 
-        return self._remote(trace, span, gateway, start, "analytics-api@us-east-1", "/reports", render)
+        return self._remote(
+            trace, span, gateway, start, "analytics-api@us-east-1", "/reports", render
+        )
 
-    def _inference(self, trace: Trace, caller: Span, resource: str, start: int, low: float, high: float):
+    def _inference(
+        self, trace: Trace, caller: Span, resource: str, start: int, low: float, high: float
+    ):
         def predict(server: Span, s: int) -> int:
             end = s + _ms(self.rng, low, high)
             trace.span(
@@ -349,7 +383,9 @@ class Scenario:
             )
             return end
 
-        return self._remote(trace, caller, resource, start, "inference-service@us-east-1", "/v1/predict", predict)
+        return self._remote(
+            trace, caller, resource, start, "inference-service@us-east-1", "/v1/predict", predict
+        )
 
     def _dashboard(self, span: Span, gateway: str, start: int) -> int:
         # The method's convention: db.query events recorded on the feature span itself.
@@ -357,7 +393,9 @@ class Scenario:
             Event("db.query", start + i * 1000, {"db.query.text": "select * from widgets"})
             for i in range(self.rng.randint(1, 2))
         ]
-        return self._inference(self._current, span, gateway, start + _ms(self.rng, 1, 3), 20.0, 90.0)
+        return self._inference(
+            self._current, span, gateway, start + _ms(self.rng, 1, 3), 20.0, 90.0
+        )
 
     def _summary(self, span: Span, gateway: str, start: int) -> int:
         trace = self._current
@@ -407,47 +445,117 @@ class Scenario:
             variant = rng.choice(("control", "one-click"))
             queries = rng.randint(3, 6) + (2 if variant == "one-click" else 0)
             extra: dict[str, AttributeValue] = {"feature.variant": variant}
-            self._ingress(trace, tenant, start, "POST", "/api/v1/checkout",
-                          [("checkout-v2", extra, self._checkout(queries))])
+            self._ingress(
+                trace,
+                tenant,
+                start,
+                "POST",
+                "/api/v1/checkout",
+                [("checkout-v2", extra, self._checkout(queries))],
+            )
             if rng.random() < 0.01:
                 # The gateway's export batch was lost: the checkout service's spans are orphans.
                 trace.spans = [s for s in trace.spans if not s.service.startswith("web-gateway")]
         elif kind == "guest":
-            self._ingress(trace, tenant, start, "POST", "/api/v1/guest-checkout",
-                          [("guest-checkout", {}, self._checkout(rng.randint(1, 3)))])
+            self._ingress(
+                trace,
+                tenant,
+                start,
+                "POST",
+                "/api/v1/guest-checkout",
+                [("guest-checkout", {}, self._checkout(rng.randint(1, 3)))],
+            )
         elif kind == "reports":
-            self._ingress(trace, tenant, start, "POST", "/api/v1/reports",
-                          [("advanced-reports", {}, self._reports)])
+            self._ingress(
+                trace,
+                tenant,
+                start,
+                "POST",
+                "/api/v1/reports",
+                [("advanced-reports", {}, self._reports)],
+            )
         elif kind == "dashboard":
             if flag_enabled(self.flags, tenant, at):
-                self._ingress(trace, tenant, start, "GET", "/api/v1/dashboard/live",
-                              [("real-time-dashboard", {"feature.flag.key": FLAG_KEY}, self._dashboard)])
+                self._ingress(
+                    trace,
+                    tenant,
+                    start,
+                    "GET",
+                    "/api/v1/dashboard/live",
+                    [("real-time-dashboard", {"feature.flag.key": FLAG_KEY}, self._dashboard)],
+                )
             else:
                 # Flag off: the entry point returns at once, with no feature span.
                 gateway = f"web-gateway@{TENANTS[tenant][0]}"
-                trace.span(None, "GET /api/v1/dashboard/live", "SERVER", gateway, HTTP_SCOPE,
-                           start, start + _ms(rng, 0.3, 1.5),
-                           {"http.request.method": "GET", "http.route": "/api/v1/dashboard/live",
-                            "http.response.status_code": 404})
+                trace.span(
+                    None,
+                    "GET /api/v1/dashboard/live",
+                    "SERVER",
+                    gateway,
+                    HTTP_SCOPE,
+                    start,
+                    start + _ms(rng, 0.3, 1.5),
+                    {
+                        "http.request.method": "GET",
+                        "http.route": "/api/v1/dashboard/live",
+                        "http.response.status_code": 404,
+                    },
+                )
         elif kind == "summary":
-            self._ingress(trace, tenant, start, "POST", "/api/v1/summaries",
-                          [("smart-summary", {}, self._summary)])
+            self._ingress(
+                trace,
+                tenant,
+                start,
+                "POST",
+                "/api/v1/summaries",
+                [("smart-summary", {}, self._summary)],
+            )
         elif kind == "home":
             # One page, two features: the wrapping server span has no single feature.
-            self._ingress(trace, tenant, start, "GET", "/api/v1/home",
-                          [("advanced-reports", {}, self._local_query),
-                           ("smart-summary", {}, self._local_query)])
+            self._ingress(
+                trace,
+                tenant,
+                start,
+                "GET",
+                "/api/v1/home",
+                [
+                    ("advanced-reports", {}, self._local_query),
+                    ("smart-summary", {}, self._local_query),
+                ],
+            )
         elif kind == "healthz":
             gateway = f"web-gateway@{rng.choice(('us-east-1', 'eu-west-1'))}"
-            trace.span(None, "GET /healthz", "SERVER", gateway, HTTP_SCOPE, start,
-                       start + _ms(rng, 0.1, 0.8),
-                       {"http.request.method": "GET", "http.route": "/healthz",
-                        "http.response.status_code": 200})
+            trace.span(
+                None,
+                "GET /healthz",
+                "SERVER",
+                gateway,
+                HTTP_SCOPE,
+                start,
+                start + _ms(rng, 0.1, 0.8),
+                {
+                    "http.request.method": "GET",
+                    "http.route": "/healthz",
+                    "http.response.status_code": 200,
+                },
+            )
         else:
             gateway = f"web-gateway@{TENANTS[tenant][0]}"
-            server = trace.span(None, "GET /api/v1/session", "SERVER", gateway, HTTP_SCOPE, start, start,
-                                {"http.request.method": "GET", "http.route": "/api/v1/session",
-                                 "tenant.id": tenant, "enduser.authenticated": True})
+            server = trace.span(
+                None,
+                "GET /api/v1/session",
+                "SERVER",
+                gateway,
+                HTTP_SCOPE,
+                start,
+                start,
+                {
+                    "http.request.method": "GET",
+                    "http.route": "/api/v1/session",
+                    "tenant.id": tenant,
+                    "enduser.authenticated": True,
+                },
+            )
             server.end_unix_nano = self._db_calls(trace, server, gateway, start + 500_000, 1, True)
             server.end_unix_nano += _ms(rng, 0.5, 2.0)
         return trace
@@ -456,10 +564,22 @@ class Scenario:
         """The dashboard's cache refresh: tags its spans with the feature whatever the flag says."""
         trace = self._current = Trace(self.rng)
         resource = "analytics-worker@us-east-1"
-        root = trace.span(None, "job:refresh-dashboard-cache", "INTERNAL", resource, JOB_SCOPE, start, start,
-                          {"feature.id": FLAGGED_FEATURE, "feature.category": "analytics",
-                           "tenant.id": tenant, "job.name": "refresh-dashboard-cache",
-                           "job.attempt": 1})
+        root = trace.span(
+            None,
+            "job:refresh-dashboard-cache",
+            "INTERNAL",
+            resource,
+            JOB_SCOPE,
+            start,
+            start,
+            {
+                "feature.id": FLAGGED_FEATURE,
+                "feature.category": "analytics",
+                "tenant.id": tenant,
+                "job.name": "refresh-dashboard-cache",
+                "job.attempt": 1,
+            },
+        )
         t = self._db_calls(trace, root, resource, start + 1_000_000, 2, True)
         low, high = (25_000.0, 35_000.0) if long_running else (40.0, 150.0)
         root.end_unix_nano = self._inference(trace, root, resource, t, low, high) + 1_000_000
@@ -498,21 +618,34 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for offset in range(config.days):
         day = config.start_date + timedelta(days=offset)
-        day_start = int((datetime.combine(day, datetime.min.time(), UTC) - epoch).total_seconds()) * 10**9
-        traces = [scenario.request(s) for s in _request_starts(rng, day_start, config.requests_per_day)]
+        day_start = (
+            int((datetime.combine(day, datetime.min.time(), UTC) - epoch).total_seconds()) * 10**9
+        )
+        traces = [
+            scenario.request(s) for s in _request_starts(rng, day_start, config.requests_per_day)
+        ]
         step = config.job_interval_minutes * 60 * 10**9
         for tenant in TENANTS:
             for start in range(day_start + 7 * 60 * 10**9, day_start + NS_PER_DAY, step):
                 traces.append(scenario.job(tenant, start + rng.randrange(60 * 10**9)))
         # One refresh runs across midnight: its time must be split between the two days.
-        traces.append(scenario.job("tenant-acme", day_start + NS_PER_DAY - 20 * 10**9, long_running=True))
+        traces.append(
+            scenario.job("tenant-acme", day_start + NS_PER_DAY - 20 * 10**9, long_running=True)
+        )
 
-        spans = sorted((s for t in traces for s in t.spans), key=lambda s: (s.end_unix_nano, s.span_id))
+        spans = sorted(
+            (s for t in traces for s in t.spans), key=lambda s: (s.end_unix_nano, s.span_id)
+        )
         for span in spans:
             if "feature.id" in span.attributes:
                 span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
-                requests[(span_day.isoformat(), str(span.attributes["feature.id"]),
-                          str(span.attributes["tenant.id"]))] += 1
+                requests[
+                    (
+                        span_day.isoformat(),
+                        str(span.attributes["feature.id"]),
+                        str(span.attributes["tenant.id"]),
+                    )
+                ] += 1
         path = otlp_dir / f"traces-{day.isoformat()}.jsonl"
         with path.open("w", encoding="utf-8", newline="\n") as handle:
             for i in range(0, len(spans), config.spans_per_line):
@@ -548,10 +681,12 @@ def _write_flags(path: Path, history: list[FlagChange]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["changed_at", "flag_key", "feature_id", "tenant_id", "enabled"])
         for change in history:
-            writer.writerow([
-                change.changed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                FLAG_KEY,
-                FLAGGED_FEATURE,
-                change.tenant_id or "",
-                "true" if change.enabled else "false",
-            ])
+            writer.writerow(
+                [
+                    change.changed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    FLAG_KEY,
+                    FLAGGED_FEATURE,
+                    change.tenant_id or "",
+                    "true" if change.enabled else "false",
+                ]
+            )

@@ -36,7 +36,10 @@ def _money(value: float | None) -> str:
 def print_summary(path: Path, top: int = 10) -> int:
     """Print totals and the costliest features; returns a process exit code."""
     if not path.exists():
-        print(f"feature-cost summary: no DuckDB file at {path}; run `make demo` first", file=sys.stderr)
+        print(
+            f"feature-cost summary: no DuckDB file at {path}; run `make demo` first",
+            file=sys.stderr,
+        )
         return 1
     with duckdb.connect(str(path), read_only=True) as con:
         first, last, tenants, cost, revenue, currency = con.execute(_TOTALS).fetchone()

@@ -68,6 +68,10 @@ typed as (
             {{ otel_attribute('span_attributes', 'db.system.name') }},
             {{ otel_attribute('span_attributes', 'db.system') }}
         ) as db_system,
+        {{ otel_attribute('span_attributes', 'server.address') }} as server_address,
+        try_cast(
+            {{ otel_attribute('span_attributes', 'db.response.returned_rows') }} as bigint
+        ) as db_rows_returned,
         {{ otel_attribute('span_attributes', 'gen_ai.request.model') }} as gen_ai_request_model,
         try_cast(
             {{ otel_attribute('span_attributes', 'gen_ai.usage.input_tokens') }} as bigint

@@ -1,0 +1,82 @@
+-- Grain: one row per (date_day, resource_id, feature_id, tenant_id) with work in the shared
+-- resource's scope on a day the resource has a cost.
+-- Guarantees: every allocation key's driver quantity for the same work, so a pool can be
+-- split by its own key and, for the honest range, by the plausible alternatives. The
+-- `cost_weighted` driver (rule 4) is the rate-card cost of each feature's own
+-- allocation_strategy driver: features measured by different drivers stay comparable.
+with
+
+priced as (
+
+    select * from {{ ref('int_span_costs_priced') }}
+
+),
+
+resources as (
+
+    select * from {{ ref('shared_resources') }}
+
+),
+
+pool_days as (
+
+    select * from {{ ref('int_shared_resource_costs_by_day') }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('feature_taxonomy') }}
+
+),
+
+in_scope as (
+
+    select
+        pool_days.date_day,
+        resources.resource_id,
+        priced.feature_id,
+        priced.tenant_id,
+        priced.query_count,
+        priced.rows_scanned,
+        priced.busy_ms,
+        priced.busy_ms * priced.memory_gb as memory_gb_ms,
+        priced.busy_ms * priced.gpu_count / 60000.0 as gpu_minutes,
+        case coalesce(taxonomy.allocation_strategy, 'proportional_duration')
+            when 'proportional_duration' then priced.cpu_cost + priced.memory_cost
+            when 'proportional_queries' then priced.db_query_cost
+            when 'gpu_minutes' then priced.gpu_cost
+            when 'memory_usage' then priced.memory_cost
+        end as strategy_driver_cost
+    from priced
+    inner join resources
+        on {{ span_in_pool_scope('priced', 'resources') }}
+    inner join pool_days
+        on
+            resources.resource_id = pool_days.resource_id
+            and priced.date_day = pool_days.date_day
+    left join taxonomy
+        on priced.gated_feature_id = taxonomy.feature_id
+
+),
+
+final as (
+
+    select
+        date_day,
+        resource_id,
+        feature_id,
+        tenant_id,
+        count(*) as span_day_count,
+        sum(query_count) as query_count,
+        sum(rows_scanned) as rows_scanned,
+        sum(busy_ms) as busy_ms,
+        sum(memory_gb_ms) as memory_gb_ms,
+        sum(gpu_minutes) as gpu_minutes,
+        sum(strategy_driver_cost) as strategy_driver_cost
+    from in_scope
+    group by date_day, resource_id, feature_id, tenant_id
+
+)
+
+select * from final
