@@ -148,12 +148,12 @@ fixed_remainder as (
         pool_days.currency,
         pool_days.pool_cost,
         100 - coalesce(sum(fixed_shares.share_pct), 0) as driver_quantity,
-        1 - coalesce(sum(fixed_shares.share_pct), 0) / 100.0 as allocation_share,
-        pool_days.pool_cost * (1 - coalesce(sum(fixed_shares.share_pct), 0) / 100.0)
+        (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0 as allocation_share,
+        pool_days.pool_cost * (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0
             as allocated_cost,
-        pool_days.pool_cost * (1 - coalesce(sum(fixed_shares.share_pct), 0) / 100.0)
+        pool_days.pool_cost * (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0
             as allocated_cost_low,
-        pool_days.pool_cost * (1 - coalesce(sum(fixed_shares.share_pct), 0) / 100.0)
+        pool_days.pool_cost * (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0
             as allocated_cost_high
     from pool_days
     left join fixed_shares

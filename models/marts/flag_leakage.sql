@@ -1,0 +1,39 @@
+-- Grain: one row per (date_day, feature_id, service_name, span_name) with work that ran
+-- while the feature's flag was off.
+-- Guarantees (rule 6): lists every "zombie path", the code that kept running and tagging
+-- spans after its feature was switched off, with its cost at the feature's rate card, so
+-- the value of removing dead code can be shown. Sums to the `__flag_off__` direct cost.
+with
+
+priced as (
+
+    select * from {{ ref('int_span_costs_priced') }}
+    where feature_id = '__flag_off__'
+
+),
+
+final as (
+
+    select
+        priced.date_day,
+        priced.gated_feature_id as feature_id,
+        priced.service_name,
+        spans.span_name,
+        count(distinct priced.tenant_id) as tenant_count,
+        count(*) as span_day_count,
+        sum(priced.invocation_count) as invocation_count,
+        sum(priced.busy_ns) / 1e6 as busy_ms,
+        sum(
+            coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)
+            + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)
+        ) as estimated_cost
+    from priced
+    inner join {{ ref('int_spans_gated_by_feature_flags') }} as spans
+        on
+            priced.trace_id = spans.trace_id
+            and priced.span_id = spans.span_id
+    group by priced.date_day, priced.gated_feature_id, priced.service_name, spans.span_name
+
+)
+
+select * from final
