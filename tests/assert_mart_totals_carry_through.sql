@@ -11,6 +11,7 @@ priced as (
         sum(case when compute_pool_id is null then memory_cost else 0 end) as memory_cost,
         sum(case when compute_pool_id is null then gpu_cost else 0 end) as gpu_cost,
         sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
+        sum(llm_cost) as llm_cost,
         sum(invocation_count) as request_count
     from {{ ref('int_span_costs_priced') }}
 
@@ -41,7 +42,7 @@ total_in as (
 
     select
         priced.cpu_cost + priced.memory_cost + priced.gpu_cost + priced.db_query_cost
-        + shared.shared_cost + amortized.amortized_cost as total_cost
+        + priced.llm_cost + shared.shared_cost + amortized.amortized_cost as total_cost
     from priced
     cross join shared
     cross join amortized
@@ -55,6 +56,7 @@ mart as (
         sum(memory_cost) as memory_cost,
         sum(gpu_cost) as gpu_cost,
         sum(db_query_cost) as db_query_cost,
+        sum(llm_cost) as llm_cost,
         sum(shared_cost) as shared_cost,
         sum(amortized_cost) as amortized_cost,
         sum(total_cost) as total_cost,
@@ -84,6 +86,7 @@ final as (
         or {{ differs_beyond_tolerance('priced.memory_cost', 'mart.memory_cost') }}
         or {{ differs_beyond_tolerance('priced.gpu_cost', 'mart.gpu_cost') }}
         or {{ differs_beyond_tolerance('priced.db_query_cost', 'mart.db_query_cost') }}
+        or {{ differs_beyond_tolerance('priced.llm_cost', 'mart.llm_cost') }}
         or {{ differs_beyond_tolerance('shared.shared_cost', 'mart.shared_cost') }}
         or {{ differs_beyond_tolerance('pools.pool_cost', 'mart.shared_cost') }}
         or {{ differs_beyond_tolerance('amortized.amortized_cost', 'mart.amortized_cost') }}

@@ -23,7 +23,8 @@ final as (
         sum(case when compute_pool_id is null then cpu_cost else 0 end) as cpu_cost,
         sum(case when compute_pool_id is null then memory_cost else 0 end) as memory_cost,
         sum(case when compute_pool_id is null then gpu_cost else 0 end) as gpu_cost,
-        sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost
+        sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
+        sum(llm_cost) as llm_cost
     from priced
     group by date_day, feature_id, tenant_id
 

@@ -5,6 +5,8 @@
 -- come from the span's or resource's `cost.*` attributes, else the service's defaults, else
 -- the `__default__` row. Where no rate-card row is in force the costs are null and
 -- `rate_card_row_found` is false; the test on that column names the gap and fails the build.
+-- LLM tokens (`gen_ai.usage.*_tokens`) are priced per `gen_ai.request.model` from
+-- llm_model_prices on the day the call started (`llm_price_found` false where no price is).
 -- Where a shared resource is paid as one pool on that day, it claims the components it
 -- covers (service compute and GPU pools: cpu, memory and gpu; databases and caches: queries):
 -- those estimates then serve only as allocation weights and the pool's cost replaces them.
@@ -31,6 +33,12 @@ rate_cards as (
 service_defaults as (
 
     select * from {{ ref('service_resource_defaults') }}
+
+),
+
+llm_prices as (
+
+    select * from {{ ref('llm_model_prices') }}
 
 ),
 
@@ -205,6 +213,12 @@ final as (
         sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms as memory_cost,
         sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms as gpu_cost,
         sized.query_count * rates.db_query_base as db_query_cost,
+        (
+            coalesce(sized.input_tokens, 0) * coalesce(llm_prices.input_per_1k_tokens, 0)
+            + coalesce(sized.output_tokens, 0) * coalesce(llm_prices.output_per_1k_tokens, 0)
+        ) / 1000.0 as llm_cost,
+        coalesce(sized.input_tokens, 0) + coalesce(sized.output_tokens, 0) = 0
+        or llm_prices.model is not null as llm_price_found,
         claims.compute_pool_id,
         claims.query_pool_id,
         coalesce(claims.compute_pool_count, 0) as compute_pool_count,
@@ -217,6 +231,11 @@ final as (
             and sized.rate_region = rates.rate_region
             and sized.instance_family = rates.instance_family
             and sized.date_day = rates.date_day
+    left join llm_prices
+        on
+            sized.gen_ai_request_model = llm_prices.model
+            and sized.date_day >= llm_prices.effective_from
+            and (llm_prices.effective_to is null or sized.date_day < llm_prices.effective_to)
     left join claims
         on
             sized.trace_id = claims.trace_id

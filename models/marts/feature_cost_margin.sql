@@ -106,6 +106,7 @@ joined as (
         coalesce(direct_costs.memory_cost, 0) as memory_cost,
         coalesce(direct_costs.gpu_cost, 0) as gpu_cost,
         coalesce(direct_costs.db_query_cost, 0) as db_query_cost,
+        coalesce(direct_costs.llm_cost, 0) as llm_cost,
         coalesce(shared_by_feature_day.shared_cost, 0) as shared_cost,
         coalesce(shared_by_feature_day.shared_cost_low, 0) as shared_cost_low,
         coalesce(shared_by_feature_day.shared_cost_high, 0) as shared_cost_high,
@@ -140,13 +141,13 @@ totals as (
 
     select
         *,
-        cpu_cost + memory_cost + gpu_cost + db_query_cost as direct_cost,
+        cpu_cost + memory_cost + gpu_cost + db_query_cost + llm_cost as direct_cost,
         build_amortization_cost + maintenance_cost as amortized_cost,
-        cpu_cost + memory_cost + gpu_cost + db_query_cost
+        cpu_cost + memory_cost + gpu_cost + db_query_cost + llm_cost
         + shared_cost + build_amortization_cost + maintenance_cost as total_cost,
-        cpu_cost + memory_cost + gpu_cost + db_query_cost
+        cpu_cost + memory_cost + gpu_cost + db_query_cost + llm_cost
         + shared_cost_low + build_amortization_cost + maintenance_cost as cost_low,
-        cpu_cost + memory_cost + gpu_cost + db_query_cost
+        cpu_cost + memory_cost + gpu_cost + db_query_cost + llm_cost
         + shared_cost_high + build_amortization_cost + maintenance_cost as cost_high
     from joined
 
@@ -169,6 +170,7 @@ final as (
         cast(totals.memory_cost as {{ type_double() }}) as memory_cost,
         cast(totals.gpu_cost as {{ type_double() }}) as gpu_cost,
         cast(totals.db_query_cost as {{ type_double() }}) as db_query_cost,
+        cast(totals.llm_cost as {{ type_double() }}) as llm_cost,
         cast(totals.direct_cost as {{ type_double() }}) as direct_cost,
         cast(totals.shared_cost as {{ type_double() }}) as shared_cost,
         cast(totals.build_amortization_cost as {{ type_double() }}) as build_amortization_cost,

@@ -24,10 +24,11 @@ final as (
         sum(
             coalesce(cpu_cost, 0) + coalesce(memory_cost, 0)
             + coalesce(gpu_cost, 0) + coalesce(db_query_cost, 0)
+            + coalesce(llm_cost, 0)
         ) as estimated_direct_cost,
         {{ safe_divide(
             'sum(coalesce(cpu_cost, 0) + coalesce(memory_cost, 0)'
-            ~ ' + coalesce(gpu_cost, 0) + coalesce(db_query_cost, 0))',
+            ~ ' + coalesce(gpu_cost, 0) + coalesce(db_query_cost, 0) + coalesce(llm_cost, 0))',
             'sum(invocation_count)'
         ) }} as estimated_cost_per_request
     from priced

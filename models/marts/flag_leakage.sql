@@ -26,6 +26,7 @@ final as (
         sum(
             coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)
             + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)
+            + coalesce(priced.llm_cost, 0)
         ) as estimated_cost
     from priced
     inner join {{ ref('int_spans_gated_by_feature_flags') }} as spans
