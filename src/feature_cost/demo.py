@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from feature_cost.billing import busy_seconds_by_service_day, focus_rows, write_focus_csv
 from feature_cost.otlp import AttributeValue, Event, Span, dumps_line, traces_data
 
 NS_PER_MS = 1_000_000
@@ -603,11 +604,11 @@ class GeneratedDemo:
 
 
 def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
-    """Write ``otlp/*.jsonl``, ``revenue/revenue.csv`` and ``feature_flags/feature_flags.csv``."""
+    """Write ``otlp/*.jsonl``, revenue, feature flags and the FOCUS billing export."""
     scenario = Scenario(config)
     rng = scenario.rng
     otlp_dir = out_dir / "otlp"
-    for sub in ("otlp", "revenue", "feature_flags"):
+    for sub in ("otlp", "revenue", "feature_flags", "billing"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     for stale in otlp_dir.glob("*.jsonl"):
         stale.unlink()
@@ -615,6 +616,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     files: list[Path] = []
     span_total = trace_total = 0
     requests: Counter[tuple[str, str, str]] = Counter()
+    busy: dict[tuple[date, str], float] = {}
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for offset in range(config.days):
         day = config.start_date + timedelta(days=offset)
@@ -652,11 +654,16 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                 batch = spans[i : i + config.spans_per_line]
                 handle.write(dumps_line(traces_data(batch, RESOURCES, SCOPE_VERSIONS)) + "\n")
         files.append(path)
+        for key, seconds in busy_seconds_by_service_day(spans).items():
+            busy[key] = busy.get(key, 0.0) + seconds
         span_total += len(spans)
         trace_total += len(traces)
 
     _write_revenue(out_dir / "revenue" / "revenue.csv", requests, rng)
     _write_flags(out_dir / "feature_flags" / "feature_flags.csv", scenario.flags)
+    days = [config.start_date + timedelta(days=i) for i in range(config.days)]
+    billing_rng = random.Random(config.seed + 1)
+    write_focus_csv(out_dir / "billing" / "focus.csv", focus_rows(busy, days, billing_rng))
     manifest = {
         "config": {**config.__dict__, "start_date": config.start_date.isoformat()},
         "spans": span_total,
