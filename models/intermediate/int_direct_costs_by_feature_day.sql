@@ -1,12 +1,37 @@
 -- Grain: one row per (date_day, feature_id, tenant_id) with any accepted span.
 -- Guarantees: sums of int_span_costs_priced. Components a shared resource claims on that
 -- day (its pool cost replaces them, see shared_cost_allocation) are left out, so nothing is
--- counted twice; every other cost is carried through unchanged.
+-- counted twice; every other cost is carried through unchanged. `reconciled_compute_cost`
+-- scales each span's compute estimate by its service's billed / estimated ratio for the
+-- month (rule 10), so a billed service's reconciled compute sums to its bill; where the bill
+-- has no line for the service it stays the estimate (`unreconciled_compute_cost`).
 with
 
 priced as (
 
     select * from {{ ref('int_span_costs_priced') }}
+
+),
+
+factors as (
+
+    select * from {{ ref('int_compute_billing_factors') }}
+
+),
+
+priced_with_factor as (
+
+    select
+        priced.*,
+        case when priced.compute_pool_id is null then 1 else 0 end as is_direct_compute,
+        factors.reconciliation_factor
+    from priced
+    left join factors
+        on
+            cast({{ dbt.date_trunc('month', 'priced.date_day') }} as date)
+            = factors.billing_month
+            and priced.service_name = factors.service_name
+            and coalesce(priced.cloud_region, '*') = factors.cloud_region
 
 ),
 
@@ -20,12 +45,23 @@ final as (
         count(*) as span_day_count,
         sum(busy_ns) as busy_ns,
         sum(query_count) as query_count,
-        sum(case when compute_pool_id is null then cpu_cost else 0 end) as cpu_cost,
-        sum(case when compute_pool_id is null then memory_cost else 0 end) as memory_cost,
-        sum(case when compute_pool_id is null then gpu_cost else 0 end) as gpu_cost,
+        sum(is_direct_compute * cpu_cost) as cpu_cost,
+        sum(is_direct_compute * memory_cost) as memory_cost,
+        sum(is_direct_compute * gpu_cost) as gpu_cost,
         sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
-        sum(llm_cost) as llm_cost
-    from priced
+        sum(llm_cost) as llm_cost,
+        sum(
+            is_direct_compute * (cpu_cost + memory_cost + gpu_cost)
+            * coalesce(reconciliation_factor, 1)
+        ) as reconciled_compute_cost,
+        sum(
+            case
+                when reconciliation_factor is null
+                    then is_direct_compute * (cpu_cost + memory_cost + gpu_cost)
+                else 0
+            end
+        ) as unreconciled_compute_cost
+    from priced_with_factor
     group by date_day, feature_id, tenant_id
 
 )

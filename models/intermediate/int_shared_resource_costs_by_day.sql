@@ -1,6 +1,8 @@
 -- Grain: one row per (date_day, resource_id) with a cost.
--- Guarantees: each period's cost of a shared resource is spread evenly over the days of
--- [period_start, period_end); the days of a resource sum to the cost it was billed.
+-- Guarantees: a shared resource's cost of a day comes from the bill (FOCUS charges mapped to
+-- it, see int_billed_costs_by_day) where the bill has it, else from the
+-- shared_resource_costs seed, whose periods are spread evenly over their days
+-- [period_start, period_end). `cost_source` says which. Nothing is counted twice.
 with
 
 resources as (
@@ -9,43 +11,88 @@ resources as (
 
 ),
 
-costs as (
+seed_costs as (
 
     select * from {{ ref('shared_resource_costs') }}
 
 ),
 
-days as (
+billed as (
 
     select
-        costs.resource_id,
-        costs.cost,
-        costs.currency,
-        {{ straight_line_daily_amount('costs.cost', 'costs.period_start', 'costs.period_end') }}
-            as daily_cost,
+        date_day,
+        target_id as resource_id,
+        sum(billed_cost) as pool_cost
+    from {{ ref('int_billed_costs_by_day') }}
+    where target_type = 'shared_resource'
+    group by date_day, target_id
+
+),
+
+seed_days as (
+
+    select
+        seed_costs.resource_id,
+        seed_costs.currency,
+        {{ straight_line_daily_amount(
+            'seed_costs.cost', 'seed_costs.period_start', 'seed_costs.period_end'
+        ) }} as daily_cost,
         day_number
-    from costs
+    from seed_costs
     cross join {{ integers_between(
-        date_to_day_number('costs.period_start'),
-        date_to_day_number('costs.period_end') ~ ' - 1'
+        date_to_day_number('seed_costs.period_start'),
+        date_to_day_number('seed_costs.period_end') ~ ' - 1'
     ) }} as period_days (day_number)
+
+),
+
+seeded as (
+
+    select
+        {{ day_number_to_date('day_number') }} as date_day,
+        resource_id,
+        sum(daily_cost) as pool_cost
+    from seed_days
+    group by day_number, resource_id
+
+),
+
+combined as (
+
+    select
+        date_day,
+        resource_id,
+        pool_cost,
+        'bill' as cost_source
+    from billed
+    union all
+    select
+        seeded.date_day,
+        seeded.resource_id,
+        seeded.pool_cost,
+        'seed' as cost_source
+    from seeded
+    left join billed
+        on
+            seeded.date_day = billed.date_day
+            and seeded.resource_id = billed.resource_id
+    where billed.resource_id is null
 
 ),
 
 final as (
 
     select
-        {{ day_number_to_date('days.day_number') }} as date_day,
-        days.resource_id,
+        combined.date_day,
+        combined.resource_id,
         resources.resource_type,
         resources.allocation_key,
-        sum(days.daily_cost) as pool_cost,
-        min(days.currency) as currency
-    from days
+        combined.pool_cost,
+        combined.cost_source,
+        '{{ var("currency") }}' as currency
+    from combined
     inner join resources
-        on days.resource_id = resources.resource_id
-    group by
-        days.day_number, days.resource_id, resources.resource_type, resources.allocation_key
+        on combined.resource_id = resources.resource_id
 
 )
 

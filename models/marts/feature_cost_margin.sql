@@ -107,6 +107,8 @@ joined as (
         coalesce(direct_costs.gpu_cost, 0) as gpu_cost,
         coalesce(direct_costs.db_query_cost, 0) as db_query_cost,
         coalesce(direct_costs.llm_cost, 0) as llm_cost,
+        coalesce(direct_costs.reconciled_compute_cost, 0) as reconciled_compute_cost,
+        coalesce(direct_costs.unreconciled_compute_cost, 0) as unreconciled_compute_cost,
         coalesce(shared_by_feature_day.shared_cost, 0) as shared_cost,
         coalesce(shared_by_feature_day.shared_cost_low, 0) as shared_cost_low,
         coalesce(shared_by_feature_day.shared_cost_high, 0) as shared_cost_high,
@@ -148,7 +150,16 @@ totals as (
         cpu_cost + memory_cost + gpu_cost + db_query_cost + llm_cost
         + shared_cost_low + build_amortization_cost + maintenance_cost as cost_low,
         cpu_cost + memory_cost + gpu_cost + db_query_cost + llm_cost
-        + shared_cost_high + build_amortization_cost + maintenance_cost as cost_high
+        + shared_cost_high + build_amortization_cost + maintenance_cost as cost_high,
+        reconciled_compute_cost + db_query_cost + llm_cost
+        + shared_cost + build_amortization_cost + maintenance_cost as reconciled_cost,
+        case
+            when cpu_cost + memory_cost + gpu_cost = 0 then 'no_direct_compute'
+            when unreconciled_compute_cost = 0 then 'bill'
+            when unreconciled_compute_cost < cpu_cost + memory_cost + gpu_cost
+                then 'bill_and_estimate'
+            else 'estimate'
+        end as reconciliation_basis
     from joined
 
 ),
@@ -179,6 +190,8 @@ final as (
         cast(totals.total_cost as {{ type_double() }}) as total_cost,
         cast(totals.cost_low as {{ type_double() }}) as cost_low,
         cast(totals.cost_high as {{ type_double() }}) as cost_high,
+        cast(totals.reconciled_cost as {{ type_double() }}) as reconciled_cost,
+        cast(totals.reconciliation_basis as {{ dbt.type_string() }}) as reconciliation_basis,
         cast(totals.revenue as {{ type_double() }}) as revenue,
         cast(totals.revenue - totals.total_cost as {{ type_double() }}) as profit,
         cast(

@@ -1,0 +1,39 @@
+-- Grain: one row per charge of the FOCUS export(s) (file and position in the file).
+-- Guarantees: FOCUS 1.0-1.3 columns renamed to snake_case and typed; the literal "NULL"
+-- strings of real exports read as null; times as UTC timestamps; costs as doubles.
+with
+
+source as (
+
+    select
+        *,
+        row_number() over (partition by filename) as charge_number
+    from {{ source('billing', 'focus_cost_and_usage') }}
+
+),
+
+final as (
+
+    select
+        filename,
+        charge_number,
+        cast({{ focus_text('ChargePeriodStart') }} as {{ dbt.type_timestamp() }})
+            as charge_period_start,
+        cast({{ focus_text('ChargePeriodEnd') }} as {{ dbt.type_timestamp() }})
+            as charge_period_end,
+        cast({{ focus_text('BilledCost') }} as {{ type_double() }}) as billed_cost,
+        cast({{ focus_text('EffectiveCost') }} as {{ type_double() }}) as effective_cost,
+        cast({{ focus_text('ListCost') }} as {{ type_double() }}) as list_cost,
+        {{ focus_text('BillingCurrency') }} as billing_currency,
+        {{ focus_text('ChargeCategory') }} as charge_category,
+        {{ focus_text('ProviderName') }} as provider_name,
+        {{ focus_text('ServiceName') }} as service_name,
+        {{ focus_text('ResourceId') }} as resource_id,
+        {{ focus_text('RegionId') }} as region_id,
+        {{ focus_text('SubAccountId') }} as sub_account_id,
+        {{ focus_text('Tags') }} as tags
+    from source
+
+)
+
+select * from final
