@@ -1,0 +1,839 @@
+"""An independent, pure-Python computation of the ``feature_cost_margin`` direct-cost columns.
+
+This module re-implements the cost rules from their written specification (reading,
+screening, attribution, feature-flag gating, busy time, counts and rate-card pricing) with
+nothing but the standard library, so the end-to-end tests can compare dbt's mart with numbers
+that share no code and no SQL with the models. It deliberately never imports ``duckdb``.
+
+Rules, in the order they are applied (numbers refer to the brief the tests were written from):
+
+1. Every non-blank line of every file the glob matches, files in sorted path order, lines
+   numbered from 1; a line that is not valid JSON is skipped. Attribute keys: first occurrence
+   wins.
+2. Trace and span ids are lowercased and stripped. A span is quarantined when its trace id is
+   not 32 hex digits or all zeros, its span id not 16 hex digits or all zeros, its start or
+   end is missing or unparseable, its start <= 0, its end < start, or it starts more than
+   24 h after "now". Of the rest, the first (file, line, position) occurrence of each
+   (trace id, span id) is kept.
+3. Attribution through the trace (own ``feature.id``, else the nearest ancestor's; else the
+   trace's only feature; else ``__unattributed__``), the tenant travelling with the feature.
+4. Flag gating: gated work moves to ``__flag_off__`` but keeps the original rate card.
+5. Busy time: duration minus the merged union of same-service children, split by UTC day.
+6. Counts (invocations, queries) go to the start day.
+7. Pricing with the most specific rate card in force that day.
+8. Aggregation per (day, final feature, tenant), plus revenue.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+NS_PER_MS = 1_000_000
+FUTURE_TOLERANCE_NS = 24 * 3_600 * 1_000_000_000
+EPOCH_DAY = date(1970, 1, 1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+UNATTRIBUTED = "__unattributed__"
+FLAG_OFF = "__flag_off__"
+SHARED_TENANT = "__shared__"
+UNKNOWN = "__unknown__"
+UNKNOWN_SERVICE = "unknown_service"
+DEFAULT_SERVICE = "__default__"
+SPAN_KIND_CLIENT = 3
+
+_TRACE_ID = re.compile(r"[0-9a-f]{32}")
+_SPAN_ID = re.compile(r"[0-9a-f]{16}")
+_INTEGER = re.compile(r"[+-]?\d+")
+_SPAN_KIND_NAMES = {
+    "SPAN_KIND_UNSPECIFIED": 0,
+    "SPAN_KIND_INTERNAL": 1,
+    "SPAN_KIND_SERVER": 2,
+    "SPAN_KIND_CLIENT": 3,
+    "SPAN_KIND_PRODUCER": 4,
+    "SPAN_KIND_CONSUMER": 5,
+}
+
+Key = tuple[str, str, str]
+"""(ISO date, feature id, tenant id): the grain of the mart."""
+
+
+# --- decoding ---------------------------------------------------------------------------------
+def decode_any_value(value: Any) -> Any:
+    """Decode an OTLP ``AnyValue`` object to a Python value (``None`` when it holds nothing).
+
+    Scalars become ``str``/``bool``/``int``/``float``; ``intValue`` may be a string or a number.
+    Arrays, key-value lists and bytes are returned as their raw JSON (they count as "set").
+    """
+    if not isinstance(value, Mapping):
+        return None
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        return value["boolValue"]
+    if "intValue" in value:
+        raw = value["intValue"]
+        if isinstance(raw, bool):
+            return None
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, float):
+            return int(raw) if raw.is_integer() else None
+        if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+            return int(raw.strip())
+        return None
+    if "doubleValue" in value:
+        raw = value["doubleValue"]
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return float(raw)
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            return None
+    for other in ("arrayValue", "kvlistValue", "bytesValue"):
+        if other in value:
+            return value[other]
+    return None
+
+
+def decode_attributes(attributes: Any) -> dict[str, Any]:
+    """Decode an OTLP ``KeyValue`` list to a dict; when a key repeats, the first one wins."""
+    out: dict[str, Any] = {}
+    if not isinstance(attributes, list):
+        return out
+    for item in attributes:
+        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+            continue
+        if item["key"] not in out:
+            out[item["key"]] = decode_any_value(item.get("value"))
+    return out
+
+
+def parse_nanos(value: Any) -> int | None:
+    """A 64-bit timestamp given as a decimal string or a JSON number, as int nanoseconds."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def parse_kind(value: Any) -> int | None:
+    """Span kind as its integer enum, from an integer or a ``SPAN_KIND_*`` name."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _INTEGER.fullmatch(text):
+            return int(text)
+        return _SPAN_KIND_NAMES.get(text.upper())
+    return None
+
+
+def as_text(value: Any) -> str | None:
+    """An attribute value as text (``None`` stays ``None``; booleans as ``true``/``false``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def as_number(value: Any) -> float | None:
+    """An attribute value as a number (int, double or numeric string), else ``None``."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def day_of(nanos: int) -> date:
+    """The UTC day a nanosecond timestamp falls in."""
+    return EPOCH_DAY + timedelta(days=nanos // NS_PER_DAY)
+
+
+def iso_to_nanos(text: str) -> int:
+    """An ISO-8601 UTC timestamp (``...Z`` or with an offset) as Unix nanoseconds."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+# --- reading and screening ----------------------------------------------------------------------
+@dataclass
+class RawSpan:
+    """One span as read from a file, with the resource it came with and where it was found."""
+
+    file: str
+    line: int
+    position: int
+    trace_id: str | None
+    span_id: str | None
+    parent_span_id: str
+    kind: int | None
+    start: int | None
+    end: int | None
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    events: list[dict[str, Any]]
+    name: str = ""
+
+    @property
+    def service(self) -> str:
+        """The resource's ``service.name`` (``unknown_service`` when missing)."""
+        service = as_text(self.resource.get("service.name"))
+        return service if service else UNKNOWN_SERVICE
+
+
+@dataclass
+class ReadResult:
+    """Spans read from the files, split into accepted, duplicate and quarantined."""
+
+    lines_read: int = 0
+    invalid_lines: list[tuple[str, int]] = field(default_factory=list)
+    accepted: list[RawSpan] = field(default_factory=list)
+    duplicates: list[RawSpan] = field(default_factory=list)
+    quarantined: list[tuple[RawSpan, str]] = field(default_factory=list)
+
+
+def _normalize_id(value: Any) -> str | None:
+    """Lowercase and strip an id; ``None`` when it is not a string."""
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+def iter_raw_spans(paths: Iterable[Path | str], result: ReadResult) -> Iterator[RawSpan]:
+    """Yield every span of every non-blank line of ``paths``, in (file, line, position) order.
+
+    Lines that are not valid JSON are recorded in ``result.invalid_lines`` and skipped.
+    """
+    for path in sorted(str(p) for p in paths):
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                result.lines_read += 1
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError:
+                    result.invalid_lines.append((path, number))
+                    continue
+                yield from _spans_of_line(data, path, number)
+
+
+def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
+    """The spans of one decoded ``TracesData`` line."""
+    if not isinstance(data, Mapping):
+        return
+    position = 0
+    for resource_spans in data.get("resourceSpans") or []:
+        if not isinstance(resource_spans, Mapping):
+            continue
+        resource = decode_attributes((resource_spans.get("resource") or {}).get("attributes"))
+        for scope_spans in resource_spans.get("scopeSpans") or []:
+            if not isinstance(scope_spans, Mapping):
+                continue
+            for span in scope_spans.get("spans") or []:
+                if not isinstance(span, Mapping):
+                    continue
+                position += 1
+                events = [
+                    {
+                        "name": e.get("name"),
+                        "time": parse_nanos(e.get("timeUnixNano")),
+                        "attributes": decode_attributes(e.get("attributes")),
+                    }
+                    for e in span.get("events") or []
+                    if isinstance(e, Mapping)
+                ]
+                yield RawSpan(
+                    file=path,
+                    line=number,
+                    position=position,
+                    trace_id=_normalize_id(span.get("traceId")),
+                    span_id=_normalize_id(span.get("spanId")),
+                    parent_span_id=_normalize_id(span.get("parentSpanId")) or "",
+                    kind=parse_kind(span.get("kind")),
+                    start=parse_nanos(span.get("startTimeUnixNano")),
+                    end=parse_nanos(span.get("endTimeUnixNano")),
+                    attributes=decode_attributes(span.get("attributes")),
+                    resource=resource,
+                    events=events,
+                    name=str(span.get("name") or ""),
+                )
+
+
+def quarantine_reason(span: RawSpan, now_ns: int) -> str | None:
+    """Why ``span`` must be quarantined, or ``None`` when it is acceptable."""
+    if span.trace_id is None or not _TRACE_ID.fullmatch(span.trace_id):
+        return "invalid_trace_id"
+    if set(span.trace_id) == {"0"}:
+        return "invalid_trace_id"
+    if span.span_id is None or not _SPAN_ID.fullmatch(span.span_id):
+        return "invalid_span_id"
+    if set(span.span_id) == {"0"}:
+        return "invalid_span_id"
+    if span.start is None or span.end is None:
+        return "missing_timestamps"
+    if span.start <= 0:
+        return "invalid_start"
+    if span.end < span.start:
+        return "end_before_start"
+    if span.start > now_ns + FUTURE_TOLERANCE_NS:
+        return "in_the_future"
+    return None
+
+
+def read_spans(paths: Iterable[Path | str], now_ns: int | None = None) -> ReadResult:
+    """Read, screen and de-duplicate the spans of ``paths`` (rules 1 and 2)."""
+    now = time.time_ns() if now_ns is None else now_ns
+    result = ReadResult()
+    seen: set[tuple[str, str]] = set()
+    for span in iter_raw_spans(paths, result):
+        reason = quarantine_reason(span, now)
+        if reason is not None:
+            result.quarantined.append((span, reason))
+            continue
+        key = (str(span.trace_id), str(span.span_id))
+        if key in seen:
+            result.duplicates.append(span)
+            continue
+        seen.add(key)
+        result.accepted.append(span)
+    return result
+
+
+# --- seeds and app inputs -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RateCard:
+    """One row of ``seeds/rate_cards.csv``."""
+
+    rate_card_id: str
+    cloud_region: str
+    instance_family: str
+    effective_from: date
+    effective_to: date | None
+    cpu_per_ms: float
+    memory_per_ms: float
+    gpu_per_ms: float
+    db_query_base: float
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """vCPU cores, memory GB and GPU count of one ``service_resource_defaults`` row."""
+
+    cores: float
+    memory_gb: float
+    gpus: float
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The seeds the direct cost depends on."""
+
+    taxonomy_rate_card: dict[str, str]
+    taxonomy_requires_flag: dict[str, bool]
+    rate_cards: list[RateCard]
+    service_defaults: dict[str, Sizes]
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    """One row of the feature-flag history."""
+
+    changed_at: int
+    feature_id: str
+    tenant_id: str | None
+    enabled: bool
+
+
+def _read_csv(path: Path | str) -> list[dict[str, str]]:
+    """All rows of a CSV file with a header, as dicts."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _truthy(text: str) -> bool:
+    """A CSV boolean (``true``/``false``, ``1``/``0``, ``yes``/``no``)."""
+    return text.strip().lower() in {"true", "t", "1", "yes", "y"}
+
+
+def load_seeds(seed_dir: Path) -> Seeds:
+    """Read the taxonomy, rate cards and service defaults from ``seed_dir``."""
+    taxonomy = _read_csv(seed_dir / "feature_taxonomy.csv")
+    cards = [
+        RateCard(
+            rate_card_id=row["rate_card_id"],
+            cloud_region=row["cloud_region"],
+            instance_family=row["instance_family"],
+            effective_from=date.fromisoformat(row["effective_from"]),
+            effective_to=date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
+            cpu_per_ms=float(row["cpu_per_ms"]),
+            memory_per_ms=float(row["memory_per_ms"]),
+            gpu_per_ms=float(row["gpu_per_ms"]),
+            db_query_base=float(row["db_query_base"]),
+        )
+        for row in _read_csv(seed_dir / "rate_cards.csv")
+    ]
+    defaults = {
+        row["service_name"]: Sizes(
+            float(row["vcpu_cores"]), float(row["memory_gb"]), float(row["gpu_count"])
+        )
+        for row in _read_csv(seed_dir / "service_resource_defaults.csv")
+    }
+    return Seeds(
+        taxonomy_rate_card={row["feature_id"]: row["rate_card_id"] for row in taxonomy},
+        taxonomy_requires_flag={
+            row["feature_id"]: _truthy(row["requires_feature_flag"]) for row in taxonomy
+        },
+        rate_cards=cards,
+        service_defaults=defaults,
+    )
+
+
+def expand_glob(pattern: str) -> list[str]:
+    """The files a glob matches, sorted."""
+    return sorted(glob.glob(pattern, recursive=True))
+
+
+def load_flags(pattern: str) -> list[FlagChange]:
+    """The flag history of every CSV the glob matches."""
+    changes: list[FlagChange] = []
+    for path in expand_glob(pattern):
+        for row in _read_csv(path):
+            tenant = (row.get("tenant_id") or "").strip()
+            changes.append(
+                FlagChange(
+                    changed_at=iso_to_nanos(row["changed_at"]),
+                    feature_id=row["feature_id"].strip(),
+                    tenant_id=tenant or None,
+                    enabled=_truthy(row["enabled"]),
+                )
+            )
+    return changes
+
+
+def load_revenue(pattern: str) -> dict[Key, float]:
+    """Revenue summed per (day, feature, tenant) over every CSV the glob matches."""
+    revenue: dict[Key, float] = defaultdict(float)
+    for path in expand_glob(pattern):
+        for row in _read_csv(path):
+            key = (
+                date.fromisoformat(row["date_day"]).isoformat(),
+                row["feature_id"],
+                row["tenant_id"],
+            )
+            revenue[key] += float(row["revenue"])
+    return dict(revenue)
+
+
+# --- attribution and gating ---------------------------------------------------------------------
+@dataclass
+class Attribution:
+    """Where one accepted span's cost goes (rules 1 and 6)."""
+
+    original_feature: str
+    feature: str
+    tenant: str
+    feature_span: RawSpan | None
+    invocation_start: int | None
+    is_feature_span: bool
+
+
+def feature_of(span: RawSpan) -> str | None:
+    """The span's own ``feature.id``, stripped; ``None`` when missing or blank."""
+    text = as_text(span.attributes.get("feature.id"))
+    if text is None or not text.strip():
+        return None
+    return text.strip()
+
+
+def tenant_of(span: RawSpan) -> str | None:
+    """The span's own ``tenant.id`` attribute as text (``None`` when not set or blank).
+
+    The spec strips ``feature.id`` only, so a tenant id is kept as sent; a blank one is
+    treated as not set (an interpretation: the spec does not say).
+    """
+    text = as_text(span.attributes.get("tenant.id"))
+    return text if text is not None and text.strip() else None
+
+
+def flag_is_on(
+    changes: Iterable[FlagChange], feature: str, tenant: str, invocation_start: int
+) -> bool:
+    """State of ``feature``'s flag for ``tenant`` at ``invocation_start`` (ON when no change).
+
+    The latest change at or before the invocation, among the feature's changes for every
+    tenant (empty tenant) or for this tenant, wins; on a tie the later row in the file wins.
+    """
+    latest: FlagChange | None = None
+    for change in changes:
+        if change.feature_id != feature or change.changed_at > invocation_start:
+            continue
+        if change.tenant_id not in (None, tenant):
+            continue
+        if latest is None or change.changed_at >= latest.changed_at:
+            latest = change
+    return True if latest is None else latest.enabled
+
+
+def attribute_trace(
+    spans: list[RawSpan], seeds: Seeds, flags: list[FlagChange]
+) -> dict[str, Attribution]:
+    """Attribute every accepted span of one trace to its final feature and tenant."""
+    by_id = {s.span_id: s for s in spans if s.span_id}
+    feature_spans = [s for s in spans if feature_of(s) is not None]
+    trace_features = {feature_of(s) for s in feature_spans}
+    trace_tenants = {t for t in (tenant_of(s) for s in spans) if t is not None}
+    trace_tenant = next(iter(trace_tenants)) if len(trace_tenants) == 1 else None
+
+    def fallback_tenant(span: RawSpan) -> str:
+        return tenant_of(span) or trace_tenant or SHARED_TENANT
+
+    def nearest_feature_span(span: RawSpan) -> RawSpan | None:
+        current: RawSpan | None = span
+        visited: set[str] = set()
+        while current is not None and current.span_id not in visited:
+            if feature_of(current) is not None:
+                return current
+            visited.add(str(current.span_id))
+            current = by_id.get(current.parent_span_id) if current.parent_span_id else None
+        return None
+
+    out: dict[str, Attribution] = {}
+    for span in spans:
+        owner = nearest_feature_span(span)
+        if owner is not None:
+            original = str(feature_of(owner))
+            tenant = tenant_of(owner) or fallback_tenant(span)
+            start = owner.start
+        elif len(trace_features) == 1:
+            original = str(next(iter(trace_features)))
+            tenants = [t for t in (tenant_of(s) for s in feature_spans) if t is not None]
+            tenant = min(tenants) if tenants else fallback_tenant(span)
+            start = min(int(s.start or 0) for s in feature_spans)
+        else:
+            original, tenant, start = UNATTRIBUTED, fallback_tenant(span), None
+        feature = original
+        if (
+            start is not None
+            and seeds.taxonomy_requires_flag.get(original, False)
+            and not flag_is_on(flags, original, tenant, start)
+        ):
+            feature = FLAG_OFF
+        out[str(span.span_id)] = Attribution(
+            original_feature=original,
+            feature=feature,
+            tenant=tenant,
+            feature_span=owner,
+            invocation_start=start,
+            is_feature_span=feature_of(span) is not None,
+        )
+    return out
+
+
+# --- busy time ----------------------------------------------------------------------------------
+def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge overlapping (or touching) half-open intervals into islands, sorted by start."""
+    islands: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if islands and start <= islands[-1][1]:
+            islands[-1] = (islands[-1][0], max(islands[-1][1], end))
+        else:
+            islands.append((start, end))
+    return islands
+
+
+def overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    """Length of the intersection of two half-open intervals (0 when disjoint)."""
+    return max(0, min(a_end, b_end) - max(a_start, b_start))
+
+
+def busy_by_day(span: RawSpan, children: Iterable[RawSpan]) -> dict[date, int]:
+    """Exclusive busy nanoseconds of ``span`` on each UTC day its interval touches (rule 2)."""
+    start, end = int(span.start or 0), int(span.end or 0)
+    clipped = [(max(int(c.start or 0), start), min(int(c.end or 0), end)) for c in children]
+    islands = merge_intervals((s, e) for s, e in clipped if e > s)
+    first_day = start // NS_PER_DAY
+    last_day = max(start, end - 1) // NS_PER_DAY
+    out: dict[date, int] = {}
+    for day_number in range(first_day, last_day + 1):
+        day_start, day_end = day_number * NS_PER_DAY, (day_number + 1) * NS_PER_DAY
+        busy = overlap(start, end, day_start, day_end) - sum(
+            overlap(s, e, day_start, day_end) for s, e in islands
+        )
+        out[EPOCH_DAY + timedelta(days=day_number)] = busy
+    return out
+
+
+def query_count(span: RawSpan) -> int:
+    """``db.query`` events if any, else 1 for a CLIENT span with ``db.system(.name)`` set."""
+    events = sum(1 for e in span.events if e.get("name") == "db.query")
+    if events:
+        return events
+    has_db = (
+        span.attributes.get("db.system.name") is not None
+        or span.attributes.get("db.system") is not None
+    )
+    return 1 if span.kind == SPAN_KIND_CLIENT and has_db else 0
+
+
+# --- pricing ------------------------------------------------------------------------------------
+def instance_family(span: RawSpan) -> str:
+    """The part of the resource's ``host.type`` before the first dot (``__unknown__`` if none)."""
+    host_type = as_text(span.resource.get("host.type"))
+    family = host_type.split(".", 1)[0] if host_type else ""
+    return family or UNKNOWN
+
+
+def region(span: RawSpan) -> str:
+    """The resource's ``cloud.region`` (``__unknown__`` when missing or empty)."""
+    return as_text(span.resource.get("cloud.region")) or UNKNOWN
+
+
+def pick_rate_card(
+    cards: Iterable[RateCard], rate_card_id: str, cloud_region: str, family: str, day: date
+) -> RateCard | None:
+    """The most specific rate card row in force on ``day`` (exact region, then exact family)."""
+    candidates = [
+        c
+        for c in cards
+        if c.rate_card_id == rate_card_id
+        and c.cloud_region in (cloud_region, "*")
+        and c.instance_family in (family, "*")
+        and c.effective_from <= day
+        and (c.effective_to is None or day < c.effective_to)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c.cloud_region == "*", c.instance_family == "*"))
+
+
+def sizes_of(span: RawSpan, seeds: Seeds) -> Sizes:
+    """Cores, memory and GPUs: span attribute, else resource attribute, else seed defaults."""
+    default = seeds.service_defaults.get(span.service) or seeds.service_defaults[DEFAULT_SERVICE]
+
+    def pick(key: str, fallback: float) -> float:
+        for source in (span.attributes, span.resource):
+            value = as_number(source.get(key))
+            if value is not None:
+                return value
+        return fallback
+
+    return Sizes(
+        cores=pick("cost.cpu.cores", default.cores),
+        memory_gb=pick("cost.memory.gb", default.memory_gb),
+        gpus=pick("cost.gpu.count", default.gpus),
+    )
+
+
+# --- the mart -----------------------------------------------------------------------------------
+@dataclass
+class MartRow:
+    """The oracle's value of one ``feature_cost_margin`` row's direct-cost columns."""
+
+    request_count: int = 0
+    query_count: int = 0
+    busy_ns: int = 0
+    cpu_cost: float = 0.0
+    memory_cost: float = 0.0
+    gpu_cost: float = 0.0
+    db_query_cost: float = 0.0
+    revenue: float = 0.0
+
+    @property
+    def busy_ms(self) -> float:
+        """Busy time in milliseconds."""
+        return self.busy_ns / NS_PER_MS
+
+    @property
+    def direct_cost(self) -> float:
+        """cpu + memory + gpu + db_query cost."""
+        return self.cpu_cost + self.memory_cost + self.gpu_cost + self.db_query_cost
+
+    def has_usage(self) -> bool:
+        """True when any usage-derived column is nonzero (revenue alone does not count)."""
+        return bool(
+            self.request_count
+            or self.query_count
+            or self.busy_ns
+            or self.cpu_cost
+            or self.memory_cost
+            or self.gpu_cost
+            or self.db_query_cost
+        )
+
+
+@dataclass
+class SpanDay:
+    """One accepted span's usage and cost on one day: the oracle's audit trail."""
+
+    span: RawSpan
+    attribution: Attribution
+    day: date
+    busy_ns: int
+    invocation_count: int
+    query_count: int
+    rate_card_id: str
+    rate_card: RateCard | None
+    sizes: Sizes
+    cpu_cost: float
+    memory_cost: float
+    gpu_cost: float
+    db_query_cost: float
+
+
+@dataclass
+class OracleResult:
+    """Everything the oracle computed."""
+
+    read: ReadResult
+    attributions: dict[tuple[str, str], Attribution]
+    span_days: list[SpanDay]
+    rows: dict[Key, MartRow]
+    flag_off_requests_by_origin: Counter[Key]
+    unpriced: list[SpanDay]
+
+    def __repr__(self) -> str:
+        """A short summary instead of every span (pytest prints fixtures on failure)."""
+        return (
+            f"OracleResult({len(self.read.accepted)} accepted spans, "
+            f"{len(self.span_days)} span-days, {len(self.rows)} mart rows)"
+        )
+
+    def span_days_of(self, span_id: str) -> list[SpanDay]:
+        """The per-day rows of the accepted span(s) with this (lowercase) span id."""
+        return [d for d in self.span_days if d.span.span_id == span_id]
+
+
+def compute(
+    otlp_glob: str,
+    revenue_glob: str,
+    feature_flags_glob: str,
+    seed_dir: Path,
+    *,
+    default_rate_card: str = "standard",
+    now_ns: int | None = None,
+) -> OracleResult:
+    """Compute the mart's direct-cost columns from the raw files and the seeds."""
+    seeds = load_seeds(seed_dir)
+    flags = load_flags(feature_flags_glob)
+    read = read_spans(expand_glob(otlp_glob), now_ns=now_ns)
+
+    traces: dict[str, list[RawSpan]] = defaultdict(list)
+    for span in read.accepted:
+        traces[str(span.trace_id)].append(span)
+
+    attributions: dict[tuple[str, str], Attribution] = {}
+    span_days: list[SpanDay] = []
+    for trace_id, spans in traces.items():
+        attributed = attribute_trace(spans, seeds, flags)
+        children: dict[tuple[str, str], list[RawSpan]] = defaultdict(list)
+        for span in spans:
+            if span.parent_span_id:
+                children[(span.parent_span_id, span.service)].append(span)
+        for span in spans:
+            attribution = attributed[str(span.span_id)]
+            attributions[(trace_id, str(span.span_id))] = attribution
+            span_days.extend(
+                _price_span(
+                    span,
+                    attribution,
+                    children[(str(span.span_id), span.service)],
+                    seeds,
+                    default_rate_card,
+                )
+            )
+
+    rows: dict[Key, MartRow] = defaultdict(MartRow)
+    flag_off_by_origin: Counter[Key] = Counter()
+    for item in span_days:
+        key = (item.day.isoformat(), item.attribution.feature, item.attribution.tenant)
+        row = rows[key]
+        row.request_count += item.invocation_count
+        row.query_count += item.query_count
+        row.busy_ns += item.busy_ns
+        row.cpu_cost += item.cpu_cost
+        row.memory_cost += item.memory_cost
+        row.gpu_cost += item.gpu_cost
+        row.db_query_cost += item.db_query_cost
+        if item.attribution.feature == FLAG_OFF and item.invocation_count:
+            origin = (item.day.isoformat(), item.attribution.original_feature, key[2])
+            flag_off_by_origin[origin] += item.invocation_count
+    for key, amount in load_revenue(revenue_glob).items():
+        rows[key].revenue += amount
+
+    return OracleResult(
+        read=read,
+        attributions=attributions,
+        span_days=span_days,
+        rows=dict(rows),
+        flag_off_requests_by_origin=flag_off_by_origin,
+        unpriced=[d for d in span_days if d.rate_card is None],
+    )
+
+
+def _price_span(
+    span: RawSpan,
+    attribution: Attribution,
+    children: list[RawSpan],
+    seeds: Seeds,
+    default_rate_card: str,
+) -> list[SpanDay]:
+    """Split one span's busy time by day and price each day (rules 2, 3 and 5)."""
+    card_id = seeds.taxonomy_rate_card.get(attribution.original_feature, default_rate_card)
+    sizes = sizes_of(span, seeds)
+    start_day = day_of(int(span.start or 0))
+    queries = query_count(span)
+    out: list[SpanDay] = []
+    for day, busy_ns in busy_by_day(span, children).items():
+        card = pick_rate_card(seeds.rate_cards, card_id, region(span), instance_family(span), day)
+        on_start_day = day == start_day
+        day_queries = queries if on_start_day else 0
+        busy_ms = busy_ns / NS_PER_MS
+        out.append(
+            SpanDay(
+                span=span,
+                attribution=attribution,
+                day=day,
+                busy_ns=busy_ns,
+                invocation_count=int(attribution.is_feature_span and on_start_day),
+                query_count=day_queries,
+                rate_card_id=card_id,
+                rate_card=card,
+                sizes=sizes,
+                cpu_cost=busy_ms * sizes.cores * card.cpu_per_ms if card else 0.0,
+                memory_cost=busy_ms * sizes.memory_gb * card.memory_per_ms if card else 0.0,
+                gpu_cost=busy_ms * sizes.gpus * card.gpu_per_ms if card else 0.0,
+                db_query_cost=day_queries * card.db_query_base if card else 0.0,
+            )
+        )
+    return out

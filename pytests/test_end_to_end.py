@@ -1,0 +1,654 @@
+"""End to end: the public mart ``feature_cost_margin`` against an independent Python oracle.
+
+dbt builds the project in a subprocess into a throw-away DuckDB file (see ``conftest.py``);
+``oracle.py`` recomputes the same numbers from the same raw files with the standard library
+only. Two builds in all: the generated demo (``demo_build``, shared by most tests) and a tiny
+hand-written OTLP/JSON file in shapes the demo generator never produces.
+
+The mart has more cost columns than the oracle knows (shared pools, amortization, LLM tokens):
+the oracle is compared with the four rate-card components only (``cpu_cost``, ``memory_cost``,
+``gpu_cost``, ``db_query_cost``) plus the usage columns and revenue, and ``total_cost`` is
+checked to be the sum of every component ``*_cost`` column the mart has.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import oracle
+from conftest import SEED_DIR, DemoBuild, run_dbt
+
+REL_TOL = 1e-9
+ABS_TOL = 1e-12
+MART = "main.feature_cost_margin"
+KEY_COLUMNS = ("date_day", "feature_id", "tenant_id")
+USAGE_COLUMNS = ("request_count", "query_count", "busy_ms")
+COMPONENT_COLUMNS = ("cpu_cost", "memory_cost", "gpu_cost", "db_query_cost")
+# `*_cost` columns that are not components of total_cost: sums of other components
+# (direct = cpu + memory + gpu + db_query + llm, amortized = build + maintenance) and
+# alternative totals (reconciled_cost = total_cost rescaled to the bill). Every other `*_cost`
+# column is taken to be a component: a new column that is not must be listed here.
+NON_COMPONENT_COST_COLUMNS = frozenset(
+    {"total_cost", "direct_cost", "amortized_cost", "reconciled_cost"}
+)
+INDIRECT_COLUMNS = frozenset({"shared_cost", "build_amortization_cost", "maintenance_cost"})
+MAX_REPORTED = 15
+
+Key = oracle.Key
+
+
+# --- helpers ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mart:
+    """The mart as read from DuckDB: its column names and its rows keyed by the grain."""
+
+    columns: tuple[str, ...]
+    rows: dict[Key, dict[str, Any]]
+
+    def __repr__(self) -> str:
+        """A short summary instead of every row (pytest prints fixtures on failure)."""
+        return f"Mart({len(self.rows)} rows, {len(self.columns)} columns)"
+
+    def value(self, key: Key, column: str) -> float:
+        """A numeric cell, NULL and missing rows read as 0."""
+        row = self.rows.get(key)
+        value = row.get(column) if row else None
+        return 0.0 if value is None else float(value)
+
+
+def read_mart(duckdb_path: Path) -> Mart:
+    """Every column of the mart, selected by name, keyed by (day, feature, tenant)."""
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        columns = tuple(row[0] for row in con.execute(f"describe {MART}").fetchall())
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        records = con.execute(f"select {quoted} from {MART}").fetchall()
+    rows: dict[Key, dict[str, Any]] = {}
+    for record in records:
+        row = dict(zip(columns, record, strict=True))
+        day = row["date_day"]
+        key = (
+            day.isoformat() if isinstance(day, date) else str(day),
+            *(str(row[c]) for c in KEY_COLUMNS[1:]),
+        )
+        assert key not in rows, f"duplicate mart row for {key}"
+        rows[key] = row
+    return Mart(columns, rows)
+
+
+def close(a: float, b: float) -> bool:
+    """Equal within the suite's tolerance (relative 1e-9, absolute 1e-12)."""
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+def oracle_value(row: oracle.MartRow | None, column: str) -> float:
+    """The oracle's value of a mart column (0 for a key the oracle has no row for)."""
+    return 0.0 if row is None else float(getattr(row, column))
+
+
+def mart_has_activity(mart: Mart, key: Key, columns: tuple[str, ...]) -> bool:
+    """True when any of ``columns`` is nonzero on the mart row."""
+    return any(mart.value(key, c) != 0 for c in columns)
+
+
+def compare(mart: Mart, result: oracle.OracleResult, columns: tuple[str, ...]) -> list[str]:
+    """Mismatches between mart and oracle on ``columns``, as readable lines.
+
+    Keys: every oracle row with activity on ``columns`` must be in the mart, and every mart row
+    with activity on ``columns`` must be in the oracle; then the values must agree.
+    """
+    problems: list[str] = []
+    for key in sorted(set(result.rows) | set(mart.rows)):
+        ours = result.rows.get(key)
+        if key not in mart.rows:
+            if any(oracle_value(ours, c) != 0 for c in columns):
+                problems.append(f"{key}: in the oracle, missing from the mart")
+            continue
+        if ours is None:
+            if mart_has_activity(mart, key, columns):
+                problems.append(f"{key}: in the mart, unknown to the oracle")
+            continue
+        for column in columns:
+            expected, actual = oracle_value(ours, column), mart.value(key, column)
+            if not close(expected, actual):
+                problems.append(f"{key} {column}: oracle {expected!r} mart {actual!r}")
+    return problems
+
+
+def report(problems: list[str]) -> str:
+    """A failure message listing the first mismatches."""
+    shown = "\n".join(problems[:MAX_REPORTED])
+    more = len(problems) - MAX_REPORTED
+    return f"{len(problems)} mismatches:\n{shown}" + (f"\n... and {more} more" if more > 0 else "")
+
+
+def run_oracle(vars: Mapping[str, str]) -> oracle.OracleResult:
+    """The oracle on the files a set of dbt vars points at."""
+    return oracle.compute(
+        vars["otlp_path"], vars["revenue_path"], vars["feature_flags_path"], SEED_DIR
+    )
+
+
+# --- the generated demo -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_oracle(demo_build: DemoBuild) -> oracle.OracleResult:
+    """The oracle's numbers for the demo data set."""
+    return run_oracle(demo_build.vars)
+
+
+@pytest.fixture(scope="module")
+def demo_mart(demo_build: DemoBuild) -> Mart:
+    """The mart dbt built from the demo data set."""
+    return read_mart(demo_build.duckdb_path)
+
+
+def test_oracle_accepts_every_generated_span(
+    demo_build: DemoBuild, demo_oracle: oracle.OracleResult
+) -> None:
+    """The demo is clean: every span the generator wrote is read, accepted and priced."""
+    read = demo_oracle.read
+    assert read.invalid_lines == []
+    assert read.quarantined == []
+    assert read.duplicates == []
+    assert len(read.accepted) == demo_build.demo.spans
+    assert demo_oracle.unpriced == []
+
+
+def test_usage_matches_oracle(demo_mart: Mart, demo_oracle: oracle.OracleResult) -> None:
+    """Requests, queries and busy ms per (day, feature, tenant) equal the oracle's."""
+    problems = compare(demo_mart, demo_oracle, USAGE_COLUMNS)
+    assert not problems, report(problems)
+
+
+def test_cost_components_match_oracle(demo_mart: Mart, demo_oracle: oracle.OracleResult) -> None:
+    """cpu, memory, gpu and db_query cost per (day, feature, tenant) equal the oracle's.
+
+    Every oracle row with cost or requests is in the mart and every mart row with cost or
+    requests is in the oracle (rows that only carry shared, amortized or revenue amounts are
+    outside the oracle's scope).
+
+    Known discrepancy (found when this test was written): since the shared-resource pools,
+    the mart leaves out of these columns the work a pool pays for (spans with a compute pool
+    such as ``analytics-api-compute`` lose cpu/memory/gpu cost, spans whose queries hit a
+    pooled database or cache lose db_query cost), which the written rule 7 does not do. The
+    span-level costs (``int_span_costs_priced``) still agree with the oracle; the difference is
+    the aggregation. Either the rule or the mart has to change.
+    """
+    problems = compare(demo_mart, demo_oracle, (*COMPONENT_COLUMNS, "request_count"))
+    assert not problems, report(problems)
+
+
+def test_revenue_matches_revenue_files(demo_mart: Mart, demo_oracle: oracle.OracleResult) -> None:
+    """Each mart row's revenue is the sum of the revenue CSV rows of its key."""
+    problems = compare(demo_mart, demo_oracle, ("revenue",))
+    assert not problems, report(problems)
+    assert sum(r.revenue for r in demo_oracle.rows.values()) > 0
+
+
+def test_total_cost_is_sum_of_cost_columns(demo_mart: Mart) -> None:
+    """total_cost = the sum of every component ``*_cost`` column the mart has (more may come).
+
+    Also: amortized_cost = build + maintenance, and direct_cost = the sum of the components
+    that are neither shared nor amortized, when those columns exist.
+    """
+    leaves = [
+        c for c in demo_mart.columns if c.endswith("_cost") and c not in NON_COMPONENT_COST_COLUMNS
+    ]
+    assert set(COMPONENT_COLUMNS) <= set(leaves)
+    problems = []
+    for key in sorted(demo_mart.rows):
+        total = demo_mart.value(key, "total_cost")
+        parts = sum(demo_mart.value(key, c) for c in leaves)
+        if not math.isclose(total, parts, rel_tol=REL_TOL, abs_tol=1e-9):
+            problems.append(f"{key}: total_cost {total!r} != sum of {leaves} = {parts!r}")
+        if "amortized_cost" in demo_mart.columns:
+            amortized = demo_mart.value(key, "build_amortization_cost") + demo_mart.value(
+                key, "maintenance_cost"
+            )
+            if not math.isclose(demo_mart.value(key, "amortized_cost"), amortized, abs_tol=1e-9):
+                problems.append(f"{key}: amortized_cost != build + maintenance")
+        if "direct_cost" in demo_mart.columns:
+            direct = sum(demo_mart.value(key, c) for c in leaves if c not in INDIRECT_COLUMNS)
+            if not math.isclose(demo_mart.value(key, "direct_cost"), direct, abs_tol=1e-9):
+                problems.append(f"{key}: direct_cost != sum of the direct components")
+    assert not problems, report(problems)
+
+
+def test_request_count_is_feature_spans_started_that_day(
+    demo_mart: Mart, demo_oracle: oracle.OracleResult
+) -> None:
+    """request_count = feature spans (own ``feature.id``) that started that day, per the oracle."""
+    started: Counter[Key] = Counter()
+    for item in demo_oracle.span_days:
+        if item.attribution.is_feature_span and item.day == oracle.day_of(
+            int(item.span.start or 0)
+        ):
+            started[(item.day.isoformat(), item.attribution.feature, item.attribution.tenant)] += 1
+    assert sum(started.values()) > 0
+    mart_counts = {
+        k: int(demo_mart.value(k, "request_count"))
+        for k in demo_mart.rows
+        if demo_mart.value(k, "request_count")
+    }
+    assert mart_counts == dict(started)
+
+
+def test_request_count_agrees_with_generator(
+    demo_build: DemoBuild, demo_mart: Mart, demo_oracle: oracle.OracleResult
+) -> None:
+    """The generator's own count of feature spans matches the mart.
+
+    The generator counts every span it tagged with ``feature.id`` under that feature; the mart
+    moves the invocations of a flag-gated feature made while its flag was off to
+    ``__flag_off__``. So for each (day, feature, tenant): generator count = mart request_count
+    + the ``__flag_off__`` invocations whose original feature it is (from the oracle, the only
+    place that still knows the original feature of a ``__flag_off__`` request). And, without
+    the oracle, the totals per (day, tenant) across all features and ``__flag_off__`` agree.
+    """
+    generated = demo_build.demo.feature_requests
+    assert sum(generated.values()) > 0
+    assert sum(demo_oracle.flag_off_requests_by_origin.values()) > 0, "demo gates nothing"
+
+    expected: dict[Key, int] = {}
+    for key in set(generated) | {k for k in demo_mart.rows if k[1] != oracle.FLAG_OFF}:
+        if key[1] == oracle.FLAG_OFF:
+            continue
+        mart_count = int(demo_mart.value(key, "request_count"))
+        expected[key] = mart_count + demo_oracle.flag_off_requests_by_origin.get(key, 0)
+    assert {k: v for k, v in expected.items() if v} == {k: v for k, v in generated.items() if v}
+
+    per_day_tenant_generated: Counter[tuple[str, str]] = Counter()
+    for (day, _, tenant), count in generated.items():
+        per_day_tenant_generated[(day, tenant)] += count
+    per_day_tenant_mart: Counter[tuple[str, str]] = Counter()
+    for key in demo_mart.rows:
+        per_day_tenant_mart[(key[0], key[2])] += int(demo_mart.value(key, "request_count"))
+    assert +per_day_tenant_mart == +per_day_tenant_generated
+
+
+# --- Collector output the project has never seen ------------------------------------------------
+NS_PER_MS = 1_000_000
+
+
+def at(text: str) -> int:
+    """Unix nanoseconds of a UTC ``YYYY-MM-DDTHH:MM:SS[.fff]`` timestamp, in integer arithmetic."""
+    whole, _, fraction = text.partition(".")
+    seconds = calendar.timegm(datetime.fromisoformat(whole).timetuple())
+    return seconds * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
+
+
+def kv(key: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """One OTLP attribute."""
+    return {"key": key, "value": dict(value)}
+
+
+def line(*resource_spans: dict[str, Any]) -> str:
+    """One TracesData JSON line."""
+    return json.dumps({"resourceSpans": list(resource_spans)}, separators=(",", ":"))
+
+
+def resource_spans(resource: list[dict[str, Any]], *spans: dict[str, Any]) -> dict[str, Any]:
+    """A ResourceSpans object with one scope."""
+    return {
+        "resource": {"attributes": resource},
+        "scopeSpans": [{"scope": {"name": "handmade", "version": "0.0.1"}, "spans": list(spans)}],
+    }
+
+
+# shop-api: cores as a *numeric* intValue, memory as a double, gpus as a string intValue.
+SHOP_API = [
+    kv("service.name", {"stringValue": "shop-api"}),
+    kv("cloud.region", {"stringValue": "us-east-1"}),
+    kv("host.type", {"stringValue": "m5.large"}),
+    kv("cost.cpu.cores", {"intValue": 2}),
+    kv("cost.memory.gb", {"doubleValue": 2.0}),
+    kv("cost.gpu.count", {"intValue": "0"}),
+    kv("service.name", {"stringValue": "ignored: the first occurrence wins"}),
+]
+# report-worker: no host.type (instance family __unknown__, priced by the "*" row).
+REPORT_WORKER = [
+    kv("service.name", {"stringValue": "report-worker"}),
+    kv("cloud.region", {"stringValue": "us-east-1"}),
+    kv("cost.cpu.cores", {"doubleValue": 1.5}),
+    kv("cost.memory.gb", {"intValue": "3"}),
+    kv("cost.gpu.count", {"intValue": 0}),
+]
+
+TRACE_A = "0AF7651916CD43DD8448EB211C80319C"  # uppercase: must be lowercased
+TRACE_B = "4BF92F3577B34DA6A3CE929D0E0E4736"
+TRACE_C = "5b8efff798038103d269b633813fc60c"
+TRACE_D = "6e0c63257de34c92bf9efcd03927272e"
+TRACE_E = "7f1d74368ef45da3c0a0fde14a38383f"
+A_ROOT = "B7AD6B7169203331"
+T_A = at("2026-01-06T10:00:00")
+T_C = at("2026-01-06T11:00:00")
+T_D = at("2026-01-06T13:00:00")
+
+
+def handmade_lines() -> list[str]:
+    """The hand-written Collector output, one string per line (including a corrupt one)."""
+    a1 = {  # checkout-v2 feature span, kind as a string enum, timestamps as strings
+        "traceId": TRACE_A,
+        "spanId": A_ROOT,
+        "parentSpanId": "",
+        "name": "POST /checkout",
+        "kind": "SPAN_KIND_SERVER",
+        "startTimeUnixNano": str(T_A),
+        "endTimeUnixNano": str(T_A + 100 * NS_PER_MS),
+        "attributes": [
+            kv("feature.id", {"stringValue": "checkout-v2"}),
+            kv("tenant.id", {"stringValue": "tenant-a"}),
+            kv("cost.memory.gb", {"intValue": "4"}),  # span attribute beats the resource
+        ],
+    }
+    a2 = {  # CLIENT database call, 10..30 ms: one query
+        "traceId": TRACE_A,
+        "spanId": "A1B2C3D4E5F60718",
+        "parentSpanId": A_ROOT,
+        "name": "SELECT orders",
+        "kind": 3,
+        "startTimeUnixNano": str(T_A + 10 * NS_PER_MS),
+        "endTimeUnixNano": str(T_A + 30 * NS_PER_MS),
+        "attributes": [kv("db.system.name", {"stringValue": "postgresql"})],
+    }
+    a3 = {  # 20..50 ms, overlaps a2: the children's union is 10..50 ms
+        "traceId": TRACE_A,
+        "spanId": "00F067AA0BA902B7",
+        "parentSpanId": A_ROOT.lower(),
+        "name": "compute totals",
+        "kind": 1,
+        "startTimeUnixNano": str(T_A + 20 * NS_PER_MS),
+        "endTimeUnixNano": str(T_A + 50 * NS_PER_MS),
+    }
+    a3_duplicate = {**a3, "endTimeUnixNano": str(T_A + 90 * NS_PER_MS)}  # ignored: first wins
+    c1 = {  # no feature anywhere in the trace; its own tenant; numeric ns-precise timestamps
+        "traceId": TRACE_C,
+        "spanId": "1111111111111111",
+        "name": "GET /session",
+        "kind": 2,
+        "startTimeUnixNano": T_C + 123,
+        "endTimeUnixNano": T_C + 5 * NS_PER_MS + 123,
+        "attributes": [kv("tenant.id", {"stringValue": "tenant-a"})],
+    }
+    c2 = {
+        "traceId": TRACE_C,
+        "spanId": "2222222222222222",
+        "parentSpanId": "1111111111111111",
+        "name": "lookup",
+        "kind": 1,
+        "startTimeUnixNano": str(T_C + 1 * NS_PER_MS),
+        "endTimeUnixNano": str(T_C + 2 * NS_PER_MS),
+    }
+    b1 = {  # crosses midnight: 500 ms on the 6th, 1000 ms on the 7th; padded feature id
+        "traceId": TRACE_B,
+        "spanId": "53995C3F42CD8AD8",
+        "parentSpanId": "",
+        "name": "job:nightly-report",
+        "kind": 2,
+        "startTimeUnixNano": str(at("2026-01-06T23:59:59.500")),
+        "endTimeUnixNano": str(at("2026-01-07T00:00:01")),
+        "attributes": [
+            kv("feature.id", {"stringValue": " advanced-reports "}),
+            kv("tenant.id", {"stringValue": "tenant-b"}),
+            kv("feature.id", {"stringValue": "checkout-v2"}),  # repeated key: ignored
+        ],
+    }
+    b2 = {  # other service, so it does not reduce b1's busy time; two db.query events
+        "traceId": TRACE_B,
+        "spanId": "53995c3f42cd8ad9",
+        "parentSpanId": "53995c3f42cd8ad8",
+        "name": "fetch rows",
+        "kind": 3,
+        "startTimeUnixNano": at("2026-01-07T00:00:00.200"),
+        "endTimeUnixNano": at("2026-01-07T00:00:00.700"),
+        "events": [
+            {"name": "db.query", "timeUnixNano": str(at("2026-01-07T00:00:00.300"))},
+            {"name": "db.query", "timeUnixNano": str(at("2026-01-07T00:00:00.400"))},
+            {"name": "cache.miss", "timeUnixNano": str(at("2026-01-07T00:00:00.500"))},
+        ],
+    }
+    d1 = {  # flag-gated feature after the flag went off for everyone: __flag_off__
+        "traceId": TRACE_D,
+        "spanId": "3333333333333333",
+        "name": "GET /dashboard",
+        "kind": 2,
+        "startTimeUnixNano": str(T_D),
+        "endTimeUnixNano": str(T_D + 40 * NS_PER_MS),
+        "attributes": [
+            kv("feature.id", {"stringValue": "real-time-dashboard"}),
+            kv("tenant.id", {"stringValue": "tenant-c"}),
+            kv("cost.gpu.count", {"intValue": "1"}),
+        ],
+    }
+    e1 = {  # same feature, a tenant whose flag was switched back on: stays gated in
+        "traceId": TRACE_E,
+        "spanId": "4444444444444444",
+        "name": "GET /dashboard",
+        "kind": 2,
+        "startTimeUnixNano": str(T_D),
+        "endTimeUnixNano": str(T_D + 10 * NS_PER_MS),
+        "attributes": [
+            kv("feature.id", {"stringValue": "real-time-dashboard"}),
+            kv("tenant.id", {"stringValue": "tenant-d"}),
+        ],
+    }
+    zero_trace = {  # all-zero trace id: quarantined, so its request never counts
+        **d1,
+        "traceId": "0" * 32,
+        "spanId": "5555555555555555",
+        "attributes": [
+            kv("feature.id", {"stringValue": "checkout-v2"}),
+            kv("tenant.id", {"stringValue": "tenant-a"}),
+        ],
+    }
+    return [
+        line(resource_spans(SHOP_API, a1, a2, a3, c1, c2)),
+        "",
+        '{"resourceSpans":[{"resource":{"attributes":[',  # truncated write: corrupt
+        line(resource_spans(REPORT_WORKER, b1), resource_spans(SHOP_API, b2)),
+        line(resource_spans(SHOP_API, d1, e1, zero_trace, a3_duplicate)),
+    ]
+
+
+FLAG_ROWS = [
+    ["changed_at", "flag_key", "feature_id", "tenant_id", "enabled"],
+    ["2026-01-01T00:00:00Z", "rtd", "real-time-dashboard", "", "true"],
+    ["2026-01-06T12:00:00Z", "rtd", "real-time-dashboard", "", "false"],
+    ["2026-01-06T12:30:00Z", "rtd", "real-time-dashboard", "tenant-d", "true"],
+]
+REVENUE_ROWS = [
+    ["date_day", "feature_id", "tenant_id", "revenue", "currency"],
+    ["2026-01-06", "checkout-v2", "tenant-a", "1.50", "USD"],
+    ["2026-01-07", "advanced-reports", "tenant-b", "3.00", "USD"],
+]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    """Write rows to a CSV file, creating its directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def seed_rate(rate_card_id: str, region: str, effective_from: str) -> dict[str, float]:
+    """The prices of one named row of ``seeds/rate_cards.csv`` (chosen by hand, not matched)."""
+    with (SEED_DIR / "rate_cards.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if (row["rate_card_id"], row["cloud_region"], row["effective_from"]) == (
+                rate_card_id,
+                region,
+                effective_from,
+            ):
+                return {
+                    k: float(row[k])
+                    for k in ("cpu_per_ms", "memory_per_ms", "gpu_per_ms", "db_query_base")
+                }
+    raise LookupError((rate_card_id, region, effective_from))
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A mart row computed by hand."""
+
+    request_count: int
+    query_count: int
+    busy_ms: float
+    cpu_cost: float
+    memory_cost: float
+    gpu_cost: float
+    db_query_cost: float
+    revenue: float = 0.0
+
+
+def expected_handmade_rows() -> dict[Key, Expected]:
+    """The mart rows of the hand-written file, worked out by hand.
+
+    busy: a1 = 100 - |[10, 50]| = 60 ms (a2, a3 overlap), a2 = 20, a3 = 30 (the duplicate a3
+    that ends at 90 ms is ignored); c1 = 5 - 1 = 4 ms, c2 = 1 ms (c2 has no tenant: the
+    trace's only tenant); b1 = 500 ms before midnight and 1000 ms after (b2 is another
+    service), b2 = 500 ms after midnight with 2 db.query events; d1 = 40 ms, e1 = 10 ms.
+    Sizes: shop-api 2 cores / 2 GB / 0 GPU, a1 4 GB, d1 1 GPU; report-worker 1.5 / 3 / 0.
+    """
+    high = seed_rate("high_compute", "us-east-1", "2025-01-01")
+    std = seed_rate("standard", "us-east-1", "2025-01-01")  # in force until 2026-01-08
+    gpu = seed_rate("gpu_enabled", "us-east-1", "2025-01-01")
+    return {
+        ("2026-01-06", "checkout-v2", "tenant-a"): Expected(
+            request_count=1,
+            query_count=1,
+            busy_ms=110.0,
+            cpu_cost=110 * 2 * high["cpu_per_ms"],
+            memory_cost=(60 * 4 + 20 * 2 + 30 * 2) * high["memory_per_ms"],
+            gpu_cost=0.0,
+            db_query_cost=1 * high["db_query_base"],
+            revenue=1.50,
+        ),
+        ("2026-01-06", "__unattributed__", "tenant-a"): Expected(
+            request_count=0,
+            query_count=0,
+            busy_ms=5.0,
+            cpu_cost=5 * 2 * std["cpu_per_ms"],
+            memory_cost=5 * 2 * std["memory_per_ms"],
+            gpu_cost=0.0,
+            db_query_cost=0.0,
+        ),
+        ("2026-01-06", "advanced-reports", "tenant-b"): Expected(
+            request_count=1,
+            query_count=0,
+            busy_ms=500.0,
+            cpu_cost=500 * 1.5 * std["cpu_per_ms"],
+            memory_cost=500 * 3 * std["memory_per_ms"],
+            gpu_cost=0.0,
+            db_query_cost=0.0,
+        ),
+        ("2026-01-07", "advanced-reports", "tenant-b"): Expected(
+            request_count=0,
+            query_count=2,
+            busy_ms=1500.0,
+            cpu_cost=(1000 * 1.5 + 500 * 2) * std["cpu_per_ms"],
+            memory_cost=(1000 * 3 + 500 * 2) * std["memory_per_ms"],
+            gpu_cost=0.0,
+            db_query_cost=2 * std["db_query_base"],
+            revenue=3.00,
+        ),
+        ("2026-01-06", "__flag_off__", "tenant-c"): Expected(
+            request_count=1,
+            query_count=0,
+            busy_ms=40.0,
+            cpu_cost=40 * 2 * gpu["cpu_per_ms"],
+            memory_cost=40 * 2 * gpu["memory_per_ms"],
+            gpu_cost=40 * 1 * gpu["gpu_per_ms"],
+            db_query_cost=0.0,
+        ),
+        ("2026-01-06", "real-time-dashboard", "tenant-d"): Expected(
+            request_count=1,
+            query_count=0,
+            busy_ms=10.0,
+            cpu_cost=10 * 2 * gpu["cpu_per_ms"],
+            memory_cost=10 * 2 * gpu["memory_per_ms"],
+            gpu_cost=0.0,
+            db_query_cost=0.0,
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def handmade_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """Write the hand-made files and ``dbt build`` them into their own DuckDB file."""
+    root = tmp_path_factory.mktemp("handmade")
+    otlp = root / "otlp" / "collector-0001.jsonl"
+    otlp.parent.mkdir(parents=True)
+    otlp.write_text("\n".join(handmade_lines()) + "\n", encoding="utf-8")
+    write_csv(root / "flags" / "flags.csv", FLAG_ROWS)
+    write_csv(root / "revenue" / "revenue.csv", REVENUE_ROWS)
+    dbt_vars = {
+        "otlp_path": str(root / "otlp" / "*.jsonl"),
+        "revenue_path": str(root / "revenue" / "*.csv"),
+        "feature_flags_path": str(root / "flags" / "*.csv"),
+        "focus_billing_path": "",  # no bill: every cost stays a rate-card estimate
+    }
+    duckdb_path = root / "handmade.duckdb"
+    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root)
+    return duckdb_path, dbt_vars
+
+
+def _check_rows(source: str, actual: Mapping[Key, Mapping[str, float]]) -> list[str]:
+    """Differences between hand-computed rows and ``actual`` (missing or extra rows included)."""
+    expected = expected_handmade_rows()
+    problems = [f"{source}: missing row {k}" for k in expected if k not in actual]
+    problems += [
+        f"{source}: unexpected row {k} {dict(v)}"
+        for k, v in actual.items()
+        if k not in expected and any(v.get(c, 0) for c in (*USAGE_COLUMNS, *COMPONENT_COLUMNS))
+    ]
+    for key, row in expected.items():
+        if key not in actual:
+            continue
+        for column, value in row.__dict__.items():
+            got = actual[key].get(column) or 0.0
+            if not close(float(value), float(got)):
+                problems.append(f"{source} {key} {column}: expected {value!r}, got {got!r}")
+    return problems
+
+
+def test_collector_output_never_seen_before(
+    handmade_build: tuple[Path, dict[str, str]],
+) -> None:
+    """Integer and string enums, string and numeric 64-bit ints, uppercase ids, a span across
+    midnight, a corrupt line, a duplicate and a quarantined span: mart and oracle both give
+    the numbers worked out by hand."""
+    duckdb_path, dbt_vars = handmade_build
+    result = run_oracle(dbt_vars)
+    assert result.read.invalid_lines == [(dbt_vars["otlp_path"].replace("*", "collector-0001"), 3)]
+    assert [reason for _, reason in result.read.quarantined] == ["invalid_trace_id"]
+    assert [s.span_id for s in result.read.duplicates] == ["00f067aa0ba902b7"]
+    assert len(result.read.accepted) == 9
+
+    mart = read_mart(duckdb_path)
+    mart_rows = {
+        key: {c: mart.value(key, c) for c in (*USAGE_COLUMNS, *COMPONENT_COLUMNS, "revenue")}
+        for key in mart.rows
+    }
+    oracle_rows = {
+        key: {c: oracle_value(row, c) for c in (*USAGE_COLUMNS, *COMPONENT_COLUMNS, "revenue")}
+        for key, row in result.rows.items()
+    }
+    problems = _check_rows("mart", mart_rows) + _check_rows("oracle", oracle_rows)
+
+    busy_by_day: dict[str, float] = defaultdict(float)
+    for key, row in mart_rows.items():
+        busy_by_day[key[0]] += row["busy_ms"]
+    if not (close(busy_by_day["2026-01-06"], 665.0) and close(busy_by_day["2026-01-07"], 1500.0)):
+        problems.append(f"mart busy ms per day: {dict(busy_by_day)}")
+    assert not problems, "\n".join(problems)
