@@ -4,7 +4,7 @@
 {% endmacro %}
 
 {% macro default__timestamp_to_nanos(timestamp_expr) %}
-    epoch_ns(cast({{ timestamp_expr }} as timestamp))
+    epoch_ns({{ timestamp_expr }})
 {% endmacro %}
 
 {% macro bigquery__timestamp_to_nanos(timestamp_expr) %}

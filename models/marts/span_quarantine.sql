@@ -5,12 +5,6 @@
 -- (null when the file has none).
 with
 
-lines as (
-
-    select * from {{ ref('base_otel__otlp_lines') }}
-
-),
-
 spans as (
 
     select * from {{ ref('int_spans_screened') }}
@@ -51,22 +45,28 @@ quarantined_spans as (
 
 corrupt_lines as (
 
-    select
-        file_days.file_day as date_day,
-        lines.filename,
-        lines.line_number,
-        0 as resource_index,
-        0 as scope_index,
-        0 as span_index,
-        cast(null as {{ dbt.type_string() }}) as trace_id,
-        cast(null as {{ dbt.type_string() }}) as span_id,
-        cast(null as {{ dbt.type_string() }}) as span_name,
-        cast(null as {{ dbt.type_string() }}) as service_name,
-        'invalid_json' as quarantine_reason
-    from lines
-    left join file_days
-        on lines.filename = file_days.filename
-    where not lines.is_valid_json
+    {% if var('span_source') == 'otlp_json' -%}
+        select
+            file_days.file_day as date_day,
+            otlp_lines.filename,
+            otlp_lines.line_number,
+            0 as resource_index,
+            0 as scope_index,
+            0 as span_index,
+            cast(null as {{ dbt.type_string() }}) as trace_id,
+            cast(null as {{ dbt.type_string() }}) as span_id,
+            cast(null as {{ dbt.type_string() }}) as span_name,
+            cast(null as {{ dbt.type_string() }}) as service_name,
+            'invalid_json' as quarantine_reason
+        from {{ ref('base_otel__otlp_lines') }} as otlp_lines
+        left join file_days
+            on otlp_lines.filename = file_days.filename
+        where not otlp_lines.is_valid_json
+    {%- else -%}
+        -- Table inputs have no lines that could be corrupt.
+        select * from quarantined_spans
+        where false
+    {%- endif %}
 
 ),
 

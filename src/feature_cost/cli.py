@@ -22,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--start-date", type=date.fromisoformat, default=DemoConfig.start_date)
     gen.add_argument("--seed", type=int, default=DemoConfig.seed)
     gen.add_argument("--spans-per-line", type=int, default=DemoConfig.spans_per_line)
+    gen.add_argument(
+        "--clickhouse-parquet",
+        action="store_true",
+        help="also write the spans as Parquet in the ClickHouse exporter's otel_traces layout",
+    )
 
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
     summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
@@ -39,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                 requests_per_day=args.requests_per_day,
                 start_date=args.start_date,
                 spans_per_line=args.spans_per_line,
+                clickhouse_parquet=args.clickhouse_parquet,
             )
         except ValueError as error:
             print(f"feature-cost generate: {error}", file=sys.stderr)

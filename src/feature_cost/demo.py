@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from feature_cost.billing import busy_seconds_by_service_day, focus_rows, write_focus_csv
+from feature_cost.clickhouse import write_parquet
 from feature_cost.otlp import AttributeValue, Event, Span, dumps_line, traces_data
 
 NS_PER_MS = 1_000_000
@@ -117,6 +118,8 @@ class DemoConfig:
     requests_per_day: int = 1500
     start_date: date = date(2026, 1, 5)
     spans_per_line: int = 64
+    # Also write the spans as Parquet in the ClickHouse exporter's `otel_traces` layout.
+    clickhouse_parquet: bool = False
     job_interval_minutes: int = 30
 
     def __post_init__(self) -> None:
@@ -610,7 +613,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     otlp_dir = out_dir / "otlp"
     for sub in ("otlp", "revenue", "feature_flags", "billing"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    for stale in otlp_dir.glob("*.jsonl"):
+    for stale in [*otlp_dir.glob("*.jsonl"), *(out_dir / "clickhouse").glob("*.parquet")]:
         stale.unlink()
 
     files: list[Path] = []
@@ -654,6 +657,13 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                 batch = spans[i : i + config.spans_per_line]
                 handle.write(dumps_line(traces_data(batch, RESOURCES, SCOPE_VERSIONS)) + "\n")
         files.append(path)
+        if config.clickhouse_parquet:
+            write_parquet(
+                out_dir / "clickhouse" / f"spans-{day.isoformat()}.parquet",
+                spans,
+                RESOURCES,
+                SCOPE_VERSIONS,
+            )
         for key, seconds in busy_seconds_by_service_day(spans).items():
             busy[key] = busy.get(key, 0.0) + seconds
         span_total += len(spans)

@@ -32,7 +32,7 @@ final as (
         span_event.name as event_name,
         try_cast(span_event.timeUnixNano as bigint) as event_ns,
         {{ nanos_to_timestamp('try_cast(span_event.timeUnixNano as bigint)') }} as event_at,
-        {{ otel_attributes_as_text('span_event.attributes') }} as event_attributes
+        span_event.attributes as event_attributes
     from spans
 
 )

@@ -7,7 +7,11 @@ with
 
 spans as (
 
-    select * from {{ ref('base_otel__spans') }}
+    {% if var('span_source') == 'otlp_json' -%}
+        select * from {{ ref('base_otel__spans') }}
+    {%- else -%}
+        select * from {{ ref('base_otel__clickhouse_spans') }}
+    {%- endif %}
 
 ),
 
@@ -25,24 +29,24 @@ decoded as (
         nullif(trace_state, '') as trace_state,
         span_name,
         case
-            when span_kind in ('1', 'SPAN_KIND_INTERNAL') then 'INTERNAL'
-            when span_kind in ('2', 'SPAN_KIND_SERVER') then 'SERVER'
-            when span_kind in ('3', 'SPAN_KIND_CLIENT') then 'CLIENT'
-            when span_kind in ('4', 'SPAN_KIND_PRODUCER') then 'PRODUCER'
-            when span_kind in ('5', 'SPAN_KIND_CONSUMER') then 'CONSUMER'
+            when upper(span_kind) in ('1', 'SPAN_KIND_INTERNAL', 'INTERNAL') then 'INTERNAL'
+            when upper(span_kind) in ('2', 'SPAN_KIND_SERVER', 'SERVER') then 'SERVER'
+            when upper(span_kind) in ('3', 'SPAN_KIND_CLIENT', 'CLIENT') then 'CLIENT'
+            when upper(span_kind) in ('4', 'SPAN_KIND_PRODUCER', 'PRODUCER') then 'PRODUCER'
+            when upper(span_kind) in ('5', 'SPAN_KIND_CONSUMER', 'CONSUMER') then 'CONSUMER'
             else 'UNSPECIFIED'
         end as span_kind,
         case
-            when status_code in ('1', 'STATUS_CODE_OK') then 'OK'
-            when status_code in ('2', 'STATUS_CODE_ERROR') then 'ERROR'
+            when upper(status_code) in ('1', 'STATUS_CODE_OK', 'OK') then 'OK'
+            when upper(status_code) in ('2', 'STATUS_CODE_ERROR', 'ERROR') then 'ERROR'
             else 'UNSET'
         end as status_code,
         status_message,
         try_cast(start_time_unix_nano as bigint) as start_ns,
         try_cast(end_time_unix_nano as bigint) as end_ns,
         scope_name,
-        {{ otel_attributes_as_text('resource_attributes') }} as resource_attributes,
-        {{ otel_attributes_as_text('span_attributes') }} as span_attributes,
+        resource_attributes,
+        span_attributes,
         coalesce(span_events, []) as span_events
     from spans
 

@@ -1,7 +1,8 @@
 -- Grain: one row per non-blank line of every OTLP/JSON Lines file matched by `otlp_path`.
 -- Guarantees: every line is kept, numbered from 1 within its file, and marked valid or not,
 -- so a corrupt line can be quarantined with its file and line number instead of failing the
--- build.
+-- build. Read when the var `span_source` is `otlp_json`.
+{{ config(enabled=var('span_source') == 'otlp_json') }}
 with
 
 files as (

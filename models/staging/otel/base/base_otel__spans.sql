@@ -1,7 +1,10 @@
 -- Grain: one row per span object found in a valid OTLP/JSON line (duplicates included).
 -- Guarantees: the protobuf JSON mapping is decoded once (parsing JSON is the expensive
 -- step); 64-bit integers are read whether written as strings or as numbers, unknown fields
--- are ignored, and every attribute value type is kept. Nothing is filtered here.
+-- are ignored, and every attribute value type is kept, as text. Nothing is filtered here.
+-- Read when the var `span_source` is `otlp_json`; base_otel__clickhouse_spans yields the
+-- same columns from the ClickHouse exporter's layout.
+{{ config(enabled=var('span_source') == 'otlp_json') }}
 {%- set any_value -%}
 {"stringValue": "VARCHAR", "boolValue": "BOOLEAN", "intValue": "VARCHAR",
 "doubleValue": "VARCHAR", "bytesValue": "VARCHAR", "arrayValue": "JSON", "kvlistValue": "JSON"}
@@ -89,9 +92,16 @@ final as (
         span.status.code as status_code,
         span.status.message as status_message,
         scope_name,
-        resource_attributes,
-        span.attributes as span_attributes,
-        span.events as span_events
+        {{ otel_attributes_as_text('resource_attributes') }} as resource_attributes,
+        {{ otel_attributes_as_text('span.attributes') }} as span_attributes,
+        list_transform(
+            coalesce(span.events, []),
+            lambda event: {
+                'timeUnixNano': event.timeUnixNano,
+                'name': event.name,
+                'attributes': {{ otel_attributes_as_text('event.attributes') }}
+            }
+        ) as span_events
     from spans
 
 )
