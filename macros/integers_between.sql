@@ -1,17 +1,16 @@
-{#- Nanosecond epoch integers are the project's time unit inside the models: exact,
-    portable (BIGINT / INT64) and free of time-zone surprises. These macros convert
-    them where DuckDB and BigQuery spell the same thing differently. -#}
+{#- A set of rows, one per integer from low to high inclusive, in one column: use it as
+    `cross join {{ integers_between(low, high, 'day_number') }}` and refer to the column
+    unqualified. DuckDB and BigQuery spell series and their aliases differently. -#}
 
-{% macro integers_between(low, high) %}
-    {#- A set-returning expression for every integer from low to high inclusive,
-        for use as `cross join {{ integers_between(a, b) }} as alias(n)`. -#}
-    {{ return(adapter.dispatch('integers_between', 'feature_cost')(low, high)) }}
+{% macro integers_between(low, high, column_name) %}
+    {{ return(adapter.dispatch('integers_between', 'feature_cost')(low, high, column_name)) }}
 {% endmacro %}
 
-{% macro default__integers_between(low, high) %}
+{% macro default__integers_between(low, high, column_name) %}
     unnest(range(cast({{ low }} as bigint), cast({{ high }} as bigint) + 1))
+        as integer_series ({{ column_name }})
 {% endmacro %}
 
-{% macro bigquery__integers_between(low, high) %}
-    unnest(generate_array({{ low }}, {{ high }}))
+{% macro bigquery__integers_between(low, high, column_name) %}
+    unnest(generate_array({{ low }}, {{ high }})) as {{ column_name }}
 {% endmacro %}

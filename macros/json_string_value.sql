@@ -12,5 +12,5 @@
 {% endmacro %}
 
 {% macro bigquery__json_string_value(json_text, key) %}
-    json_value(safe.parse_json({{ json_text }}), concat('$."', {{ key }}, '"'))
+    json_value(safe.parse_json({{ json_text }})[{{ key }}])
 {% endmacro %}

@@ -45,8 +45,7 @@ reporting_days as (
 
     select {{ day_number_to_date('day_number') }} as date_day
     from window_bounds
-    cross join {{ integers_between('first_day_number', 'last_day_number') }}
-        as window_days (day_number)
+    cross join {{ integers_between('first_day_number', 'last_day_number', 'day_number') }}
 
 ),
 

@@ -76,8 +76,9 @@ charge_days as (
         ) }} * 1.0 / (mapped.end_ns - mapped.start_ns) as day_fraction
     from mapped
     cross join {{ integers_between(
-        nanos_to_day_number('mapped.start_ns'), nanos_to_day_number('mapped.end_ns - 1')
-    ) }} as period_days (day_number)
+        nanos_to_day_number('mapped.start_ns'), nanos_to_day_number('mapped.end_ns - 1'),
+        'day_number'
+    ) }}
 
 ),
 

@@ -41,8 +41,9 @@ seed_days as (
     from seed_costs
     cross join {{ integers_between(
         date_to_day_number('seed_costs.period_start'),
-        date_to_day_number('seed_costs.period_end') ~ ' - 1'
-    ) }} as period_days (day_number)
+        date_to_day_number('seed_costs.period_end') ~ ' - 1',
+        'day_number'
+    ) }}
 
 ),
 

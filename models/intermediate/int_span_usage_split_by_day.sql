@@ -88,8 +88,9 @@ span_days as (
     from spans
     cross join {{ integers_between(
         nanos_to_day_number('spans.start_ns'),
-        nanos_to_day_number('greatest(spans.start_ns, spans.end_ns - 1)')
-    ) }} as covered_days (day_number)
+        nanos_to_day_number('greatest(spans.start_ns, spans.end_ns - 1)'),
+        'day_number'
+    ) }}
 
 ),
 

@@ -7,7 +7,7 @@ source as (
 
     select
         *,
-        row_number() over (partition by filename) as charge_number
+        {{ source_file_name('focus_cost_and_usage') }} as source_file
     from {{ source('billing', 'focus_cost_and_usage') }}
 
 ),
@@ -15,8 +15,8 @@ source as (
 final as (
 
     select
-        filename,
-        charge_number,
+        source_file as filename,
+        row_number() over (partition by source_file) as charge_number,
         cast({{ focus_text('ChargePeriodStart') }} as {{ dbt.type_timestamp() }})
             as charge_period_start,
         cast({{ focus_text('ChargePeriodEnd') }} as {{ dbt.type_timestamp() }})

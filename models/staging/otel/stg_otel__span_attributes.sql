@@ -5,83 +5,57 @@ with
 
 spans as (
 
-    select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
-        trace_id,
-        span_id,
-        resource_attributes,
-        span_attributes
-    from {{ ref('stg_otel__spans') }}
+    select * from {{ ref('stg_otel__spans') }}
 
 ),
 
 resource_level as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
-        trace_id,
-        span_id,
+        spans.filename,
+        spans.line_number,
+        spans.resource_index,
+        spans.scope_index,
+        spans.span_index,
+        spans.trace_id,
+        spans.span_id,
         'resource' as attribute_scope,
-        unnest(resource_attributes) as key_value,
-        generate_subscripts(resource_attributes, 1) as attribute_index
+        attribute_index,
+        key_value.key as attribute_key,
+        key_value.value as attribute_value
     from spans
+    cross join {{ unnest_with_ordinality(
+        'spans.resource_attributes', 'key_value', 'attribute_index'
+    ) }}
 
 ),
 
 span_level as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
-        trace_id,
-        span_id,
+        spans.filename,
+        spans.line_number,
+        spans.resource_index,
+        spans.scope_index,
+        spans.span_index,
+        spans.trace_id,
+        spans.span_id,
         'span' as attribute_scope,
-        unnest(span_attributes) as key_value,
-        generate_subscripts(span_attributes, 1) as attribute_index
+        attribute_index,
+        key_value.key as attribute_key,
+        key_value.value as attribute_value
     from spans
+    cross join {{ unnest_with_ordinality(
+        'spans.span_attributes', 'key_value', 'attribute_index'
+    ) }}
 
 ),
 
 final as (
 
-    select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
-        trace_id,
-        span_id,
-        attribute_scope,
-        cast(attribute_index as integer) as attribute_index,
-        key_value.key as attribute_key,
-        key_value.value as attribute_value
-    from resource_level
+    select * from resource_level
     union all
-    select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
-        trace_id,
-        span_id,
-        attribute_scope,
-        cast(attribute_index as integer) as attribute_index,
-        key_value.key as attribute_key,
-        key_value.value as attribute_value
-    from span_level
+    select * from span_level
 
 )
 

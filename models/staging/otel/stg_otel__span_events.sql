@@ -4,36 +4,28 @@ with
 
 spans as (
 
-    select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
-        trace_id,
-        span_id,
-        unnest(span_events) as span_event,
-        generate_subscripts(span_events, 1) as event_index
-    from {{ ref('stg_otel__spans') }}
+    select * from {{ ref('stg_otel__spans') }}
 
 ),
 
 final as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
+        spans.filename,
+        spans.line_number,
+        spans.resource_index,
+        spans.scope_index,
+        spans.span_index,
         cast(event_index as integer) as event_index,
-        trace_id,
-        span_id,
-        span_event.name as event_name,
-        try_cast(span_event.timeUnixNano as bigint) as event_ns,
-        {{ nanos_to_timestamp('try_cast(span_event.timeUnixNano as bigint)') }} as event_at,
-        span_event.attributes as event_attributes
+        spans.trace_id,
+        spans.span_id,
+        span_event.name as event_name,  -- noqa: RF01 (an unnested struct column)
+        {{ dbt.safe_cast('span_event.timeUnixNano', dbt.type_bigint()) }} as event_ns,
+        {{ nanos_to_timestamp(dbt.safe_cast('span_event.timeUnixNano', dbt.type_bigint())) }}
+            as event_at,
+        span_event.attributes as event_attributes  -- noqa: RF01
     from spans
+    cross join {{ unnest_with_ordinality('spans.span_events', 'span_event', 'event_index') }}
 
 )
 

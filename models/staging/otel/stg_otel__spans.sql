@@ -42,8 +42,8 @@ decoded as (
             else 'UNSET'
         end as status_code,
         status_message,
-        try_cast(start_time_unix_nano as bigint) as start_ns,
-        try_cast(end_time_unix_nano as bigint) as end_ns,
+        {{ dbt.safe_cast('start_time_unix_nano', dbt.type_bigint()) }} as start_ns,
+        {{ dbt.safe_cast('end_time_unix_nano', dbt.type_bigint()) }} as end_ns,
         scope_name,
         resource_attributes,
         span_attributes,
@@ -73,29 +73,32 @@ typed as (
             {{ otel_attribute('span_attributes', 'db.system') }}
         ) as db_system,
         {{ otel_attribute('span_attributes', 'server.address') }} as server_address,
-        try_cast(
-            {{ otel_attribute('span_attributes', 'db.response.returned_rows') }} as bigint
-        ) as db_rows_returned,
+        {{ dbt.safe_cast(
+            otel_attribute('span_attributes', 'db.response.returned_rows'), dbt.type_bigint()
+        ) }} as db_rows_returned,
         {{ otel_attribute('span_attributes', 'gen_ai.request.model') }} as gen_ai_request_model,
-        try_cast(
-            {{ otel_attribute('span_attributes', 'gen_ai.usage.input_tokens') }} as bigint
-        ) as gen_ai_input_tokens,
-        try_cast(
-            {{ otel_attribute('span_attributes', 'gen_ai.usage.output_tokens') }} as bigint
-        ) as gen_ai_output_tokens,
-        try_cast(coalesce(
-            {{ otel_attribute('span_attributes', 'cost.cpu.cores') }},
-            {{ otel_attribute('resource_attributes', 'cost.cpu.cores') }}
-        ) as double) as cpu_cores_attribute,
-        try_cast(coalesce(
-            {{ otel_attribute('span_attributes', 'cost.memory.gb') }},
-            {{ otel_attribute('resource_attributes', 'cost.memory.gb') }}
-        ) as double) as memory_gb_attribute,
-        try_cast(coalesce(
-            {{ otel_attribute('span_attributes', 'cost.gpu.count') }},
-            {{ otel_attribute('resource_attributes', 'cost.gpu.count') }}
-        ) as double) as gpu_count_attribute,
-        len(list_filter(span_events, lambda e: e.name = 'db.query')) as db_query_event_count
+        {{ dbt.safe_cast(
+            otel_attribute('span_attributes', 'gen_ai.usage.input_tokens'), dbt.type_bigint()
+        ) }} as gen_ai_input_tokens,
+        {{ dbt.safe_cast(
+            otel_attribute('span_attributes', 'gen_ai.usage.output_tokens'), dbt.type_bigint()
+        ) }} as gen_ai_output_tokens,
+        {{ dbt.safe_cast(
+            'coalesce(' ~ otel_attribute('span_attributes', 'cost.cpu.cores')
+            ~ ', ' ~ otel_attribute('resource_attributes', 'cost.cpu.cores') ~ ')',
+            type_double()
+        ) }} as cpu_cores_attribute,
+        {{ dbt.safe_cast(
+            'coalesce(' ~ otel_attribute('span_attributes', 'cost.memory.gb')
+            ~ ', ' ~ otel_attribute('resource_attributes', 'cost.memory.gb') ~ ')',
+            type_double()
+        ) }} as memory_gb_attribute,
+        {{ dbt.safe_cast(
+            'coalesce(' ~ otel_attribute('span_attributes', 'cost.gpu.count')
+            ~ ', ' ~ otel_attribute('resource_attributes', 'cost.gpu.count') ~ ')',
+            type_double()
+        ) }} as gpu_count_attribute,
+        {{ count_events_named('span_events', 'db.query') }} as db_query_event_count
     from decoded
 
 ),
@@ -109,11 +112,11 @@ final as (
         {{ day_number_to_date(nanos_to_day_number('start_ns')) }} as start_day,
         case
             when
-                not regexp_full_match(coalesce(trace_id, ''), '[0-9a-f]{32}')
+                not {{ is_lower_hex('trace_id', 32) }}
                 or trace_id = repeat('0', 32)
                 then 'invalid_trace_id'
             when
-                not regexp_full_match(coalesce(span_id, ''), '[0-9a-f]{16}')
+                not {{ is_lower_hex('span_id', 16) }}
                 or span_id = repeat('0', 16)
                 then 'invalid_span_id'
             when start_ns is null or end_ns is null or start_ns <= 0

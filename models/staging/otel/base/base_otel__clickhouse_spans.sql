@@ -16,33 +16,26 @@ source as (
 final as (
 
     select
-        filename,
-        cast(file_row_number + 1 as bigint) as line_number,
+        {{ clickhouse_row_position() }},
         1 as resource_index,
         1 as scope_index,
         1 as span_index,
-        "TraceId" as trace_id,
-        "SpanId" as span_id,
-        "ParentSpanId" as parent_span_id,
-        "TraceState" as trace_state,
-        "SpanName" as span_name,
-        "SpanKind" as span_kind,
-        cast({{ timestamp_to_nanos('"Timestamp"') }} as varchar) as start_time_unix_nano,
-        cast({{ timestamp_to_nanos('"Timestamp"') }} + "Duration" as varchar)
+        traceid as trace_id,
+        spanid as span_id,
+        parentspanid as parent_span_id,
+        tracestate as trace_state,
+        spanname as span_name,
+        spankind as span_kind,
+        cast({{ timestamp_to_nanos('timestamp') }} as {{ dbt.type_string() }})
+            as start_time_unix_nano,
+        cast({{ timestamp_to_nanos('timestamp') }} + duration as {{ dbt.type_string() }})
             as end_time_unix_nano,
-        "StatusCode" as status_code,
-        "StatusMessage" as status_message,
-        "ScopeName" as scope_name,
-        {{ string_map_to_key_values('"ResourceAttributes"') }} as resource_attributes,
-        {{ string_map_to_key_values('"SpanAttributes"') }} as span_attributes,
-        list_transform(
-            range(1, len(coalesce("Events.Name", [])) + 1),
-            lambda i: {
-                'timeUnixNano': cast(epoch_ns("Events.Timestamp"[i]) as varchar),
-                'name': "Events.Name"[i],
-                'attributes': {{ string_map_to_key_values('"Events.Attributes"[i]') }}
-            }
-        ) as span_events
+        statuscode as status_code,
+        statusmessage as status_message,
+        scopename as scope_name,
+        {{ string_map_to_key_values('resourceattributes') }} as resource_attributes,
+        {{ string_map_to_key_values('spanattributes') }} as span_attributes,
+        {{ clickhouse_events() }} as span_events
     from source
 
 )

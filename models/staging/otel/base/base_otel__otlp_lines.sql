@@ -3,6 +3,13 @@
 -- so a corrupt line can be quarantined with its file and line number instead of failing the
 -- build. Read when the var `span_source` is `otlp_json`.
 {{ config(enabled=var('span_source') == 'otlp_json') }}
+{%- if var('span_source') == 'otlp_json' and target.type != 'duckdb' %}
+    {{ exceptions.raise_compiler_error(
+        "span_source 'otlp_json' reads OTLP/JSON files, which only the DuckDB target can do. "
+        ~ "On " ~ target.type ~ ", load spans into a table in the ClickHouse exporter's "
+        ~ "otel_traces layout and run with --vars '{span_source: clickhouse_table}'."
+    ) }}
+{%- endif %}
 with
 
 files as (

@@ -5,6 +5,13 @@
 -- Read when the var `span_source` is `otlp_json`; base_otel__clickhouse_spans yields the
 -- same columns from the ClickHouse exporter's layout.
 {{ config(enabled=var('span_source') == 'otlp_json') }}
+{%- if var('span_source') == 'otlp_json' and target.type != 'duckdb' %}
+    {{ exceptions.raise_compiler_error(
+        "span_source 'otlp_json' reads OTLP/JSON files, which only the DuckDB target can do. "
+        ~ "On " ~ target.type ~ ", load spans into a table in the ClickHouse exporter's "
+        ~ "otel_traces layout and run with --vars '{span_source: clickhouse_table}'."
+    ) }}
+{%- endif %}
 {%- set any_value -%}
 {"stringValue": "VARCHAR", "boolValue": "BOOLEAN", "intValue": "VARCHAR",
 "doubleValue": "VARCHAR", "bytesValue": "VARCHAR", "arrayValue": "JSON", "kvlistValue": "JSON"}
