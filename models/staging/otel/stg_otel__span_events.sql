@@ -19,11 +19,11 @@ final as (
         cast(event_index as integer) as event_index,
         spans.trace_id,
         spans.span_id,
-        span_event.name as event_name,  -- noqa: RF01 (an unnested struct column)
+        span_event.name as event_name,
         {{ dbt.safe_cast('span_event.timeUnixNano', dbt.type_bigint()) }} as event_ns,
         {{ nanos_to_timestamp(dbt.safe_cast('span_event.timeUnixNano', dbt.type_bigint())) }}
             as event_at,
-        span_event.attributes as event_attributes  -- noqa: RF01
+        span_event.attributes as event_attributes
     from spans
     cross join {{ unnest_with_ordinality('spans.span_events', 'span_event', 'event_index') }}
 
