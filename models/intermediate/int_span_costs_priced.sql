@@ -5,6 +5,7 @@
 -- come from the span's or resource's `cost.*` attributes, else the service's defaults, else
 -- the `__default__` row. Where no rate-card row is in force the costs are null and
 -- `rate_card_row_found` is false; the test on that column names the gap and fails the build.
+-- Costs of sampled spans are weighted by their sampling weight (adjusted count).
 -- LLM tokens (`gen_ai.usage.*_tokens`) are priced per `gen_ai.request.model` from
 -- llm_model_prices on the day the call started (`llm_price_found` false where no price is).
 -- Where a shared resource is paid as one pool on that day, it claims the components it
@@ -209,11 +210,15 @@ final as (
         sized.vcpu_cores,
         sized.memory_gb,
         sized.gpu_count,
-        sized.busy_ns / 1e6 * sized.vcpu_cores * rates.cpu_per_ms as cpu_cost,
-        sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms as memory_cost,
-        sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms as gpu_cost,
-        sized.query_count * rates.db_query_base as db_query_cost,
-        (
+        sized.sampling_weight,
+        sized.sampling_weight * sized.busy_ns / 1e6 * sized.vcpu_cores * rates.cpu_per_ms
+            as cpu_cost,
+        sized.sampling_weight * sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms
+            as memory_cost,
+        sized.sampling_weight * sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms
+            as gpu_cost,
+        sized.sampling_weight * sized.query_count * rates.db_query_base as db_query_cost,
+        sized.sampling_weight * (
             coalesce(sized.input_tokens, 0) * coalesce(llm_prices.input_per_1k_tokens, 0)
             + coalesce(sized.output_tokens, 0) * coalesce(llm_prices.output_per_1k_tokens, 0)
         ) / 1000.0 as llm_cost,

@@ -151,6 +151,7 @@ final as (
             when span_days.is_start_day then coalesce(spans.db_rows_returned, 0) else 0
         end as rows_scanned,
         spans.server_address,
+        coalesce(spans.sampling_weight, 1) as sampling_weight,
         spans.gen_ai_request_model,
         spans.cpu_cores_attribute,
         spans.memory_gb_attribute,

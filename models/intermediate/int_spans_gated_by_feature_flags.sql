@@ -102,6 +102,7 @@ final as (
         spans.attribution_basis,
         spans.is_feature_span,
         spans.db_system,
+        spans.sampling_weight,
         spans.server_address,
         spans.db_rows_returned,
         spans.db_query_event_count,

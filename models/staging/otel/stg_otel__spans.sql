@@ -110,6 +110,7 @@ final as (
         {{ nanos_to_timestamp('start_ns') }} as start_at,
         {{ nanos_to_timestamp('end_ns') }} as end_at,
         {{ day_number_to_date(nanos_to_day_number('start_ns')) }} as start_day,
+        {{ sampling_weight('trace_state') }} as sampling_weight,
         case
             when
                 not {{ is_lower_hex('trace_id', 32) }}
