@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from feature_cost.demo import DemoConfig, generate
+from feature_cost.publish import main_publish
 from feature_cost.summary import print_summary
 
 
@@ -26,6 +27,19 @@ def _parser() -> argparse.ArgumentParser:
         "--clickhouse-parquet",
         action="store_true",
         help="also write the spans as Parquet in the ClickHouse exporter's otel_traces layout",
+    )
+
+    pub = commands.add_parser(
+        "publish",
+        help="build into a fresh DuckDB file and atomically replace the published one",
+        description="For schedulers: exit 0 published, 1 build failed (published file"
+        " untouched), 2 telemetry stale (nothing built), 3 bad arguments.",
+    )
+    pub.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    pub.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
+    pub.add_argument("--target", default=None, help="dbt target (default: the profile's)")
+    pub.add_argument(
+        "--no-freshness", action="store_true", help="skip `dbt source freshness` before building"
     )
 
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
@@ -55,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(result.files)} files under {result.out_dir / 'otlp'}"
         )
         return 0
+    if args.command == "publish":
+        dbt_args = [
+            *(["--vars", args.vars] if args.vars else []),
+            *(["--target", args.target] if args.target else []),
+        ]
+        return main_publish(args.duckdb, Path.cwd(), dbt_args, not args.no_freshness)
     return print_summary(args.duckdb, args.top)
 
 
