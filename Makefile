@@ -12,7 +12,7 @@ export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
-.PHONY: help install demo data build summary lint test pytest clean
+.PHONY: help install demo data build summary lint test pytest clean freshness publish
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ summary: install  ## print a short summary of feature_cost_margin
 	$(BIN)/feature-cost summary --duckdb $(FEATURE_COST_DUCKDB)
 
 demo: data build summary  ## install, generate demo telemetry, build on DuckDB, show the result
+
+freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving
+	$(DBT) source freshness
+
+publish: install  ## scheduled run: freshness, build into a fresh file, publish it atomically
+	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_DUCKDB)
 
 lint: install  ## sqlfluff (dbt templater) and ruff
 	$(BIN)/ruff check src pytests
