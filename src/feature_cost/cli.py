@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from feature_cost import rate_card_impact
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import main_publish
 from feature_cost.summary import print_summary
@@ -42,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         "--no-freshness", action="store_true", help="skip `dbt source freshness` before building"
     )
 
+    impact = commands.add_parser(
+        "rate-card-impact",
+        help="show which days and features a proposed rate card changes, and by how much",
+    )
+    impact.add_argument("proposed", type=Path, help="the proposed rate_cards.csv")
+    impact.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    impact.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
+
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
     summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
@@ -75,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             *(["--target", args.target] if args.target else []),
         ]
         return main_publish(args.duckdb, Path.cwd(), dbt_args, not args.no_freshness)
+    if args.command == "rate-card-impact":
+        dbt_args = ["--vars", args.vars] if args.vars else []
+        return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
     return print_summary(args.duckdb, args.top)
 
 
