@@ -12,7 +12,7 @@ export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
-.PHONY: help install demo data build summary lint test pytest clean freshness publish
+.PHONY: help install demo data build summary lint test pytest clean freshness publish docs
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ demo: data build summary  ## install, generate demo telemetry, build on DuckDB, 
 
 freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving
 	$(DBT) source freshness
+
+docs: install  ## generate and serve the dbt documentation site (models, columns, lineage)
+	$(DBT) docs generate
+	$(DBT) docs serve
 
 publish: install  ## scheduled run: freshness, build into a fresh file, publish it atomically
 	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_DUCKDB)
