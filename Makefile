@@ -24,6 +24,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 install: $(VENV)/.installed  ## create .venv with the pinned toolchain
+	@mkdir -p $(dir $(FEATURE_COST_DUCKDB))
 
 data: install  ## generate the demo telemetry under data/demo
 	$(BIN)/feature-cost generate --out data/demo --days $(DEMO_DAYS) --requests-per-day $(DEMO_REQUESTS)
