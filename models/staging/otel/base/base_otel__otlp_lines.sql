@@ -2,7 +2,15 @@
 -- Guarantees: every line is kept, numbered from 1 within its file, and marked valid or not,
 -- so a corrupt line can be quarantined with its file and line number instead of failing the
 -- build. Read when the var `span_source` is `otlp_json`.
-{{ config(enabled=var('span_source') == 'otlp_json') }}
+-- Incremental by file: a build reads only files that are new or changed (size or
+-- modification time) since the last one and replaces their lines; files the glob no longer
+-- matches keep their lines (history survives log rotation; `--full-refresh` forgets them).
+{{ config(
+    enabled=var('span_source') == 'otlp_json',
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='filename',
+) }}
 {%- if var('span_source') == 'otlp_json' and target.type != 'duckdb' %}
     {{ exceptions.raise_compiler_error(
         "span_source 'otlp_json' reads OTLP/JSON files, which only the DuckDB target can do. "
@@ -15,9 +23,21 @@ with
 files as (
 
     select
-        filename,
-        content
-    from {{ source('otel', 'otlp_trace_files') }}
+        source_files.filename,
+        source_files.content,
+        source_files.size as file_size,
+        source_files.last_modified as file_modified_at
+    from {{ source('otel', 'otlp_trace_files') }} as source_files
+    {% if is_incremental() -%}
+        where not exists (
+            select 1
+            from {{ this }} as loaded
+            where
+                loaded.filename = source_files.filename
+                and loaded.file_size = source_files.size
+                and loaded.file_modified_at = source_files.last_modified
+        )
+    {%- endif %}
 
 ),
 
@@ -25,6 +45,8 @@ lines as (
 
     select
         filename,
+        file_size,
+        file_modified_at,
         unnest(string_split(content, chr(10))) as line_text,
         generate_subscripts(string_split(content, chr(10)), 1) as line_number
     from files
@@ -36,6 +58,8 @@ final as (
     select
         filename,
         cast(line_number as bigint) as line_number,
+        file_size,
+        file_modified_at,
         line_text,
         coalesce(json_valid(line_text), false) as is_valid_json
     from lines

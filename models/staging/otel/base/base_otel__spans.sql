@@ -3,8 +3,14 @@
 -- step); 64-bit integers are read whether written as strings or as numbers, unknown fields
 -- are ignored, and every attribute value type is kept, as text. Nothing is filtered here.
 -- Read when the var `span_source` is `otlp_json`; base_otel__clickhouse_spans yields the
--- same columns from the ClickHouse exporter's layout.
-{{ config(enabled=var('span_source') == 'otlp_json') }}
+-- same columns from the ClickHouse exporter's layout. Incremental by file, like
+-- base_otel__otlp_lines: only the lines of new or changed files are decoded.
+{{ config(
+    enabled=var('span_source') == 'otlp_json',
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='filename',
+) }}
 {%- if var('span_source') == 'otlp_json' and target.type != 'duckdb' %}
     {{ exceptions.raise_compiler_error(
         "span_source 'otlp_json' reads OTLP/JSON files, which only the DuckDB target can do. "
@@ -33,11 +39,24 @@ with
 lines as (
 
     select
-        filename,
-        line_number,
-        from_json(line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
-    from {{ ref('base_otel__otlp_lines') }}
-    where is_valid_json
+        otlp_lines.filename,
+        otlp_lines.line_number,
+        otlp_lines.file_size,
+        otlp_lines.file_modified_at,
+        from_json(otlp_lines.line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
+    from {{ ref('base_otel__otlp_lines') }} as otlp_lines
+    where
+        otlp_lines.is_valid_json
+        {% if is_incremental() -%}
+            and not exists (
+                select 1
+                from {{ this }} as decoded
+                where
+                    decoded.filename = otlp_lines.filename
+                    and decoded.file_size = otlp_lines.file_size
+                    and decoded.file_modified_at = otlp_lines.file_modified_at
+            )
+        {%- endif %}
 
 ),
 
@@ -46,6 +65,8 @@ resource_spans as (
     select
         filename,
         line_number,
+        file_size,
+        file_modified_at,
         unnest(traces_data.resourceSpans) as resource_span,
         generate_subscripts(traces_data.resourceSpans, 1) as resource_index
     from lines
@@ -57,6 +78,8 @@ scope_spans as (
     select
         filename,
         line_number,
+        file_size,
+        file_modified_at,
         resource_index,
         resource_span.resource.attributes as resource_attributes,
         unnest(resource_span.scopeSpans) as scope_span,
@@ -70,6 +93,8 @@ spans as (
     select
         filename,
         line_number,
+        file_size,
+        file_modified_at,
         resource_index,
         scope_index,
         resource_attributes,
@@ -85,6 +110,8 @@ final as (
     select
         filename,
         line_number,
+        file_size,
+        file_modified_at,
         cast(resource_index as integer) as resource_index,
         cast(scope_index as integer) as scope_index,
         cast(span_index as integer) as span_index,
