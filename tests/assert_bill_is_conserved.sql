@@ -7,15 +7,7 @@ with
 export_total as (
 
     select
-        sum(
-            {% if var('billing_cost_column') == 'BilledCost' -%}
-                billed_cost
-            {%- elif var('billing_cost_column') == 'ListCost' -%}
-                list_cost
-            {%- else -%}
-                effective_cost
-            {%- endif %}
-        ) as total_cost
+        sum({{ billing_truth_cost() }}) as total_cost
     from {{ ref('stg_billing__focus_charges') }}
 
 ),

@@ -22,13 +22,7 @@ charges_with_cost as (
 
     select
         *,
-        {% if var('billing_cost_column') == 'BilledCost' -%}
-            billed_cost
-        {%- elif var('billing_cost_column') == 'ListCost' -%}
-            list_cost
-        {%- else -%}
-            effective_cost
-        {%- endif %} as truth_cost,
+        {{ billing_truth_cost() }} as truth_cost,
         {{ timestamp_to_nanos('charge_period_start') }} as start_ns,
         greatest(
             {{ timestamp_to_nanos('charge_period_end') }},
