@@ -455,6 +455,122 @@ def load_revenue(pattern: str) -> dict[Key, float]:
     return dict(revenue)
 
 
+# --- shared resources (which pools pay for which work) ------------------------------------------
+COMPUTE_POOL_TYPES = {"service_compute", "gpu_pool"}
+QUERY_POOL_TYPES = {"database", "cache"}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One row of ``seeds/shared_resources.csv``."""
+
+    resource_id: str
+    resource_type: str
+    cloud_region: str
+    service_name: str | None
+    server_address: str | None
+
+    def covers(self, span: RawSpan) -> bool:
+        """Whether the span's work is in this resource's scope."""
+        span_region = as_text(span.resource.get("cloud.region"))
+        return (
+            self.cloud_region in ("*", span_region)
+            and (self.service_name is None or self.service_name == span.service)
+            and (
+                self.server_address is None
+                or self.server_address == as_text(span.attributes.get("server.address"))
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Shared resources and the days each has a cost (from the bill or the cost seed)."""
+
+    pools: list[Pool]
+    cost_days: set[tuple[str, date]]
+
+    def claims(self, span: RawSpan, day: date) -> tuple[bool, bool]:
+        """(compute claimed, queries claimed): a pool in scope with a cost that day pays."""
+        paying = [
+            p for p in self.pools if (p.resource_id, day) in self.cost_days and p.covers(span)
+        ]
+        return (
+            any(p.resource_type in COMPUTE_POOL_TYPES for p in paying),
+            any(p.resource_type in QUERY_POOL_TYPES for p in paying),
+        )
+
+
+def _days(start: date, end_exclusive: date) -> Iterator[date]:
+    day = start
+    while day < end_exclusive:
+        yield day
+        day += timedelta(days=1)
+
+
+def _focus_text(value: str | None) -> str | None:
+    """A FOCUS CSV value with the literal NULL (and empty) read as missing."""
+    text = (value or "").strip()
+    return None if text in ("", "NULL") else text
+
+
+def _tag(tags: str | None, key: str) -> str | None:
+    """One tag's value from the FOCUS ``Tags`` JSON object (None when absent or not JSON)."""
+    try:
+        parsed = json.loads(tags) if tags else None
+    except json.JSONDecodeError:
+        return None
+    value = parsed.get(key) if isinstance(parsed, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def load_pools(seed_dir: Path, focus_billing_glob: str) -> Pools:
+    """Shared resources, and the days the cost seed or the mapped bill gives each a cost."""
+    pools = [
+        Pool(
+            resource_id=row["resource_id"],
+            resource_type=row["resource_type"],
+            cloud_region=row["cloud_region"],
+            service_name=row["match_service_name"] or None,
+            server_address=row["match_server_address"] or None,
+        )
+        for row in _read_csv(seed_dir / "shared_resources.csv")
+    ]
+    cost_days: set[tuple[str, date]] = set()
+    for row in _read_csv(seed_dir / "shared_resource_costs.csv"):
+        start = date.fromisoformat(row["period_start"])
+        end = date.fromisoformat(row["period_end"])
+        cost_days.update((row["resource_id"], d) for d in _days(start, end))
+    mappings = [
+        m
+        for m in _read_csv(seed_dir / "billing_mappings.csv")
+        if m["target_type"] == "shared_resource"
+    ]
+    for path in expand_glob(focus_billing_glob) if focus_billing_glob else []:
+        for charge in _read_csv(path):
+            tags = _focus_text(charge.get("Tags"))
+            resource = _focus_text(charge.get("ResourceId"))
+            start_text = _focus_text(charge.get("ChargePeriodStart"))
+            end_text = _focus_text(charge.get("ChargePeriodEnd"))
+            if start_text is None or end_text is None:
+                continue
+            start_ns = iso_to_nanos(start_text)
+            end_ns = max(iso_to_nanos(end_text), start_ns + 1)
+            for mapping in mappings:
+                matched = (
+                    mapping["match_on"] == "resource_id" and resource == mapping["match_value"]
+                ) or (
+                    mapping["match_on"] == "tag"
+                    and _tag(tags, mapping["tag_key"]) == mapping["match_value"]
+                )
+                if matched:
+                    cost_days.update(
+                        (mapping["target_id"], d)
+                        for d in _days(day_of(start_ns), day_of(end_ns - 1) + timedelta(days=1))
+                    )
+    return Pools(pools, cost_days)
+
+
 # --- attribution and gating ---------------------------------------------------------------------
 @dataclass
 class Attribution:
@@ -709,6 +825,8 @@ class SpanDay:
     memory_cost: float
     gpu_cost: float
     db_query_cost: float
+    compute_claimed: bool = False
+    queries_claimed: bool = False
 
 
 @dataclass
@@ -742,9 +860,16 @@ def compute(
     *,
     default_rate_card: str = "standard",
     now_ns: int | None = None,
+    focus_billing_glob: str = "",
 ) -> OracleResult:
-    """Compute the mart's direct-cost columns from the raw files and the seeds."""
+    """Compute the mart's direct-cost columns from the raw files and the seeds.
+
+    A shared resource with a cost on a day pays for the work in its scope: compute pools
+    (service_compute, gpu_pool) for its cpu, memory and gpu cost, databases and caches for its
+    query cost; the mart's direct columns carry only what no pool pays for.
+    """
     seeds = load_seeds(seed_dir)
+    pools = load_pools(seed_dir, focus_billing_glob)
     flags = load_flags(feature_flags_glob)
     read = read_spans(expand_glob(otlp_glob), now_ns=now_ns)
 
@@ -770,6 +895,7 @@ def compute(
                     children[(str(span.span_id), span.service)],
                     seeds,
                     default_rate_card,
+                    pools,
                 )
             )
 
@@ -781,10 +907,12 @@ def compute(
         row.request_count += item.invocation_count
         row.query_count += item.query_count
         row.busy_ns += item.busy_ns
-        row.cpu_cost += item.cpu_cost
-        row.memory_cost += item.memory_cost
-        row.gpu_cost += item.gpu_cost
-        row.db_query_cost += item.db_query_cost
+        if not item.compute_claimed:
+            row.cpu_cost += item.cpu_cost
+            row.memory_cost += item.memory_cost
+            row.gpu_cost += item.gpu_cost
+        if not item.queries_claimed:
+            row.db_query_cost += item.db_query_cost
         if item.attribution.feature == FLAG_OFF and item.invocation_count:
             origin = (item.day.isoformat(), item.attribution.original_feature, key[2])
             flag_off_by_origin[origin] += item.invocation_count
@@ -807,6 +935,7 @@ def _price_span(
     children: list[RawSpan],
     seeds: Seeds,
     default_rate_card: str,
+    pools: Pools,
 ) -> list[SpanDay]:
     """Split one span's busy time by day and price each day (rules 2, 3 and 5)."""
     card_id = seeds.taxonomy_rate_card.get(attribution.original_feature, default_rate_card)
@@ -819,6 +948,7 @@ def _price_span(
         on_start_day = day == start_day
         day_queries = queries if on_start_day else 0
         busy_ms = busy_ns / NS_PER_MS
+        compute_claimed, queries_claimed = pools.claims(span, day)
         out.append(
             SpanDay(
                 span=span,
@@ -834,6 +964,8 @@ def _price_span(
                 memory_cost=busy_ms * sizes.memory_gb * card.memory_per_ms if card else 0.0,
                 gpu_cost=busy_ms * sizes.gpus * card.gpu_per_ms if card else 0.0,
                 db_query_cost=day_queries * card.db_query_base if card else 0.0,
+                compute_claimed=compute_claimed,
+                queries_claimed=queries_claimed,
             )
         )
     return out
