@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from feature_cost import rate_card_impact
+from feature_cost import config_import, rate_card_impact
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import main_publish
 from feature_cost.summary import print_summary
@@ -51,6 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     impact.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     impact.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
 
+    imp = commands.add_parser(
+        "import-config",
+        help="validate a cost-attribution-config.yaml and write it into the seeds",
+        description="Writes feature_taxonomy.csv, rate_cards.csv and shared_resources.csv for"
+        " the sections the file has; nothing is written if any check fails (exit 2).",
+    )
+    imp.add_argument("config", type=Path, help="the cost-attribution-config.yaml")
+    imp.add_argument("--seeds-dir", type=Path, default=Path("seeds"))
+    imp.add_argument("--check", action="store_true", help="validate and report; write nothing")
+    imp.add_argument(
+        "--keep-existing-rate-cards",
+        action="store_true",
+        help="keep the current seed's rows of rate cards the file does not define (and let"
+        " features name them)",
+    )
+
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
     summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
@@ -87,6 +103,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rate-card-impact":
         dbt_args = ["--vars", args.vars] if args.vars else []
         return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
+    if args.command == "import-config":
+        try:
+            lines = config_import.import_config(
+                args.config, args.seeds_dir, args.check, args.keep_existing_rate_cards
+            )
+        except (config_import.ConfigError, OSError) as error:
+            problems = getattr(error, "problems", [str(error)])
+            for problem in problems:
+                print(f"{args.config}: {problem}", file=sys.stderr)
+            return 2
+        print("\n".join(lines))
+        return 0
     return print_summary(args.duckdb, args.top)
 
 

@@ -1,0 +1,180 @@
+"""The method's cost-attribution-config.yaml imports into the seeds, validated first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feature_cost.cli import main
+
+TEMPLATE = Path(__file__).parent / "fixtures" / "cost-attribution-config.yaml"
+
+RATE_CARDS_EXISTING = (
+    "rate_card_id,cloud_region,instance_family,effective_from,effective_to,cpu_per_ms,"
+    "memory_per_ms,gpu_per_ms,db_query_base,currency\n"
+    "standard,*,*,2025-01-01,,0.00003,0.000008,0.0001,0.000004,USD\n"
+)
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _seeds(tmp_path: Path, with_standard: bool = True) -> Path:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    if with_standard:
+        (seeds / "rate_cards.csv").write_text(RATE_CARDS_EXISTING, encoding="utf-8")
+    return seeds
+
+
+def test_the_template_imports_as_written(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    seeds = _seeds(tmp_path)
+    args = ["import-config", str(TEMPLATE), "--seeds-dir", str(seeds)]
+    code, out, err = _run([*args, "--keep-existing-rate-cards"], capsys)
+    assert code == 0, err
+    assert "wrote" in out
+    assert (seeds / "feature_taxonomy.csv").read_text(encoding="utf-8") == (
+        "feature_id,feature_group,feature_name,rate_card_id,allocation_strategy,"
+        "requires_feature_flag\n"
+        "real-time-dashboard,analytics,real-time-dashboard,gpu_enabled,gpu_minutes,true\n"
+        "checkout-v2,commerce,checkout-v2,high_compute,proportional_queries,false\n"
+        "guest-checkout,commerce,guest-checkout,standard,proportional_duration,false\n"
+    )
+    assert (seeds / "rate_cards.csv").read_text(encoding="utf-8") == (
+        "rate_card_id,cloud_region,instance_family,effective_from,effective_to,cpu_per_ms,"
+        "memory_per_ms,gpu_per_ms,db_query_base,currency\n"
+        "gpu_enabled,*,*,2000-01-01,,0.00002,0.000015,0.00012,0,USD\n"
+        "high_compute,*,*,2000-01-01,,0.000045,0.000012,0,0.000005,USD\n"
+        "standard,*,*,2025-01-01,,0.00003,0.000008,0.0001,0.000004,USD\n"
+    )
+    assert (seeds / "shared_resources.csv").read_text(encoding="utf-8") == (
+        "resource_id,resource_type,allocation_key,cloud_region,match_service_name,"
+        "match_server_address\n"
+        "prod-postgres-01,database,query_count,*,,prod-postgres-01\n"
+        "prod-redis-01,cache,memory_usage,*,,prod-redis-01\n"
+    )
+
+
+def test_a_rate_card_the_file_does_not_define_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    seeds = _seeds(tmp_path, with_standard=False)
+    code, _, err = _run(["import-config", str(TEMPLATE), "--seeds-dir", str(seeds)], capsys)
+    assert code == 2
+    assert "feature 'guest-checkout' names rate card 'standard'" in err
+    assert not list(seeds.iterdir()), "nothing is written when a check fails"
+
+
+def test_check_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    seeds = _seeds(tmp_path)
+    before = (seeds / "rate_cards.csv").read_text(encoding="utf-8")
+    code, out, _ = _run(
+        [
+            "import-config",
+            str(TEMPLATE),
+            "--seeds-dir",
+            str(seeds),
+            "--check",
+            "--keep-existing-rate-cards",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert "would write" in out
+    assert (seeds / "rate_cards.csv").read_text(encoding="utf-8") == before
+    assert not (seeds / "feature_taxonomy.csv").exists()
+
+
+BAD = """
+version: "1.0"
+feature_taxonomy:
+  groups:
+    - id: commerce
+      features:
+        - {id: checkout, rate_card: fast, allocation_strategy: proportional_queries}
+        - {id: checkout, rate_card: fast}
+        - {rate_card: fast}
+    - id: commerce
+      features:
+        - {id: search, rate_card: missing, allocation_strategy: by_vibes}
+rate_cards:
+  fast:
+    rates:
+      - {effective_from: 2026-01-01, effective_to: 2026-03-01, cpu_per_ms: 0.1}
+      - {effective_from: 2026-02-01, cpu_per_ms: -0.2, cpu_per_mss: 1}
+      - {region: eu-west-1, effective_from: 2026-05-01, effective_to: 2026-04-01, currency: EUR}
+shared_resources:
+  database: {cluster_id: pg, allocation_key: query_count}
+  replica: {cluster_id: pg, allocation_key: queries}
+"""
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(BAD, encoding="utf-8")
+    seeds = _seeds(tmp_path, with_standard=False)
+    code, _, err = _run(["import-config", str(config), "--seeds-dir", str(seeds)], capsys)
+    assert code == 2
+    expected = [
+        "feature 'checkout' is defined twice",
+        "group 'commerce': a feature has no id",
+        "group 'commerce' is defined twice",
+        "feature 'search' names rate card 'missing'",
+        "unknown allocation_strategy 'by_vibes'",
+        "cpu_per_ms is negative (-0.2)",
+        "unknown key 'cpu_per_mss'",
+        "periods from 2026-01-01 and 2026-02-01 overlap",
+        "effective_to 2026-04-01 is not after effective_from 2026-05-01",
+        "more than one currency: EUR, USD",
+        "shared resource 'pg' is defined twice",
+        "unknown allocation_key 'queries'",
+    ]
+    for message in expected:
+        assert message in err, message
+    assert all(line.startswith(str(config)) for line in err.strip().splitlines())
+    assert not list(seeds.iterdir())
+
+
+def test_the_long_form_gives_one_row_per_period(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    config = tmp_path / "periods.yaml"
+    config.write_text(
+        'version: "1.0"\n'
+        "rate_cards:\n"
+        "  standard:\n"
+        "    rates:\n"
+        "      - {region: us-east-1, effective_from: 2025-01-01, effective_to: 2026-01-08,"
+        " cpu_per_ms: 0.00003}\n"
+        "      - {region: us-east-1, effective_from: 2026-01-08, cpu_per_ms: 0.000027}\n",
+        encoding="utf-8",
+    )
+    seeds = _seeds(tmp_path, with_standard=False)
+    code, _, err = _run(["import-config", str(config), "--seeds-dir", str(seeds)], capsys)
+    assert code == 0, err
+    lines = (seeds / "rate_cards.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == [
+        "standard,us-east-1,*,2025-01-01,2026-01-08,0.00003,0,0,0,USD",
+        "standard,us-east-1,*,2026-01-08,,0.000027,0,0,0,USD",
+    ]
+    assert not (seeds / "feature_taxonomy.csv").exists(), "absent sections leave seeds alone"
+
+
+def test_yaml_errors_name_the_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = tmp_path / "broken.yaml"
+    config.write_text('version: "1.0"\nrate_cards:\n  fast: {cpu_per_ms: [\n', encoding="utf-8")
+    code, _, err = _run(["import-config", str(config), "--seeds-dir", str(tmp_path)], capsys)
+    assert code == 2
+    assert "not valid YAML at line" in err
+
+
+def test_an_unsupported_version_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = tmp_path / "v2.yaml"
+    config.write_text('version: "2.0"\n', encoding="utf-8")
+    code, _, err = _run(["import-config", str(config), "--seeds-dir", str(tmp_path)], capsys)
+    assert code == 2
+    assert "version '2.0' is not supported" in err

@@ -1,0 +1,367 @@
+"""Import the method's `cost-attribution-config.yaml` into the dbt seeds, validated first.
+
+The configuration template names the feature taxonomy (groups of features, each with its rate
+card, allocation strategy and whether a feature flag gates it), the rate cards (unit prices)
+and the shared resources (cluster id and allocation key). This module checks all of it and
+reports every problem at once; only a configuration without problems is written, as the seeds
+`feature_taxonomy.csv`, `rate_cards.csv` and `shared_resources.csv`. A section missing from
+the file leaves its seed untouched.
+
+A rate card in the template's short form (a mapping of prices) applies to every region and
+instance family from `effective_from` (default 2000-01-01) on; the long form lists periods:
+
+    rate_cards:
+      standard:
+        rates:
+          - {region: us-east-1, effective_from: 2026-01-01, cpu_per_ms: 0.00003}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUPPORTED_VERSIONS = {"1.0"}
+PRICE_KEYS = ("cpu_per_ms", "memory_per_ms", "gpu_per_ms", "db_query_base")
+PERIOD_KEYS = ("region", "instance_family", "effective_from", "effective_to", "currency")
+ALLOCATION_STRATEGIES = {
+    "proportional_duration",
+    "proportional_queries",
+    "gpu_minutes",
+    "memory_usage",
+}
+ALLOCATION_KEYS = {
+    "query_count",
+    "rows_scanned",
+    "memory_usage",
+    "duration",
+    "gpu_minutes",
+    "even",
+    "fixed_pct",
+    "cost_weighted",
+}
+DEFAULT_EFFECTIVE_FROM = date(2000, 1, 1)
+
+TAXONOMY_HEADER = [
+    "feature_id",
+    "feature_group",
+    "feature_name",
+    "rate_card_id",
+    "allocation_strategy",
+    "requires_feature_flag",
+]
+RATE_CARD_HEADER = [
+    "rate_card_id",
+    "cloud_region",
+    "instance_family",
+    "effective_from",
+    "effective_to",
+    *PRICE_KEYS,
+    "currency",
+]
+SHARED_RESOURCE_HEADER = [
+    "resource_id",
+    "resource_type",
+    "allocation_key",
+    "cloud_region",
+    "match_service_name",
+    "match_server_address",
+]
+
+
+class ConfigError(Exception):
+    """The configuration has problems; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Seeds:
+    """Seed rows to write, by file name (a file is absent when its section was)."""
+
+    files: dict[str, tuple[list[str], list[list[str]]]] = field(default_factory=dict)
+
+
+def price_text(value: float) -> str:
+    """A price in plain decimal notation (no exponent), without trailing zeros."""
+    text = format(value, "f") if value != int(value) else str(int(value))
+    if "." in text:
+        text = text.rstrip("0").rstrip(".") or "0"
+    return text
+
+
+def _as_date(value: Any, where: str, problems: list[str]) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        problems.append(f"{where}: '{value}' is not a date (YYYY-MM-DD)")
+        return None
+
+
+def _rate_rows(
+    card_id: str, card: Any, default_currency: str, problems: list[str]
+) -> list[dict[str, Any]]:
+    """A rate card as rows: one for the short form, one per period for the long form."""
+    if not isinstance(card, Mapping):
+        problems.append(f"rate card '{card_id}': expected a mapping of prices")
+        return []
+    entries = card.get("rates") if "rates" in card else [card]
+    if not isinstance(entries, list):
+        problems.append(f"rate card '{card_id}': `rates` must be a list of periods")
+        return []
+    rows = []
+    for index, entry in enumerate(entries):
+        where = f"rate card '{card_id}'" + (f" period {index + 1}" if "rates" in card else "")
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where}: expected a mapping")
+            continue
+        for key in entry:
+            if key not in (*PRICE_KEYS, *PERIOD_KEYS):
+                problems.append(
+                    f"{where}: unknown key '{key}' (prices are {', '.join(PRICE_KEYS)})"
+                )
+        prices = {}
+        for key in PRICE_KEYS:
+            value = entry.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{where}: {key} '{value}' is not a number")
+                continue
+            if value < 0:
+                problems.append(f"{where}: {key} is negative ({value})")
+            prices[key] = float(value)
+        start = _as_date(entry.get("effective_from"), where, problems) or DEFAULT_EFFECTIVE_FROM
+        end = _as_date(entry.get("effective_to"), where, problems)
+        if end is not None and end <= start:
+            problems.append(f"{where}: effective_to {end} is not after effective_from {start}")
+        rows.append(
+            {
+                "rate_card_id": card_id,
+                "cloud_region": str(entry.get("region", "*")),
+                "instance_family": str(entry.get("instance_family", "*")),
+                "effective_from": start,
+                "effective_to": end,
+                "currency": str(entry.get("currency", default_currency)).upper(),
+                **prices,
+            }
+        )
+    return rows
+
+
+def _check_overlaps(rows: list[dict[str, Any]], problems: list[str]) -> None:
+    """Two periods of one card, region and instance family may not share a day."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        key = (row["rate_card_id"], row["cloud_region"], row["instance_family"])
+        groups.setdefault(key, []).append(row)
+    for (card, region, family), periods in groups.items():
+        periods.sort(key=lambda r: r["effective_from"])
+        for earlier, later in itertools.pairwise(periods):
+            if earlier["effective_to"] is None or earlier["effective_to"] > later["effective_from"]:
+                problems.append(
+                    f"rate card '{card}' ({region}, {family}): periods from "
+                    f"{earlier['effective_from']} and {later['effective_from']} overlap"
+                )
+
+
+def build_seeds(config: Any, existing_rate_cards: set[str] | None = None) -> Seeds:
+    """Validate a parsed configuration and turn it into seed rows; raise ConfigError."""
+    problems: list[str] = []
+    if not isinstance(config, Mapping):
+        raise ConfigError(["the file is not a YAML mapping"])
+    version = str(config.get("version", ""))
+    if version not in SUPPORTED_VERSIONS:
+        problems.append(f"version '{version}' is not supported (use \"1.0\")")
+    currency = str(config.get("currency", "USD")).upper()
+    seeds = Seeds()
+
+    card_rows: list[dict[str, Any]] = []
+    if "rate_cards" in config:
+        cards = config["rate_cards"] or {}
+        if not isinstance(cards, Mapping):
+            problems.append("rate_cards: expected a mapping of rate card ids")
+            cards = {}
+        for card_id, card in cards.items():
+            card_rows.extend(_rate_rows(str(card_id), card, currency, problems))
+        _check_overlaps(card_rows, problems)
+        currencies = {row["currency"] for row in card_rows}
+        if len(currencies) > 1:
+            problems.append(
+                f"rate cards use more than one currency: {', '.join(sorted(currencies))}"
+            )
+        seeds.files["rate_cards.csv"] = (
+            RATE_CARD_HEADER,
+            [
+                [
+                    r["rate_card_id"],
+                    r["cloud_region"],
+                    r["instance_family"],
+                    r["effective_from"].isoformat(),
+                    r["effective_to"].isoformat() if r["effective_to"] else "",
+                    *(price_text(r[k]) for k in PRICE_KEYS),
+                    r["currency"],
+                ]
+                for r in sorted(
+                    card_rows,
+                    key=lambda r: (
+                        r["rate_card_id"],
+                        r["cloud_region"],
+                        r["instance_family"],
+                        r["effective_from"],
+                    ),
+                )
+            ],
+        )
+    known_cards = {r["rate_card_id"] for r in card_rows} | (existing_rate_cards or set())
+
+    if "feature_taxonomy" in config:
+        groups = (config["feature_taxonomy"] or {}).get("groups") or []
+        seen_groups: set[str] = set()
+        seen_features: dict[str, str] = {}
+        rows = []
+        for group in groups:
+            group_id = str(group.get("id", "")).strip() if isinstance(group, Mapping) else ""
+            if not group_id:
+                problems.append("feature_taxonomy: a group has no id")
+                continue
+            if group_id in seen_groups:
+                problems.append(f"feature_taxonomy: group '{group_id}' is defined twice")
+            seen_groups.add(group_id)
+            for feature in group.get("features") or []:
+                feature_id = (
+                    str(feature.get("id", "")).strip() if isinstance(feature, Mapping) else ""
+                )
+                if not feature_id:
+                    problems.append(f"group '{group_id}': a feature has no id")
+                    continue
+                if feature_id in seen_features:
+                    problems.append(
+                        f"feature '{feature_id}' is defined twice (groups "
+                        f"'{seen_features[feature_id]}' and '{group_id}')"
+                    )
+                    continue
+                seen_features[feature_id] = group_id
+                card = str(feature.get("rate_card", ""))
+                if card not in known_cards:
+                    problems.append(
+                        f"feature '{feature_id}' names rate card '{card}', which rate_cards "
+                        "does not define"
+                    )
+                strategy = str(feature.get("allocation_strategy", "proportional_duration"))
+                if strategy not in ALLOCATION_STRATEGIES:
+                    problems.append(
+                        f"feature '{feature_id}': unknown allocation_strategy '{strategy}' "
+                        f"(use one of {', '.join(sorted(ALLOCATION_STRATEGIES))})"
+                    )
+                flag = feature.get("requires_feature_flag", False)
+                rows.append(
+                    [
+                        feature_id,
+                        group_id,
+                        str(feature.get("name", feature_id)),
+                        card,
+                        strategy,
+                        "true" if flag is True else "false",
+                    ]
+                )
+        seeds.files["feature_taxonomy.csv"] = (
+            TAXONOMY_HEADER,
+            sorted(rows, key=lambda r: (r[1], r[0])),
+        )
+
+    if "shared_resources" in config:
+        resources = config["shared_resources"] or {}
+        rows = []
+        seen_resources: set[str] = set()
+        for resource_type, resource in resources.items():
+            if not isinstance(resource, Mapping):
+                problems.append(f"shared resource '{resource_type}': expected a mapping")
+                continue
+            resource_id = str(resource.get("id") or resource.get("cluster_id") or "").strip()
+            if not resource_id:
+                problems.append(f"shared resource '{resource_type}': no cluster_id or id")
+                continue
+            if resource_id in seen_resources:
+                problems.append(f"shared resource '{resource_id}' is defined twice")
+            seen_resources.add(resource_id)
+            key = str(resource.get("allocation_key", ""))
+            if key not in ALLOCATION_KEYS:
+                problems.append(
+                    f"shared resource '{resource_id}': unknown allocation_key '{key}' "
+                    f"(use one of {', '.join(sorted(ALLOCATION_KEYS))})"
+                )
+            rows.append(
+                [
+                    resource_id,
+                    str(resource.get("type", resource_type)),
+                    key,
+                    str(resource.get("region", "*")),
+                    str(resource.get("service_name", "")),
+                    str(resource.get("server_address", resource_id)),
+                ]
+            )
+        seeds.files["shared_resources.csv"] = (SHARED_RESOURCE_HEADER, sorted(rows))
+
+    if problems:
+        raise ConfigError(problems)
+    return seeds
+
+
+def render_csv(header: list[str], rows: list[list[str]]) -> str:
+    """CSV text with a header row and `\\n` line endings."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def existing_card_ids(seeds_dir: Path) -> set[str]:
+    """Rate-card ids in the current rate_cards seed (empty when there is none)."""
+    path = seeds_dir / "rate_cards.csv"
+    if not path.exists():
+        return set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["rate_card_id"] for row in csv.DictReader(handle)}
+
+
+def import_config(
+    config_path: Path, seeds_dir: Path, check_only: bool = False, keep_existing_cards: bool = False
+) -> list[str]:
+    """Validate and write the seeds; return the lines to print. Raises ConfigError."""
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError([f"not valid YAML{line}: {getattr(error, 'problem', error)}"]) from error
+    existing = existing_card_ids(seeds_dir) if keep_existing_cards else set()
+    seeds = build_seeds(config, existing)
+    if keep_existing_cards and "rate_cards.csv" in seeds.files:
+        header, rows = seeds.files["rate_cards.csv"]
+        defined = {row[0] for row in rows}
+        with (seeds_dir / "rate_cards.csv").open(newline="", encoding="utf-8") as handle:
+            kept = [
+                list(r.values()) for r in csv.DictReader(handle) if r["rate_card_id"] not in defined
+            ]
+        seeds.files["rate_cards.csv"] = (header, sorted(rows + kept, key=lambda r: tuple(r[:4])))
+    lines = []
+    for name, (header, rows) in seeds.files.items():
+        verb = "would write" if check_only else "wrote"
+        if not check_only:
+            (seeds_dir / name).write_text(render_csv(header, rows), encoding="utf-8")
+        lines.append(f"{verb} {seeds_dir / name}: {len(rows)} rows")
+    return lines
