@@ -12,7 +12,7 @@ export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
-.PHONY: help install demo data build summary lint test pytest clean freshness publish docs
+.PHONY: help install demo data build summary lint test pytest clean freshness publish docs report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,7 +35,10 @@ build: install  ## dbt build (seeds, models, tests) on DuckDB
 summary: install  ## print a short summary of feature_cost_margin
 	$(BIN)/feature-cost summary --duckdb $(FEATURE_COST_DUCKDB)
 
-demo: data build summary  ## install, generate demo telemetry, build on DuckDB, show the result
+report: install  ## write the static HTML report (reports/feature_cost_report.html)
+	$(BIN)/feature-cost report --duckdb $(FEATURE_COST_DUCKDB) --out reports/feature_cost_report.html
+
+demo: data build summary report  ## install, generate demo telemetry, build on DuckDB, show the result
 
 freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving
 	$(DBT) source freshness

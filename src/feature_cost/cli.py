@@ -10,6 +10,7 @@ from pathlib import Path
 from feature_cost import config_import, rate_card_impact
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import main_publish
+from feature_cost.report import write_report
 from feature_cost.summary import print_summary
 
 
@@ -67,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         " features name them)",
     )
 
+    rep = commands.add_parser("report", help="write a static HTML report of the marts")
+    rep.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    rep.add_argument("--out", type=Path, default=Path("reports/feature_cost_report.html"))
+
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
     summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
@@ -103,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rate-card-impact":
         dbt_args = ["--vars", args.vars] if args.vars else []
         return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
+    if args.command == "report":
+        return write_report(args.duckdb, args.out)
     if args.command == "import-config":
         try:
             lines = config_import.import_config(
