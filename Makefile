@@ -12,7 +12,7 @@ export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
-.PHONY: help install demo data build summary lint test pytest clean freshness publish docs report
+.PHONY: help install demo data build summary lint test pytest clean freshness publish docs report check-bigquery
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -55,10 +55,13 @@ lint: install  ## sqlfluff (dbt templater) and ruff
 	$(BIN)/ruff format --check src pytests
 	$(BIN)/sqlfluff lint models macros tests analyses
 
+check-bigquery: install  ## compile every model for BigQuery offline and parse it as GoogleSQL
+	$(BIN)/feature-cost check-bigquery
+
 pytest: install  ## the pytest suite (end to end against real DuckDB files)
 	$(BIN)/pytest
 
-test: install lint data build pytest  ## install, lint, build, all tests
+test: install lint data build check-bigquery pytest  ## install, lint, build, all tests
 
 clean:  ## remove build output and generated data (keeps .venv)
 	rm -rf target logs data dbt_packages

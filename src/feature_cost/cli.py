@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from feature_cost import config_import, rate_card_impact
+from feature_cost import bigquery_check, config_import, rate_card_impact
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import main_publish
 from feature_cost.report import write_report
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     rep.add_argument("--out", type=Path, default=Path("reports/feature_cost_report.html"))
 
+    commands.add_parser(
+        "check-bigquery",
+        help="compile every model for BigQuery offline and parse it as GoogleSQL",
+    )
+
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
     summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
@@ -108,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rate-card-impact":
         dbt_args = ["--vars", args.vars] if args.vars else []
         return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
+    if args.command == "check-bigquery":
+        return bigquery_check.main(Path.cwd())
     if args.command == "report":
         return write_report(args.duckdb, args.out)
     if args.command == "import-config":
