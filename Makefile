@@ -51,8 +51,8 @@ publish: install  ## scheduled run: freshness, build into a fresh file, publish 
 	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_DUCKDB)
 
 lint: install  ## sqlfluff (dbt templater) and ruff
-	$(BIN)/ruff check src pytests
-	$(BIN)/ruff format --check src pytests
+	$(BIN)/ruff check src pytests bench
+	$(BIN)/ruff format --check src pytests bench
 	$(BIN)/sqlfluff lint models macros tests analyses
 
 check-bigquery: install  ## compile every model for BigQuery offline and parse it as GoogleSQL

@@ -36,27 +36,60 @@
 
 with
 
-lines as (
+valid_lines as (
 
     select
         otlp_lines.filename,
         otlp_lines.line_number,
         otlp_lines.file_size,
         otlp_lines.file_modified_at,
-        from_json(otlp_lines.line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
+        otlp_lines.line_text
     from {{ ref('base_otel__otlp_lines') }} as otlp_lines
-    where
-        otlp_lines.is_valid_json
-        {% if is_incremental() -%}
-            and not exists (
-                select 1
-                from {{ this }} as decoded
-                where
-                    decoded.filename = otlp_lines.filename
-                    and decoded.file_size = otlp_lines.file_size
-                    and decoded.file_modified_at = otlp_lines.file_modified_at
-            )
-        {%- endif %}
+    where otlp_lines.is_valid_json
+
+),
+
+{% if is_incremental() -%}
+    decoded_files as (
+
+        -- File versions (name, size, modification time) already decoded.
+        select distinct
+            filename,
+            file_size,
+            file_modified_at
+        from {{ this }}
+
+    ),
+
+    new_lines as (
+
+        select valid_lines.*
+        from valid_lines
+        left join decoded_files
+            on
+                valid_lines.filename = decoded_files.filename
+                and valid_lines.file_size = decoded_files.file_size
+                and valid_lines.file_modified_at = decoded_files.file_modified_at
+        where decoded_files.filename is null
+
+    ),
+{%- else -%}
+    new_lines as (
+
+        select * from valid_lines
+
+    ),
+{%- endif %}
+
+lines as (
+
+    select
+        filename,
+        line_number,
+        file_size,
+        file_modified_at,
+        from_json(line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
+    from new_lines
 
 ),
 

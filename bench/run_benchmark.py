@@ -1,0 +1,306 @@
+"""Benchmark: a full build and a one-day run against the floor, on generated span data.
+
+For each size (spans over a 30-day history) the script generates the demo telemetry once (cached
+under data/bench/), then times, in one run, with several repeats and the median kept:
+
+- a build of seeds and models (tests excluded) from the Parquet span table (the ClickHouse
+  exporter's layout) and its floor: a hand-written minimal DuckDB query over the same Parquet
+  doing the irreducible work (the feature of each span through the trace, busy time priced at
+  the feature's rate card, grouped by day, feature and tenant);
+- the same build from OTLP/JSON Lines and its floor: a bare `read_json` of the same files that
+  unnests every span;
+- a one-day run: day 31 arrives as a new OTLP file and `dbt run` runs again on the 30-day
+  history and the build runs again (OTLP decoding is incremental by file; the models after it
+  recompute every day);
+- peak resident memory of the dbt process tree.
+
+Each build figure is printed as a ratio to its floor. Data and unit tests are not timed.
+The table is printed and written to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from feature_cost.demo import DemoConfig, generate  # noqa: E402
+
+DAYS = 30
+SPANS_PER_REQUEST = 7.0  # the demo's request mix, measured
+JOB_SPANS_PER_DAY = 1400  # background jobs, independent of requests
+START = date(2026, 1, 1)
+
+FLOOR_SQL = """
+with recursive
+spans as (
+    select TraceId as trace_id, SpanId as span_id, nullif(ParentSpanId, '') as parent_id,
+           epoch_ns(Timestamp) as start_ns, Duration as duration_ns,
+           ResourceAttributes['cloud.region'] as region,
+           SpanAttributes['feature.id'] as own_feature,
+           SpanAttributes['tenant.id'] as own_tenant
+    from read_parquet('{parquet}')
+),
+lineage as (
+    select trace_id, span_id, own_feature as feature_id, own_tenant as tenant_id
+    from spans where own_feature is not null
+    union all
+    select c.trace_id, c.span_id, l.feature_id, l.tenant_id
+    from lineage l join spans c on c.trace_id = l.trace_id and c.parent_id = l.span_id
+    where c.own_feature is null
+),
+cards as (select * from read_csv('{seeds}/feature_taxonomy.csv')),
+rates as (select * from read_csv('{seeds}/rate_cards.csv')),
+priced as (
+    select cast(to_timestamp(s.start_ns / 1e9) as date) as date_day,
+           coalesce(l.feature_id, '__unattributed__') as feature_id,
+           coalesce(l.tenant_id, '__shared__') as tenant_id,
+           s.duration_ns / 1e6 * r.cpu_per_ms as cost
+    from spans s
+    left join lineage l on s.trace_id = l.trace_id and s.span_id = l.span_id
+    left join cards c on c.feature_id = l.feature_id
+    left join rates r on r.rate_card_id = coalesce(c.rate_card_id, 'standard')
+        and r.cloud_region in (s.region, '*')
+        and cast(to_timestamp(s.start_ns / 1e9) as date) >= r.effective_from
+        and (r.effective_to is null
+             or cast(to_timestamp(s.start_ns / 1e9) as date) < r.effective_to)
+)
+select date_day, feature_id, tenant_id, sum(cost) from priced group by all
+"""
+
+JSON_FLOOR_SQL = """
+select count(*) from (
+    select unnest(ss.spans) as s from (
+        select unnest(rs.scopeSpans) as ss from (
+            select unnest(resourceSpans) as rs
+            from read_json(
+                '{otlp}', format = 'newline_delimited', maximum_object_size = 67108864,
+                columns = {{'resourceSpans':
+                    'STRUCT(scopeSpans STRUCT(spans STRUCT(traceId VARCHAR)[])[])[]'}}
+            )
+        )
+    )
+)
+"""
+
+
+@dataclass
+class Timing:
+    """Median seconds and peak RSS (bytes) of repeated runs."""
+
+    seconds: float
+    peak_rss: int
+
+
+def dataset(spans: int, cache: Path) -> tuple[Path, int]:
+    """Generate (or reuse) ~`spans` spans over DAYS days, plus a day-31 file kept aside."""
+    requests = max(10, int((spans / DAYS - JOB_SPANS_PER_DAY) / SPANS_PER_REQUEST))
+    folder = cache / f"spans-{spans}"
+    manifest = folder / "data" / "manifest.json"
+    if not manifest.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        config = DemoConfig(
+            days=DAYS + 1, requests_per_day=requests, start_date=START, clickhouse_parquet=True
+        )
+        generate(config, folder / "data")
+        day31 = (START + timedelta(days=DAYS)).isoformat()
+        aside = folder / "aside"
+        aside.mkdir()
+        shutil.move(folder / "data" / "otlp" / f"traces-{day31}.jsonl", aside)
+        (folder / "data" / "clickhouse" / f"spans-{day31}.parquet").unlink()
+    total = json.loads(manifest.read_text())["spans"]
+    return folder, total
+
+
+def _watch(process: subprocess.Popen[bytes], peak: list[int]) -> None:
+    try:
+        parent = psutil.Process(process.pid)
+        while process.poll() is None:
+            rss = parent.memory_info().rss + sum(
+                c.memory_info().rss for c in parent.children(recursive=True)
+            )
+            peak[0] = max(peak[0], rss)
+            time.sleep(0.1)
+    except psutil.NoSuchProcess:
+        pass
+
+
+def _timed(command: list[str], env: dict[str, str], log_path: Path) -> Timing:
+    peak = [0]
+    with log_path.open("a") as log:
+        began = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        watcher = threading.Thread(target=_watch, args=(process, peak))
+        watcher.start()
+        code = process.wait()
+        watcher.join()
+        elapsed = time.perf_counter() - began
+    if code != 0:
+        raise RuntimeError(
+            f"{' '.join(command[1:3])} failed ({code}):\n{log_path.read_text()[-3000:]}"
+        )
+    return Timing(elapsed, peak[0])
+
+
+def dbt_run(duckdb_path: Path, dbt_vars: dict[str, str], work: Path) -> Timing:
+    """`dbt seed` then `dbt run` (tests excluded), timed together, with peak memory."""
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(ROOT),
+        "FEATURE_COST_DUCKDB": str(duckdb_path),
+        "FEATURE_COST_TARGET": "dev",
+    }
+    work.mkdir(parents=True, exist_ok=True)
+    common = [
+        "--vars",
+        json.dumps(dbt_vars),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    dbt = str(ROOT / ".venv" / "bin" / "dbt")
+    log = work / "dbt-output.txt"
+    seeded = _timed([dbt, "seed", *common], env, log)
+    ran = _timed([dbt, "run", *common], env, log)
+    return Timing(seeded.seconds + ran.seconds, max(seeded.peak_rss, ran.peak_rss))
+
+
+def query_time(sql: str, threads: int, memory_limit: str) -> float:
+    """Seconds for one query on a fresh in-memory DuckDB with the same settings as dbt."""
+    with duckdb.connect(config={"threads": threads, "memory_limit": memory_limit}) as con:
+        began = time.perf_counter()
+        con.execute(sql).fetchall()
+        return time.perf_counter() - began
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Path) -> dict:
+    """Every figure for one size."""
+    folder, total = dataset(spans, cache)
+    data = folder / "data"
+    base_vars = {
+        "otlp_path": str(data / "otlp" / "*.jsonl"),
+        "revenue_path": str(data / "revenue" / "*.csv"),
+        "feature_flags_path": str(data / "feature_flags" / "*.csv"),
+        "focus_billing_path": str(data / "billing" / "*.csv"),
+    }
+    parquet_vars = {
+        **base_vars,
+        "span_source": "clickhouse_parquet",
+        "clickhouse_spans_path": str(data / "clickhouse" / "*.parquet"),
+    }
+    os.environ["FEATURE_COST_DUCKDB_THREADS"] = str(threads)
+    os.environ["FEATURE_COST_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    results: dict[str, list[float]] = {k: [] for k in ("parquet", "otlp", "day", "floor", "json")}
+    peaks: list[int] = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-") as name:
+            work = Path(name)
+            parquet = dbt_run(work / "p.duckdb", parquet_vars, work / "p")
+            otlp = dbt_run(work / "o.duckdb", base_vars, work / "o")
+            day31 = next((folder / "aside").glob("*.jsonl"))
+            shutil.copy(day31, data / "otlp" / day31.name)
+            try:
+                day = dbt_run(work / "o.duckdb", base_vars, work / "o")
+            finally:
+                (data / "otlp" / day31.name).unlink()
+        results["parquet"].append(parquet.seconds)
+        results["otlp"].append(otlp.seconds)
+        results["day"].append(day.seconds)
+        peaks.append(max(parquet.peak_rss, otlp.peak_rss, day.peak_rss))
+        results["floor"].append(
+            query_time(
+                FLOOR_SQL.format(parquet=data / "clickhouse" / "*.parquet", seeds=ROOT / "seeds"),
+                threads,
+                memory_limit,
+            )
+        )
+        results["json"].append(
+            query_time(JSON_FLOOR_SQL.format(otlp=data / "otlp" / "*.jsonl"), threads, memory_limit)
+        )
+    return {"spans": total, **{k: median(v) for k, v in results.items()}, "peak": max(peaks)}
+
+
+def machine() -> str:
+    """CPU model, cores, memory and versions."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    import dbt.version
+
+    return (
+        f"{cpu}; {os.cpu_count()} cores; {memory:.0f} GiB; Python {platform.python_version()};"
+        f" duckdb {duckdb.__version__}; dbt-core {dbt.version.__version__}"
+    )
+
+
+def table(rows: list[dict], repeats: int, threads: int, memory_limit: str) -> str:
+    """The results as a Markdown table with ratios to the floors."""
+    lines = [
+        f"Machine: {machine()}",
+        f"DuckDB threads {threads}, memory limit {memory_limit}; medians of {repeats} runs.",
+        "",
+        "| spans | full build, Parquet (s) | floor query (s) | ratio | full build, OTLP (s) "
+        "| bare read_json (s) | ratio | one-day run, OTLP (s) | vs full OTLP | peak RSS (GiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['spans']:,} | {r['parquet']:.1f} | {r['floor']:.2f} "
+            f"| {r['parquet'] / r['floor']:.1f}x | {r['otlp']:.1f} | {r['json']:.2f} "
+            f"| {r['otlp'] / r['json']:.1f}x | {r['day']:.1f} | {r['day'] / r['otlp']:.0%} "
+            f"| {r['peak'] / 2**30:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--cache", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.md")
+    args = parser.parse_args()
+    rows = []
+    for spans in args.spans:
+        print(f"measuring ~{spans:,} spans ...", flush=True)
+        rows.append(measure(spans, args.repeats, args.threads, args.memory_limit, args.cache))
+    text = table(rows, args.repeats, args.threads, args.memory_limit)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
