@@ -12,7 +12,7 @@ export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
-.PHONY: help install demo data build summary lint test pytest clean freshness publish docs report check-bigquery
+.PHONY: help install demo data build summary lint test pytest clean freshness publish docs report check-bigquery bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,12 @@ lint: install  ## sqlfluff (dbt templater) and ruff
 
 check-bigquery: install  ## compile every model for BigQuery offline and parse it as GoogleSQL
 	$(BIN)/feature-cost check-bigquery
+
+BENCH_SPANS ?= 1000000
+BENCH_REPEATS ?= 3
+bench: install  ## benchmark builds against the floor query (BENCH_SPANS, BENCH_REPEATS)
+	$(BIN)/python bench/run_benchmark.py --spans $(BENCH_SPANS) --repeats $(BENCH_REPEATS) \
+		--out reports/benchmark.md
 
 pytest: install  ## the pytest suite (end to end against real DuckDB files)
 	$(BIN)/pytest

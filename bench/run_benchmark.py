@@ -86,15 +86,13 @@ select date_day, feature_id, tenant_id, sum(cost) from priced group by all
 """
 
 JSON_FLOOR_SQL = """
-select count(*) from (
-    select unnest(ss.spans) as s from (
-        select unnest(rs.scopeSpans) as ss from (
-            select unnest(resourceSpans) as rs
-            from read_json(
-                '{otlp}', format = 'newline_delimited', maximum_object_size = 67108864,
-                columns = {{'resourceSpans':
-                    'STRUCT(scopeSpans STRUCT(spans STRUCT(traceId VARCHAR)[])[])[]'}}
-            )
+select sum(len(scope_spans.spans)) from (
+    select unnest(resource_spans.scopeSpans) as scope_spans from (
+        select unnest(resourceSpans) as resource_spans
+        from read_json(
+            '{otlp}', format = 'newline_delimited', maximum_object_size = 16777216,
+            columns = {{'resourceSpans':
+                'STRUCT(scopeSpans STRUCT(spans STRUCT(traceId VARCHAR)[])[])[]'}}
         )
     )
 )
