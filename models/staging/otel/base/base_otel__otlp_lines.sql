@@ -11,13 +11,7 @@
     incremental_strategy='delete+insert',
     unique_key='filename',
 ) }}
-{%- if var('span_source') == 'otlp_json' and target.type != 'duckdb' %}
-    {{ exceptions.raise_compiler_error(
-        "span_source 'otlp_json' reads OTLP/JSON files, which only the DuckDB target can do. "
-        ~ "On " ~ target.type ~ ", load spans into a table in the ClickHouse exporter's "
-        ~ "otel_traces layout and run with --vars '{span_source: clickhouse_table}'."
-    ) }}
-{%- endif %}
+{{ assert_otlp_files_readable() }}
 with
 
 files as (
