@@ -6,7 +6,48 @@ with
 
 spans as (
 
-    select * from {{ ref('stg_otel__spans') }}
+    -- The typed columns only: the raw attribute and event lists stay in staging
+    -- (stg_otel__span_attributes, stg_otel__span_events), so no table copies them.
+    select
+        filename,
+        line_number,
+        resource_index,
+        scope_index,
+        span_index,
+        trace_id,
+        span_id,
+        parent_span_id,
+        trace_state,
+        span_name,
+        span_kind,
+        status_code,
+        status_message,
+        start_ns,
+        end_ns,
+        scope_name,
+        service_name,
+        cloud_region,
+        host_type,
+        feature_id,
+        feature_group_attribute,
+        tenant_id,
+        feature_variant,
+        db_system,
+        server_address,
+        db_rows_returned,
+        gen_ai_request_model,
+        gen_ai_input_tokens,
+        gen_ai_output_tokens,
+        cpu_cores_attribute,
+        memory_gb_attribute,
+        gpu_count_attribute,
+        db_query_event_count,
+        start_at,
+        end_at,
+        start_day,
+        sampling_weight,
+        quarantine_reason
+    from {{ ref('stg_otel__spans') }}
 
 ),
 
