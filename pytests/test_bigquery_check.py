@@ -1,28 +1,244 @@
-"""The BigQuery path, proven offline: every model compiles for BigQuery and parses as GoogleSQL;
-the checker itself rejects DuckDB-only SQL."""
+"""The BigQuery path, proven offline.
+
+Unit tests of the catalog the GoogleSQL analyzer works against (types, seeds, sources,
+dependency order, upstream output schemas) on small inputs, and one test, marked `bigquery`,
+that compiles the whole project for BigQuery and checks every model and data test.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from conftest import PROJECT_ROOT
-from feature_cost import bigquery_check
+from feature_cost import bigquery_check as bq
+
+needs_zetasql = pytest.mark.skipif(
+    importlib.util.find_spec("zetasql") is None, reason="zetasql is not installed"
+)
+
+KV = "ARRAY<STRUCT<key STRING, value STRING>>"
 
 
-def test_the_checker_rejects_duckdb_only_sql() -> None:
-    assert bigquery_check.sqlfluff_error("select x::varchar from t") is not None
-    assert bigquery_check.sqlfluff_error("select list_filter(a, lambda x: x > 1) from t")
-    assert bigquery_check.sqlglot_error("select from where") is not None
-    good = "select safe_cast(x as int64) as y from `p`.`d`.`t`"
-    assert bigquery_check.sqlfluff_error(good) is None
-    assert bigquery_check.sqlglot_error(good) is None
+def node(name: str, sql: str, *depends_on: str) -> bq.CompiledNode:
+    """A compiled model named `name` in `p.d`, reading the given unique ids."""
+    return bq.CompiledNode(f"model.x.{name}", name, sql, ("p", "d", name), depends_on)
 
 
-def test_every_model_compiles_and_parses_for_bigquery() -> None:
-    compiled, verdicts, output = bigquery_check.check(PROJECT_ROOT)
-    assert compiled > 20, output[-3000:]
-    failed = [v for v in verdicts if not v.ok]
-    assert not failed, failed
-    names = {v.name for v in verdicts}
+# --- types ----------------------------------------------------------------------------------
+
+
+@needs_zetasql
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("STRING", "STRING"),
+        ("string", "STRING"),
+        ("bigint", "INT64"),
+        ("INTEGER", "INT64"),
+        ("boolean", "BOOL"),
+        ("float64", "FLOAT64"),
+        ("NUMERIC(18, 6)", "NUMERIC"),
+        ("date", "DATE"),
+        (KV, KV),
+        (
+            f"ARRAY<STRUCT<Timestamp TIMESTAMP, Name STRING, Attributes {KV}>>",
+            f"ARRAY<STRUCT<Timestamp TIMESTAMP, Name STRING, Attributes {KV}>>",
+        ),
+    ],
+)
+def test_type_text_round_trips_through_zetasql_types(text: str, expected: str) -> None:
+    assert bq.type_text(bq.parse_type(text)) == expected
+
+
+@needs_zetasql
+@pytest.mark.parametrize("text", ["double", "varchar", "ARRAY<STRING", "STRUCT<a>", "INT64 x"])
+def test_parse_type_rejects_what_bigquery_does_not_spell(text: str) -> None:
+    with pytest.raises(ValueError):
+        bq.parse_type(text)
+
+
+@needs_zetasql
+def test_every_declared_source_schema_is_valid_googlesql() -> None:
+    for columns in bq.SOURCE_SCHEMAS.values():
+        bq.typed(columns)
+    spans = dict(bq.SOURCE_SCHEMAS[("otel", "clickhouse_spans")])
+    assert spans["SpanAttributes"] == KV
+    assert spans["Duration"] == "INT64"
+    focus = dict(bq.SOURCE_SCHEMAS[("billing", "focus_cost_and_usage")])
+    assert {"ChargePeriodStart", "EffectiveCost", "Tags"} <= set(focus)
+    assert set(focus.values()) == {"STRING"}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1", "22", ""], "INT64"),
+        (["1", "2.5"], "FLOAT64"),
+        (["true", "False"], "BOOL"),
+        (["2026-01-05", ""], "DATE"),
+        (["us-east1", "2"], "STRING"),
+        (["", " "], "STRING"),
+    ],
+)
+def test_seed_columns_without_column_types_are_inferred(values: list[str], expected: str) -> None:
+    assert bq.infer_csv_type(values) == expected
+
+
+def test_seed_schema_types_the_csv_header_by_column_types(tmp_path: Path) -> None:
+    seed = tmp_path / "prices.csv"
+    seed.write_text("Model,price,launched\ngpt,0.5,2026-01-01\n", encoding="utf-8")
+    schema = bq.seed_schema(seed, {"model": "string", "price": "float64"})
+    assert schema == [("Model", "string"), ("price", "float64"), ("launched", "DATE")]
+
+
+# --- the catalog ----------------------------------------------------------------------------
+
+
+def tiny_manifest(tmp_path: Path) -> dict[str, Any]:
+    """A manifest with one seed and two sources, one of them without a declared schema."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "rates.csv").write_text("rate_id,cost\na,1.5\n", encoding="utf-8")
+    return {
+        "nodes": {
+            "seed.x.rates": {
+                "resource_type": "seed",
+                "name": "rates",
+                "alias": "rates",
+                "database": "p",
+                "schema": "feature_cost",
+                "original_file_path": "seeds/rates.csv",
+                "config": {"enabled": True, "column_types": {"cost": "float64"}},
+            }
+        },
+        "sources": {
+            "source.x.app.revenue": {
+                "source_name": "app",
+                "name": "revenue",
+                "identifier": "revenue_v2",
+                "database": "p",
+                "schema": "app",
+            },
+            "source.x.app.unknown": {
+                "source_name": "app",
+                "name": "unknown",
+                "identifier": "unknown",
+                "database": "p",
+                "schema": "app",
+            },
+        },
+    }
+
+
+@needs_zetasql
+def test_declared_tables_come_from_seeds_and_source_schemas(tmp_path: Path) -> None:
+    tables, missing = bq.declared_tables(tiny_manifest(tmp_path), tmp_path)
+    rates = tables["seed.x.rates"]
+    assert rates.relation == ("p", "feature_cost", "rates")
+    assert [(n, bq.type_text(t)) for n, t in rates.columns] == [
+        ("rate_id", "STRING"),
+        ("cost", "FLOAT64"),
+    ]
+    # Found by source name, read where the source points.
+    assert tables["source.x.app.revenue"].relation == ("p", "app", "revenue_v2")
+    assert "app.unknown" in missing["source.x.app.unknown"]
+
+
+def test_models_are_ordered_after_what_they_read() -> None:
+    models = [
+        node("mart", "", "model.x.b", "model.x.a"),
+        node("b", "", "model.x.a", "seed.x.s"),
+        node("a", ""),
+    ]
+    assert [m.name for m in bq.dependency_order(models)] == ["a", "b", "mart"]
+
+
+def test_output_columns_must_be_named_and_unique() -> None:
+    assert bq.output_problem(["a", "b"]) is None
+    assert "no name" in (bq.output_problem(["a", "$col2"]) or "")
+    assert "duplicate" in (bq.output_problem(["a", "A"]) or "")
+
+
+# --- the analyzer ---------------------------------------------------------------------------
+
+
+@needs_zetasql
+def test_the_analyzer_accepts_googlesql_and_rejects_duckdb_sql() -> None:
+    options = bq.analyzer_options()
+    spans = bq.Table(("p", "otel", "spans"), bq.typed([("x", "INT64"), ("attrs", KV)]))
+    good = (
+        "select safe_cast('1' as bigint) as one, x,"
+        " (select kv.value from unnest(attrs) as kv where kv.key = 'a') as a"
+        " from `p`.`otel`.`spans`"
+    )
+    columns, error = bq.analyze(good, [spans], options)
+    assert error is None
+    assert [(n, bq.type_text(t)) for n, t in columns or []] == [
+        ("one", "INT64"),
+        ("x", "INT64"),
+        ("a", "STRING"),
+    ]
+    for duckdb_only in [
+        "select x::varchar as y from `p`.`otel`.`spans`",
+        "select try_cast(x as int64) as y from `p`.`otel`.`spans`",
+        "select list_filter(attrs, lambda kv: kv.key = 'a') as y from `p`.`otel`.`spans`",
+        "select cast(x as double) as y from `p`.`otel`.`spans`",
+        "select concat('a', x) as y from `p`.`otel`.`spans`",
+        "select missing from `p`.`otel`.`spans`",
+        "select x from `p`.`otel`.`other`",
+    ]:
+        assert bq.analyze(duckdb_only, [spans], options)[1] is not None, duckdb_only
+
+
+@needs_zetasql
+def test_errors_name_the_compiled_line() -> None:
+    options = bq.analyzer_options()
+    table = bq.Table(("p", "d", "t"), bq.typed([("x", "INT64")]))
+    _, error = bq.analyze("select\n  x,\n  nope\nfrom `p`.`d`.`t`", [table], options)
+    assert error is not None
+    assert "nope" in error
+    assert "line 3" in error
+
+
+@needs_zetasql
+def test_downstream_models_resolve_against_upstream_output_schemas() -> None:
+    options = bq.analyzer_options()
+    tables = {"seed.x.s": bq.Table(("p", "d", "s"), bq.typed([("n", "STRING")]))}
+    upstream = node("up", "select n, length(n) as size from `p`.`d`.`s`", "seed.x.s")
+    downstream = node("down", "select sum(size) as total from `p`.`d`.`up`", "model.x.up")
+    wrong = node("wrong", "select upper(size) as s from `p`.`d`.`up`", "model.x.up")
+    after_wrong = node("after", "select s from `p`.`d`.`wrong`", "model.x.wrong")
+    verdicts = bq.check_models([after_wrong, wrong, downstream, upstream], tables, {}, options)
+    by_name = {v.name: v for v in verdicts}
+    assert by_name["up"].ok
+    assert by_name["down"].ok
+    assert [(n, bq.type_text(t)) for n, t in tables["model.x.down"].columns] == [("total", "INT64")]
+    assert "UPPER" in (by_name["wrong"].zetasql_error or "").upper()
+    assert by_name["after"].skipped_because == "upstream wrong failed"
+    assert [v.name for v in verdicts][:2] == ["up", "down"]
+
+
+# --- the whole project ----------------------------------------------------------------------
+
+
+@pytest.mark.bigquery
+@needs_zetasql
+def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(tmp_path: Path) -> None:
+    """~30 s: offline compile for BigQuery, then sqlglot and ZetaSQL on everything."""
+    report = bq.check(PROJECT_ROOT, keep=tmp_path / "kept")
+    assert len(report.models) > 20, report.compile_output[-3000:]
+    names = {v.name for v in report.models}
     # On BigQuery spans come from a table: the ClickHouse-layout base model, not the files.
     assert "base_otel__clickhouse_spans" in names
     assert "base_otel__spans" not in names
-    assert "feature_cost_margin" in names
+    assert report.tests
+    spans = report.schemas["offline-project.feature_cost.base_otel__clickhouse_spans"]
+    assert spans["span_attributes"] == KV
+    assert (tmp_path / "kept" / "schemas.json").exists()
+    problems = [v for v in [*report.models, *report.tests] if not v.ok]
+    assert not problems, "\n".join(
+        f"{v.name}: {v.sqlglot_error or v.zetasql_error or v.skipped_because}" for v in problems
+    )

@@ -2,40 +2,293 @@
 
 No credentials and no network: dbt compiles against the `bigquery` target with a throwaway
 service-account key (a fresh RSA key for a project that does not exist) and
-`--no-populate-cache --no-introspect`, so it never calls Google. Each compiled model is then
-parsed by two independent GoogleSQL front ends: sqlglot's BigQuery dialect and sqlfluff's
-BigQuery parser (the stricter of the two: it rejects DuckDB-only syntax such as `::` casts).
-Neither resolves names or types; that needs BigQuery itself (see the README).
+`--no-populate-cache --no-introspect`, so it never calls Google. Then two checks run on the
+compiled SQL:
 
-Exit code 0 when every model compiles and parses, 1 otherwise.
+1. sqlglot parses every model and data test with its BigQuery dialect (syntax only);
+2. ZetaSQL, Google's GoogleSQL analyzer (the `zetasql` package, compiled to WebAssembly),
+   analyzes every model in dependency order against a catalog: the declared BigQuery schemas
+   of the sources (`SOURCE_SCHEMAS`), the seeds typed by their `column_types`, and each
+   upstream model's output schema as ZetaSQL itself resolved it. This resolves every name,
+   type and function the way BigQuery does, so a column that does not exist, a DuckDB-only
+   function or a type mismatch fails here instead of in a BigQuery job. The data tests are
+   then analyzed against the finished catalog.
+
+Exit code 0 when every model and data test passes both checks, 1 otherwise.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from graphlib import TopologicalSorter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from feature_cost.publish import dbt_executable
 
+if TYPE_CHECKING:
+    from zetasql.types import AnalyzerOptions, SimpleCatalog, SimpleTable, Type
+
 OFFLINE_PROJECT = "offline-project"
+
+KEY_VALUES = "ARRAY<STRUCT<key STRING, value STRING>>"
+
+# The columns of a FinOps FOCUS 1.0-1.2 cost-and-usage export.
+FOCUS_COLUMNS = (
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
+)
+
+# The BigQuery layout of every source the models read, keyed by dbt source and table name
+# (`source('otel', 'clickhouse_spans')`), whatever dataset and table they point at.
+SOURCE_SCHEMAS: dict[tuple[str, str], list[tuple[str, str]]] = {
+    # The ClickHouse exporter's `otel_traces`, as BigQuery holds it: maps become key/value
+    # lists, the parallel Events.* / Links.* arrays become arrays of structs.
+    ("otel", "clickhouse_spans"): [
+        ("Timestamp", "TIMESTAMP"),
+        ("TraceId", "STRING"),
+        ("SpanId", "STRING"),
+        ("ParentSpanId", "STRING"),
+        ("TraceState", "STRING"),
+        ("SpanName", "STRING"),
+        ("SpanKind", "STRING"),
+        ("ServiceName", "STRING"),
+        ("ResourceAttributes", KEY_VALUES),
+        ("ScopeName", "STRING"),
+        ("ScopeVersion", "STRING"),
+        ("SpanAttributes", KEY_VALUES),
+        ("Duration", "INT64"),
+        ("StatusCode", "STRING"),
+        ("StatusMessage", "STRING"),
+        ("Events", f"ARRAY<STRUCT<Timestamp TIMESTAMP, Name STRING, Attributes {KEY_VALUES}>>"),
+        (
+            "Links",
+            f"ARRAY<STRUCT<TraceId STRING, SpanId STRING, TraceState STRING,"
+            f" Attributes {KEY_VALUES}>>",
+        ),
+    ],
+    ("app", "revenue"): [
+        ("date_day", "DATE"),
+        ("feature_id", "STRING"),
+        ("tenant_id", "STRING"),
+        ("revenue", "NUMERIC"),
+        ("currency", "STRING"),
+    ],
+    ("app", "feature_flags"): [
+        ("changed_at", "TIMESTAMP"),
+        ("flag_key", "STRING"),
+        ("feature_id", "STRING"),
+        ("tenant_id", "STRING"),
+        ("enabled", "BOOL"),
+    ],
+    # A FOCUS cost-and-usage export loaded as text: every column is a STRING.
+    ("billing", "focus_cost_and_usage"): [(column, "STRING") for column in FOCUS_COLUMNS],
+}
+
+# GoogleSQL type names, and the aliases BigQuery accepts in SQL or in a load job's schema
+# (seed `column_types` go to one unchanged) -> ZetaSQL TypeKind member names.
+SIMPLE_TYPES: dict[str, str] = {
+    "STRING": "TYPE_STRING",
+    "BYTES": "TYPE_BYTES",
+    "INT64": "TYPE_INT64",
+    "INT": "TYPE_INT64",
+    "INTEGER": "TYPE_INT64",
+    "BIGINT": "TYPE_INT64",
+    "SMALLINT": "TYPE_INT64",
+    "TINYINT": "TYPE_INT64",
+    "BYTEINT": "TYPE_INT64",
+    "FLOAT64": "TYPE_DOUBLE",
+    "FLOAT": "TYPE_DOUBLE",
+    "BOOL": "TYPE_BOOL",
+    "BOOLEAN": "TYPE_BOOL",
+    "NUMERIC": "TYPE_NUMERIC",
+    "DECIMAL": "TYPE_NUMERIC",
+    "BIGNUMERIC": "TYPE_BIGNUMERIC",
+    "BIGDECIMAL": "TYPE_BIGNUMERIC",
+    "DATE": "TYPE_DATE",
+    "DATETIME": "TYPE_DATETIME",
+    "TIME": "TYPE_TIME",
+    "TIMESTAMP": "TYPE_TIMESTAMP",
+    "JSON": "TYPE_JSON",
+    "INTERVAL": "TYPE_INTERVAL",
+    "GEOGRAPHY": "TYPE_GEOGRAPHY",
+}
+
+# The canonical GoogleSQL spelling of each TypeKind, for messages and the kept schemas.
+CANONICAL_NAMES: dict[str, str] = {
+    "TYPE_STRING": "STRING",
+    "TYPE_BYTES": "BYTES",
+    "TYPE_INT64": "INT64",
+    "TYPE_DOUBLE": "FLOAT64",
+    "TYPE_BOOL": "BOOL",
+    "TYPE_NUMERIC": "NUMERIC",
+    "TYPE_BIGNUMERIC": "BIGNUMERIC",
+    "TYPE_DATE": "DATE",
+    "TYPE_DATETIME": "DATETIME",
+    "TYPE_TIME": "TIME",
+    "TYPE_TIMESTAMP": "TIMESTAMP",
+    "TYPE_JSON": "JSON",
+    "TYPE_INTERVAL": "INTERVAL",
+    "TYPE_GEOGRAPHY": "GEOGRAPHY",
+}
+
+# Integer type aliases BigQuery accepts in CAST and DDL that ZetaSQL's external mode does not
+# know by itself; the catalog declares them as named types.
+INT64_ALIASES = ("INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "BYTEINT")
+
+# ZetaSQL's maximum feature set, minus language features BigQuery does not have (ZetaSQL has
+# no BigQuery preset; this list is the known difference, not a proof of equality).
+FEATURES_BIGQUERY_LACKS = frozenset(
+    {
+        "FEATURE_TIMESTAMP_NANOS",
+        "FEATURE_TIMESTAMP_PICOS",
+        "FEATURE_TIMESTAMP_PRECISION",
+        "FEATURE_UUID_TYPE",
+        "FEATURE_LATERAL_JOIN",
+        "FEATURE_MULTIWAY_UNNEST",
+        "FEATURE_ARRAY_ZIP",
+        "FEATURE_ARRAY_EQUALITY",
+        "FEATURE_ARRAY_ORDERING",
+        "FEATURE_CONCAT_MIXED_TYPES",
+        "FEATURE_MULTILEVEL_AGGREGATION",
+        "FEATURE_AGGREGATE_FILTERING",
+        "FEATURE_ARRAY_FIND_FUNCTIONS",
+        "FEATURE_INLINE_LAMBDA_ARGUMENT",
+        "FEATURE_SAFE_FUNCTION_CALL_WITH_LAMBDA_ARGS",
+        "FEATURE_NULLIFZERO_ZEROIFNULL",
+        "FEATURE_WITH_EXPRESSION",
+        "FEATURE_TYPEOF_FUNCTION",
+        "FEATURE_ENABLE_MEASURES",
+        "FEATURE_EXPERIMENTAL_MODULES",
+    }
+)
+
+NAME_WIDTH = 64
+
+ERROR_LOCATION = re.compile(r"\[at (\d+):(\d+)\]")
+TYPE_TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*|<|>|,|\(|\)|\d+)")
 
 
 @dataclass(frozen=True)
-class ModelCheck:
-    """The verdict on one compiled model."""
+class CompiledNode:
+    """A compiled model or data test: where it lands in BigQuery and what it reads."""
+
+    unique_id: str
+    name: str
+    sql: str
+    relation: tuple[str, str, str]
+    depends_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of both checks on one compiled model or data test."""
 
     name: str
     sqlglot_error: str | None
-    sqlfluff_error: str | None
+    zetasql_error: str | None = None
+    skipped_because: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when either check found a problem in this node itself."""
+        return self.sqlglot_error is not None or self.zetasql_error is not None
 
     @property
     def ok(self) -> bool:
-        return self.sqlglot_error is None and self.sqlfluff_error is None
+        """True when both checks passed."""
+        return (
+            self.sqlglot_error is None
+            and self.zetasql_error is None
+            and self.skipped_because is None
+        )
+
+
+@dataclass
+class Report:
+    """Everything the check found, for printing and for tests."""
+
+    models: list[Verdict] = field(default_factory=list)
+    tests: list[Verdict] = field(default_factory=list)
+    schemas: dict[str, dict[str, str]] = field(default_factory=dict)
+    compile_output: str = ""
+    zetasql_missing: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the project compiled and every model and data test passed."""
+        return (
+            bool(self.models)
+            and self.zetasql_missing is None
+            and all(v.ok for v in [*self.models, *self.tests])
+        )
+
+
+# --- offline compile ------------------------------------------------------------------------
 
 
 def throwaway_key(path: Path) -> Path:
@@ -62,9 +315,8 @@ def throwaway_key(path: Path) -> Path:
     return path
 
 
-def compile_for_bigquery(project_dir: Path, work: Path) -> tuple[int, str, Path]:
-    """dbt compile for the bigquery target, offline; returns (exit code, output, target dir)."""
-    keyfile = throwaway_key(work / "offline-key.json")
+def compile_for_bigquery(project_dir: Path, keyfile: Path, out: Path) -> tuple[int, str]:
+    """dbt compile for the bigquery target, offline, into `out`; returns (exit code, output)."""
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(project_dir),
@@ -73,16 +325,15 @@ def compile_for_bigquery(project_dir: Path, work: Path) -> tuple[int, str, Path]
         "FEATURE_COST_BQ_KEYFILE": str(keyfile),
         "FEATURE_COST_BQ_PROJECT": OFFLINE_PROJECT,
     }
-    target = work / "target"
     command = [
         dbt_executable(),
         "compile",
         "--no-populate-cache",
         "--no-introspect",
         "--target-path",
-        str(target),
+        str(out / "target"),
         "--log-path",
-        str(work / "logs"),
+        str(out / "logs"),
         "--vars",
         json.dumps({"span_source": "clickhouse_table"}),
         "--exclude",
@@ -97,20 +348,283 @@ def compile_for_bigquery(project_dir: Path, work: Path) -> tuple[int, str, Path]
         timeout=900,
         check=False,
     )
-    return done.returncode, done.stdout + done.stderr, target
+    return done.returncode, done.stdout + done.stderr
 
 
-def compiled_models(target: Path) -> dict[str, str]:
-    """Compiled SQL of every enabled model, by name, from the manifest."""
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    models = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or not node.get("config", {}).get("enabled", True):
+# --- the manifest ---------------------------------------------------------------------------
+
+
+def relation_parts(node: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(project, dataset, table) of a manifest node or source, lower-cased as BigQuery matches."""
+    table = node.get("alias") or node.get("identifier") or node["name"]
+    return (node["database"].lower(), node["schema"].lower(), table.lower())
+
+
+def compiled_sql(node: Mapping[str, Any], target: Path) -> str | None:
+    """The compiled SQL of a manifest node, from the manifest or from target/compiled."""
+    if node.get("compiled_code"):
+        return str(node["compiled_code"])
+    path = target / "compiled" / node["package_name"] / node["original_file_path"]
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def compiled_nodes(manifest: Mapping[str, Any], target: Path, kind: str) -> list[CompiledNode]:
+    """Every enabled, compiled node of one resource type ("model" or "test")."""
+    nodes = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != kind or not node.get("config", {}).get("enabled", True):
             continue
-        path = target / "compiled" / node["package_name"] / node["original_file_path"]
-        if path.exists():
-            models[node["name"]] = path.read_text(encoding="utf-8")
-    return models
+        sql = compiled_sql(node, target)
+        if sql is None:
+            continue
+        nodes.append(
+            CompiledNode(
+                unique_id=unique_id,
+                name=node["name"],
+                sql=sql,
+                relation=relation_parts(node),
+                depends_on=tuple(node.get("depends_on", {}).get("nodes", [])),
+            )
+        )
+    return sorted(nodes, key=lambda n: n.name)
+
+
+def dependency_order(models: Sequence[CompiledNode]) -> list[CompiledNode]:
+    """Models ordered so that each comes after every model it reads (ties by name)."""
+    by_id = {m.unique_id: m for m in models}
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for model in models:
+        sorter.add(model.unique_id, *(d for d in model.depends_on if d in by_id))
+    sorter.prepare()
+    ordered: list[CompiledNode] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda i: by_id[i].name)
+        ordered.extend(by_id[i] for i in ready)
+        sorter.done(*ready)
+    return ordered
+
+
+# --- types ----------------------------------------------------------------------------------
+
+
+def parse_type(text: str) -> Type:
+    """A ZetaSQL Type from GoogleSQL type text, e.g. `ARRAY<STRUCT<key STRING, value INT64>>`.
+
+    Parameters such as `NUMERIC(18, 6)` or `STRING(10)` are accepted and dropped.
+    """
+    tokens = tokenize_type(text)
+    parsed, rest = _parse_type_tokens(tokens)
+    if rest:
+        raise ValueError(f"unexpected {' '.join(rest)!r} after a type in {text!r}")
+    return parsed
+
+
+def tokenize_type(text: str) -> list[str]:
+    """Split type text into names, numbers and the punctuation `< > , ( )`."""
+    tokens: list[str] = []
+    position = 0
+    while position < len(text.rstrip()):
+        match = TYPE_TOKEN.match(text, position)
+        if match is None:
+            raise ValueError(f"cannot read a type from {text!r} at {text[position:]!r}")
+        tokens.append(match.group(1))
+        position = match.end()
+    return tokens
+
+
+def _expect(tokens: list[str], token: str) -> list[str]:
+    if not tokens or tokens[0] != token:
+        raise ValueError(f"expected {token!r}, found {tokens[0] if tokens else 'the end'!r}")
+    return tokens[1:]
+
+
+def _parse_type_tokens(tokens: list[str]) -> tuple[Type, list[str]]:
+    from zetasql.api import TypeFactory
+    from zetasql.types import TypeKind
+
+    if not tokens:
+        raise ValueError("expected a type, found the end")
+    name, rest = tokens[0].upper(), tokens[1:]
+    if name == "ARRAY":
+        element, rest = _parse_type_tokens(_expect(rest, "<"))
+        return TypeFactory.create_array_type(element), _expect(rest, ">")
+    if name == "STRUCT":
+        rest = _expect(rest, "<")
+        fields: list[tuple[str, Type]] = []
+        while True:
+            if not rest:
+                raise ValueError("unterminated STRUCT<...>")
+            field_name, (field_type, rest) = rest[0], _parse_type_tokens(rest[1:])
+            fields.append((field_name, field_type))
+            if rest[:1] == [","]:
+                rest = rest[1:]
+                continue
+            return TypeFactory.create_struct_type(fields), _expect(rest, ">")
+    if name not in SIMPLE_TYPES:
+        raise ValueError(f"unknown GoogleSQL type {tokens[0]!r}")
+    if rest[:1] == ["("]:
+        rest = rest[rest.index(")") + 1 :]
+    return TypeFactory.create_simple_type(TypeKind[SIMPLE_TYPES[name]]), rest
+
+
+def type_text(type_: Type) -> str:
+    """GoogleSQL text of a ZetaSQL Type (the inverse of `parse_type`)."""
+    from zetasql.types import TypeKind
+
+    kind = TypeKind(type_.type_kind)
+    if kind == TypeKind.TYPE_ARRAY:
+        return f"ARRAY<{type_text(type_.array_type.element_type)}>"
+    if kind == TypeKind.TYPE_STRUCT:
+        fields = ", ".join(
+            f"{f.field_name} {type_text(f.field_type)}" for f in type_.struct_type.field
+        )
+        return f"STRUCT<{fields}>"
+    return CANONICAL_NAMES.get(kind.name, kind.name.removeprefix("TYPE_"))
+
+
+def infer_csv_type(values: Iterable[str]) -> str:
+    """The GoogleSQL type dbt-bigquery gives a seed column that has no `column_types` entry."""
+    present = [v.strip() for v in values if v.strip()]
+    if not present:
+        return "STRING"
+    if all(re.fullmatch(r"[-+]?\d+", v) for v in present):
+        return "INT64"
+    if all(re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", v) for v in present):
+        return "FLOAT64"
+    if all(v.lower() in ("true", "false") for v in present):
+        return "BOOL"
+    try:
+        for value in present:
+            date.fromisoformat(value)
+    except ValueError:
+        return "STRING"
+    return "DATE"
+
+
+def seed_schema(csv_path: Path, column_types: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(column, GoogleSQL type) of a seed: its CSV header typed by `column_types`.
+
+    A column without an entry gets the type inferred from its values, as dbt does.
+    """
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise ValueError(f"{csv_path} has no header")
+    header, values = rows[0], rows[1:]
+    overrides = {k.lower(): v for k, v in column_types.items()}
+    schema = []
+    for index, column in enumerate(header):
+        declared = overrides.get(column.lower())
+        if declared is None:
+            declared = infer_csv_type(row[index] for row in values if index < len(row))
+        schema.append((column, declared))
+    return schema
+
+
+# --- the catalog ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table the analyzer can read: its BigQuery path and typed columns."""
+
+    relation: tuple[str, str, str]
+    columns: list[tuple[str, Type]]
+
+
+def typed(columns: Sequence[tuple[str, str]]) -> list[tuple[str, Type]]:
+    """Columns with their type text parsed into ZetaSQL Types."""
+    return [(name, parse_type(text)) for name, text in columns]
+
+
+def declared_tables(
+    manifest: Mapping[str, Any], project_dir: Path
+) -> tuple[dict[str, Table], dict[str, str]]:
+    """By unique id, the tables of every seed and source; and why a source has none."""
+    tables: dict[str, Table] = {}
+    missing: dict[str, str] = {}
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] == "seed" and node.get("config", {}).get("enabled", True):
+            column_types = node.get("config", {}).get("column_types") or {}
+            schema = seed_schema(project_dir / node["original_file_path"], column_types)
+            tables[unique_id] = Table(relation_parts(node), typed(schema))
+    for unique_id, source in manifest["sources"].items():
+        key = (source["source_name"], source["name"])
+        declared = SOURCE_SCHEMAS.get(key)
+        if declared is None:
+            missing[unique_id] = (
+                f"source {'.'.join(key)} has no BigQuery schema in"
+                " feature_cost.bigquery_check.SOURCE_SCHEMAS"
+            )
+            continue
+        tables[unique_id] = Table(relation_parts(source), typed(declared))
+    return tables, missing
+
+
+def simple_table(name: str, columns: Sequence[tuple[str, Type]]) -> SimpleTable:
+    """A ZetaSQL table with these columns."""
+    from zetasql.api import TableBuilder
+
+    builder = TableBuilder(name)
+    for column, type_ in columns:
+        builder.add_column(column, type_)
+    return builder.build()
+
+
+def build_catalog(tables: Iterable[Table], options: AnalyzerOptions) -> SimpleCatalog:
+    """A root catalog holding project -> dataset -> table, as BigQuery paths name them."""
+    from zetasql.types import SimpleCatalog, ZetaSQLBuiltinFunctionOptions
+
+    projects: dict[str, dict[str, dict[str, SimpleTable]]] = {}
+    for table in tables:
+        project, dataset, name = table.relation
+        datasets = projects.setdefault(project, {})
+        datasets.setdefault(dataset, {})[name] = simple_table(name, table.columns)
+    int64 = parse_type("INT64")
+    return SimpleCatalog(
+        name="bigquery",
+        catalog=[
+            SimpleCatalog(
+                name=project,
+                catalog=[
+                    SimpleCatalog(name=dataset, table=list(by_name.values()))
+                    for dataset, by_name in sorted(datasets.items())
+                ],
+            )
+            for project, datasets in sorted(projects.items())
+        ],
+        named_type=[SimpleCatalog.NamedType(name=alias, type=int64) for alias in INT64_ALIASES],
+        builtin_function_options=ZetaSQLBuiltinFunctionOptions(
+            language_options=options.language_options
+        ),
+    )
+
+
+def analyzer_options() -> AnalyzerOptions:
+    """GoogleSQL as BigQuery speaks it: external product mode, BigQuery's language features."""
+    from zetasql.types import (
+        AnalyzerOptions,
+        ErrorMessageMode,
+        LanguageFeature,
+        LanguageOptions,
+        ProductMode,
+    )
+
+    language = LanguageOptions.maximum_features()
+    language.product_mode = ProductMode.PRODUCT_EXTERNAL
+    language.enabled_language_features = [
+        f
+        for f in language.enabled_language_features
+        if LanguageFeature(f).name not in FEATURES_BIGQUERY_LACKS
+    ]
+    return AnalyzerOptions(
+        language_options=language,
+        error_message_mode=ErrorMessageMode.ERROR_MESSAGE_ONE_LINE,
+        default_timezone="UTC",
+    )
+
+
+# --- the two checks -------------------------------------------------------------------------
 
 
 def sqlglot_error(sql: str) -> str | None:
@@ -120,63 +634,229 @@ def sqlglot_error(sql: str) -> str | None:
     try:
         sqlglot.parse_one(sql, read="bigquery")
     except Exception as error:  # sqlglot raises several error types
-        return str(error).splitlines()[0][:200]
+        return str(error).splitlines()[0][:300]
     return None
 
 
-def sqlfluff_error(sql: str) -> str | None:
-    """None when sqlfluff's BigQuery grammar parses every part of the SQL."""
-    from sqlfluff.core import FluffConfig, Linter
+def error_text(error: Exception, sql: str) -> str:
+    """One line from an analyzer error: the message, the argument types, the compiled line."""
+    raw = str(getattr(error, "raw_error", None) or error)
+    raw = re.sub(r"^(Code: \d+, Message: |\[[A-Z_]+\] )", "", raw)
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    parts = [ERROR_LOCATION.sub("", lines[0]).strip()] if lines else [type(error).__name__]
+    parts += [line for line in lines[1:] if line.startswith("Argument types:")][:1]
+    location = ERROR_LOCATION.search(raw)
+    if location is not None:
+        line_number = int(location.group(1))
+        source = sql.splitlines()
+        parts.append(f"line {line_number}")
+        if 1 <= line_number <= len(source):
+            parts.append(source[line_number - 1].strip()[:160])
+    return " | ".join(parts)
 
-    config = FluffConfig(overrides={"dialect": "bigquery", "templater": "raw"})
-    parsed = Linter(config=config).parse_string(sql)
-    unparsable = [v for v in parsed.violations if "unparsable" in str(v.desc()).lower()]
-    if parsed.violations and not unparsable:
-        unparsable = parsed.violations
-    if not unparsable:
-        tree = parsed.tree
-        if tree is not None and "unparsable" in tree.type_set():
-            return "sqlfluff found an unparsable section"
-        return None
-    first = unparsable[0]
-    return f"line {getattr(first, 'line_no', '?')}: {first.desc()}"[:200]
+
+def analyze(
+    sql: str, tables: Iterable[Table], options: AnalyzerOptions
+) -> tuple[list[tuple[str, Type]] | None, str | None]:
+    """Analyze one query against these tables: (output columns, None) or (None, the error)."""
+    from zetasql.api import Analyzer
+    from zetasql.core.exceptions import ZetaSQLError
+
+    try:
+        statement = Analyzer(options, build_catalog(tables, options)).analyze_statement(sql)
+    except ZetaSQLError as error:
+        return None, error_text(error, sql)
+    columns = [(c.name, c.column.type) for c in statement.output_column_list]
+    problem = output_problem([name for name, _ in columns])
+    return (None, problem) if problem else (columns, None)
 
 
-def check(project_dir: Path) -> tuple[int, list[ModelCheck], str]:
-    """Compile and check; returns (models compiled count, verdicts, dbt output on failure)."""
+def output_problem(names: Sequence[str]) -> str | None:
+    """Why BigQuery would refuse these column names for a table or view, if it would."""
+    unnamed = [str(i + 1) for i, name in enumerate(names) if not name or name.startswith("$")]
+    if unnamed:
+        return f"output column(s) {', '.join(unnamed)} have no name; BigQuery needs an alias"
+    seen: set[str] = set()
+    for name in names:
+        if name.lower() in seen:
+            return f"duplicate output column {name!r}; BigQuery needs unique column names"
+        seen.add(name.lower())
+    return None
+
+
+def blocked_by(node: CompiledNode, unavailable: Mapping[str, str]) -> str | None:
+    """Why a node cannot be analyzed (something it reads has no table), or None."""
+    reasons = [unavailable[d] for d in node.depends_on if d in unavailable]
+    return reasons[0] if reasons else None
+
+
+def check_models(
+    models: Sequence[CompiledNode],
+    tables: dict[str, Table],
+    unavailable: dict[str, str],
+    options: AnalyzerOptions,
+) -> list[Verdict]:
+    """Analyze models in dependency order, each against the tables it reads.
+
+    Each analyzed model's output schema joins `tables`; a model that fails (or reads one that
+    did) joins `unavailable`, so its dependents are reported as not analyzed.
+    """
+    verdicts = []
+    for model in dependency_order(models):
+        parse_error = sqlglot_error(model.sql)
+        blocked = blocked_by(model, unavailable)
+        if blocked is not None:
+            unavailable[model.unique_id] = blocked
+            verdicts.append(Verdict(model.name, parse_error, skipped_because=blocked))
+            continue
+        reads = [tables[d] for d in model.depends_on if d in tables]
+        columns, error = analyze(model.sql, reads, options)
+        if columns is None:
+            unavailable[model.unique_id] = f"upstream {model.name} failed"
+        else:
+            tables[model.unique_id] = Table(model.relation, columns)
+        verdicts.append(Verdict(model.name, parse_error, error))
+    return verdicts
+
+
+def check_tests(
+    tests: Sequence[CompiledNode],
+    tables: Mapping[str, Table],
+    unavailable: Mapping[str, str],
+    options: AnalyzerOptions,
+) -> list[Verdict]:
+    """Parse and analyze every data test against the tables it reads."""
+    verdicts = []
+    for test in tests:
+        parse_error = sqlglot_error(test.sql)
+        blocked = blocked_by(test, unavailable)
+        if blocked is not None:
+            verdicts.append(Verdict(test.name, parse_error, skipped_because=blocked))
+            continue
+        reads = [tables[d] for d in test.depends_on if d in tables]
+        _, error = analyze(test.sql, reads, options)
+        verdicts.append(Verdict(test.name, parse_error, error))
+    return verdicts
+
+
+def zetasql_missing() -> str | None:
+    """None when the GoogleSQL analyzer can be imported; else why not."""
+    try:
+        import zetasql.api  # noqa: F401
+    except ImportError as error:
+        return f"the zetasql package is not installed ({error})"
+    return None
+
+
+def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
+    """Both checks on a finished offline compile in `out`."""
+    target = out / "target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    models = compiled_nodes(manifest, target, "model")
+    tests = compiled_nodes(manifest, target, "test")
+    report = Report(compile_output=output, zetasql_missing=zetasql_missing())
+    if report.zetasql_missing is not None:
+        report.models = [Verdict(m.name, sqlglot_error(m.sql)) for m in models]
+        report.tests = [Verdict(t.name, sqlglot_error(t.sql)) for t in tests]
+        return report
+    options = analyzer_options()
+    tables, unavailable = declared_tables(manifest, project_dir)
+    report.models = check_models(models, tables, unavailable, options)
+    report.tests = check_tests(tests, tables, unavailable, options)
+    report.schemas = {
+        ".".join(table.relation): {name: type_text(t) for name, t in table.columns}
+        for table in sorted(tables.values(), key=lambda t: t.relation)
+    }
+    return report
+
+
+def check(project_dir: Path, keep: Path | None = None) -> Report:
+    """Compile offline for BigQuery and run both checks; keep the compile output in `keep`."""
     with tempfile.TemporaryDirectory(prefix="bigquery-check-") as name:
         work = Path(name)
-        code, output, target = compile_for_bigquery(project_dir, work)
+        out = keep.resolve() if keep is not None else work
+        out.mkdir(parents=True, exist_ok=True)
+        keyfile = throwaway_key(work / "offline-key.json")
+        code, output = compile_for_bigquery(project_dir, keyfile, out)
         if code != 0:
-            return 0, [], output
-        models = compiled_models(target)
-    verdicts = [
-        ModelCheck(model, sqlglot_error(sql), sqlfluff_error(sql))
-        for model, sql in sorted(models.items())
+            return Report(compile_output=output)
+        report = check_compiled(project_dir, out, output)
+    if keep is not None and report.schemas:
+        (keep / "schemas.json").write_text(json.dumps(report.schemas, indent=2), encoding="utf-8")
+    return report
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def status(verdict: Verdict, analyzed: bool) -> tuple[str, str, str]:
+    """(sqlglot, zetasql, detail) cells of one table row."""
+    parsed = "ok" if verdict.sqlglot_error is None else "FAIL"
+    if not analyzed:
+        return parsed, "-", verdict.sqlglot_error or ""
+    if verdict.skipped_because is not None:
+        return parsed, "skip", verdict.skipped_because
+    if verdict.zetasql_error is not None:
+        return parsed, "FAIL", verdict.zetasql_error
+    return parsed, "ok", verdict.sqlglot_error or ""
+
+
+def shortened(name: str) -> str:
+    """A name cut to the table's name column."""
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 3] + "..."
+
+
+def print_table(title: str, verdicts: Sequence[Verdict], analyzed: bool, only_failed: bool) -> None:
+    """A table of verdicts: name, sqlglot, zetasql and the first error."""
+    rows = [v for v in verdicts if not (only_failed and v.ok)]
+    if not rows:
+        return
+    width = max(len(title), *(len(shortened(v.name)) for v in rows))
+    print(f"{title:<{width}}  sqlglot  zetasql  first error")
+    for verdict in rows:
+        parsed, resolved, detail = status(verdict, analyzed)
+        name = shortened(verdict.name)
+        print(f"{name:<{width}}  {parsed:<7}  {resolved:<7}  {detail}".rstrip())
+
+
+def summary(report: Report) -> str:
+    """The one-line verdict."""
+    models, tests = report.models, report.tests
+    parts = [
+        f"{len(models)} models compiled",
+        f"{sum(v.sqlglot_error is None for v in models)} parsed",
     ]
-    return len(models), verdicts, ""
+    if report.zetasql_missing is None:
+        analyzed = sum(v.zetasql_error is None and v.skipped_because is None for v in models)
+        parts.append(f"{analyzed} analyzed")
+    parts.append(f"{sum(v.failed for v in models)} failed")
+    if report.zetasql_missing is None:
+        parts.append(f"{sum(v.skipped_because is not None for v in models)} not analyzed")
+    tests_passed = sum(not v.failed if report.zetasql_missing else v.ok for v in tests)
+    return (
+        "bigquery check: "
+        + ", ".join(parts)
+        + f"; data tests: {tests_passed} of {len(tests)} passed"
+    )
 
 
-def main(project_dir: Path) -> int:
-    """CLI entry: print a table and a summary line; exit 1 when anything fails."""
-    compiled, verdicts, output = check(project_dir)
-    if not compiled:
-        print(output[-4000:], file=sys.stderr)
+def main(project_dir: Path, keep: Path | None = None) -> int:
+    """CLI entry: print the per-model table and a summary line; exit 1 when anything fails."""
+    report = check(project_dir, keep)
+    if not report.models:
+        print(report.compile_output[-4000:], file=sys.stderr)
         print("bigquery check: the project does not compile for BigQuery", file=sys.stderr)
         return 1
-    width = max(len(v.name) for v in verdicts)
-    print(f"{'model':<{width}}  sqlglot  sqlfluff")
-    for v in verdicts:
+    analyzed = report.zetasql_missing is None
+    print_table("model", report.models, analyzed, only_failed=False)
+    print_table("data test", report.tests, analyzed, only_failed=True)
+    if report.zetasql_missing is not None:
         print(
-            f"{v.name:<{width}}  {'ok' if v.sqlglot_error is None else 'FAIL':<7}  "
-            f"{'ok' if v.sqlfluff_error is None else 'FAIL'}"
+            f"GoogleSQL analysis did not run: {report.zetasql_missing}; install the dev"
+            " dependencies (`make install`)",
+            file=sys.stderr,
         )
-        for error in (v.sqlglot_error, v.sqlfluff_error):
-            if error:
-                print(f"    {error}")
-    failed = sum(not v.ok for v in verdicts)
-    print(
-        f"bigquery check: {compiled} models compiled, {compiled - failed} parsed as GoogleSQL"
-        f" by sqlglot and sqlfluff, {failed} failed"
-    )
-    return 1 if failed else 0
+    if keep is not None:
+        print(f"compiled SQL, manifest and resolved schemas kept in {keep}")
+    print(summary(report))
+    return 0 if report.ok else 1

@@ -72,9 +72,18 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     rep.add_argument("--out", type=Path, default=Path("reports/feature_cost_report.html"))
 
-    commands.add_parser(
+    bq = commands.add_parser(
         "check-bigquery",
-        help="compile every model for BigQuery offline and parse it as GoogleSQL",
+        help="compile every model for BigQuery offline; parse and analyze it as GoogleSQL",
+        description="Exit 0 when every model and data test parses (sqlglot) and analyzes"
+        " (ZetaSQL, against declared source schemas and upstream output schemas), else 1.",
+    )
+    bq.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the compiled SQL, manifest and resolved schemas (schemas.json) in DIR",
     )
 
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         dbt_args = ["--vars", args.vars] if args.vars else []
         return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
     if args.command == "check-bigquery":
-        return bigquery_check.main(Path.cwd())
+        return bigquery_check.main(Path.cwd(), args.keep)
     if args.command == "report":
         return write_report(args.duckdb, args.out)
     if args.command == "import-config":
