@@ -1,11 +1,13 @@
-"""An independent, pure-Python computation of the ``feature_cost_margin`` direct-cost columns.
+"""An independent, pure-Python computation of every cost column of ``feature_cost_margin``.
 
 This module re-implements the cost rules from their written specification (reading,
-screening, attribution, feature-flag gating, busy time, counts and rate-card pricing) with
-nothing but the standard library, so the end-to-end tests can compare dbt's mart with numbers
-that share no code and no SQL with the models. It deliberately never imports ``duckdb``.
+screening, attribution, feature-flag gating, busy time, counts, rate-card and token pricing,
+shared pools, amortization and reconciliation to the bill) with nothing but the standard
+library, so the end-to-end tests can compare dbt's mart with numbers that share no code and no
+SQL with the models. It deliberately never imports ``duckdb``.
 
-Rules, in the order they are applied (numbers refer to the brief the tests were written from):
+Rules, in the order they are applied (numbers and letters refer to the briefs the tests were
+written from):
 
 1. Every non-blank line of every file the glob matches, files in sorted path order, lines
    numbered from 1; a line that is not valid JSON is skipped. Attribute keys: first occurrence
@@ -22,10 +24,25 @@ Rules, in the order they are applied (numbers refer to the brief the tests were 
 6. Counts (invocations, queries) go to the start day.
 7. Pricing with the most specific rate card in force that day.
 8. Aggregation per (day, final feature, tenant), plus revenue.
+
+A. LLM cost on the start day: tokens x the model's price in force that day; no pool claims it.
+B. Pool cost per (resource, day): the mapped FOCUS charges by day fraction when the bill has
+   the resource-day, else the cost seed's periods spread evenly over their days.
+C. Claims: on a day its pool has a cost, a compute pool (service_compute, gpu_pool) pays for
+   the cpu, memory and gpu cost of the span-days in its scope, a database or cache for their
+   query cost; the mart's rate-card columns keep only what is unclaimed.
+D. Shared allocation per (day, resource) over the (feature, tenant) pairs in scope by the
+   allocation key (``__idle__`` when nobody drives it; fixed_pct by the seed's shares), with
+   a low/high range from the query-count and busy-time alternatives.
+E. Build cost and maintenance tax per day of the reporting window, split to tenants by their
+   requests of the feature that day (``__shared__`` when none).
+F. Reconciliation: unclaimed compute x billed / estimated per (month, service, region).
+G. total_cost, cost_low and cost_high from the components.
 """
 
 from __future__ import annotations
 
+import calendar
 import csv
 import glob
 import json
@@ -361,6 +378,7 @@ class Seeds:
 
     taxonomy_rate_card: dict[str, str]
     taxonomy_requires_flag: dict[str, bool]
+    taxonomy_strategy: dict[str, str]
     rate_cards: list[RateCard]
     service_defaults: dict[str, Sizes]
 
@@ -414,6 +432,7 @@ def load_seeds(seed_dir: Path) -> Seeds:
         taxonomy_requires_flag={
             row["feature_id"]: _truthy(row["requires_feature_flag"]) for row in taxonomy
         },
+        taxonomy_strategy={row["feature_id"]: row["allocation_strategy"] for row in taxonomy},
         rate_cards=cards,
         service_defaults=defaults,
     )
@@ -455,53 +474,67 @@ def load_revenue(pattern: str) -> dict[Key, float]:
     return dict(revenue)
 
 
-# --- shared resources (which pools pay for which work) ------------------------------------------
-COMPUTE_POOL_TYPES = {"service_compute", "gpu_pool"}
-QUERY_POOL_TYPES = {"database", "cache"}
+# --- the FOCUS bill (rule B, F) -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Charge:
+    """One line of the FOCUS bill, its period as Unix nanoseconds [start, end)."""
+
+    start_ns: int
+    end_ns: int
+    cost: float
+    region: str | None
+    resource_id: str | None
+    tags: str | None
+
+    def by_day(self) -> dict[date, float]:
+        """``EffectiveCost`` x the fraction of the charge period in each UTC day it touches.
+
+        A period that is empty or reversed (the spec does not say) puts the whole cost on its
+        start day.
+        """
+        length = self.end_ns - self.start_ns
+        if length <= 0:
+            return {day_of(self.start_ns): self.cost}
+        out: dict[date, float] = {}
+        for day in _days(day_of(self.start_ns), day_of(self.end_ns - 1) + timedelta(days=1)):
+            day_start = (day - EPOCH_DAY).days * NS_PER_DAY
+            share = overlap(self.start_ns, self.end_ns, day_start, day_start + NS_PER_DAY)
+            out[day] = self.cost * share / length
+        return out
 
 
 @dataclass(frozen=True)
-class Pool:
-    """One row of ``seeds/shared_resources.csv``."""
+class BillingMapping:
+    """One row of ``seeds/billing_mappings.csv``."""
 
-    resource_id: str
-    resource_type: str
-    cloud_region: str
-    service_name: str | None
-    server_address: str | None
+    match_on: str
+    tag_key: str | None
+    match_value: str
+    target_type: str
+    target_id: str
 
-    def covers(self, span: RawSpan) -> bool:
-        """Whether the span's work is in this resource's scope."""
-        span_region = as_text(span.resource.get("cloud.region"))
-        return (
-            self.cloud_region in ("*", span_region)
-            and (self.service_name is None or self.service_name == span.service)
-            and (
-                self.server_address is None
-                or self.server_address == as_text(span.attributes.get("server.address"))
-            )
-        )
+    def matches(self, charge: Charge) -> bool:
+        """By ``ResourceId`` (match_on = resource_id) or by one tag's value (match_on = tag)."""
+        if self.match_on == "resource_id":
+            return charge.resource_id == self.match_value
+        if self.match_on == "tag" and self.tag_key:
+            return _tag(charge.tags, self.tag_key) == self.match_value
+        return False
 
 
 @dataclass(frozen=True)
-class Pools:
-    """Shared resources and the days each has a cost (from the bill or the cost seed)."""
+class Bill:
+    """The mapped FOCUS charges spread over days (rule B's pool days and rule F's billed side)."""
 
-    pools: list[Pool]
-    cost_days: set[tuple[str, date]]
-
-    def claims(self, span: RawSpan, day: date) -> tuple[bool, bool]:
-        """(compute claimed, queries claimed): a pool in scope with a cost that day pays."""
-        paying = [
-            p for p in self.pools if (p.resource_id, day) in self.cost_days and p.covers(span)
-        ]
-        return (
-            any(p.resource_type in COMPUTE_POOL_TYPES for p in paying),
-            any(p.resource_type in QUERY_POOL_TYPES for p in paying),
-        )
+    charges: list[Charge]
+    pool_cost: dict[tuple[str, date], float]
+    """(shared resource id, day) -> billed cost, for charges mapped to a shared resource."""
+    service_cost: dict[tuple[str, str, date], float]
+    """(service.name, RegionId, day) -> billed cost, for charges mapped to a service's compute."""
 
 
 def _days(start: date, end_exclusive: date) -> Iterator[date]:
+    """Every day in [start, end_exclusive)."""
     day = start
     while day < end_exclusive:
         yield day
@@ -524,51 +557,148 @@ def _tag(tags: str | None, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def load_pools(seed_dir: Path, focus_billing_glob: str) -> Pools:
-    """Shared resources, and the days the cost seed or the mapped bill gives each a cost."""
+def load_bill(seed_dir: Path, focus_billing_glob: str) -> Bill:
+    """Read every FOCUS CSV the glob matches (none when it is empty) and map its charges.
+
+    A charge without a period or an ``EffectiveCost`` is skipped. A charge that several
+    mappings match counts once for each target (the spec does not say; the seeds never do it).
+    """
+    mappings = [
+        BillingMapping(
+            match_on=row["match_on"],
+            tag_key=row["tag_key"] or None,
+            match_value=row["match_value"],
+            target_type=row["target_type"],
+            target_id=row["target_id"],
+        )
+        for row in _read_csv(seed_dir / "billing_mappings.csv")
+    ]
+    charges: list[Charge] = []
+    for path in expand_glob(focus_billing_glob) if focus_billing_glob else []:
+        for row in _read_csv(path):
+            start_text = _focus_text(row.get("ChargePeriodStart"))
+            end_text = _focus_text(row.get("ChargePeriodEnd"))
+            cost_text = _focus_text(row.get("EffectiveCost"))
+            if start_text is None or end_text is None or cost_text is None:
+                continue
+            charges.append(
+                Charge(
+                    start_ns=iso_to_nanos(start_text),
+                    end_ns=iso_to_nanos(end_text),
+                    cost=float(cost_text),
+                    region=_focus_text(row.get("RegionId")),
+                    resource_id=_focus_text(row.get("ResourceId")),
+                    tags=_focus_text(row.get("Tags")),
+                )
+            )
+    pool_cost: dict[tuple[str, date], float] = defaultdict(float)
+    service_cost: dict[tuple[str, str, date], float] = defaultdict(float)
+    for charge in charges:
+        targets = [m for m in mappings if m.matches(charge)]
+        if not targets:
+            continue
+        for day, amount in charge.by_day().items():
+            for mapping in targets:
+                if mapping.target_type == "shared_resource":
+                    pool_cost[(mapping.target_id, day)] += amount
+                elif mapping.target_type == "service_compute" and charge.region is not None:
+                    service_cost[(mapping.target_id, charge.region, day)] += amount
+    return Bill(charges=charges, pool_cost=dict(pool_cost), service_cost=dict(service_cost))
+
+
+# --- shared resources (rules B, C) ---------------------------------------------------------------
+COMPUTE_POOL_TYPES = {"service_compute", "gpu_pool"}
+QUERY_POOL_TYPES = {"database", "cache"}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One row of ``seeds/shared_resources.csv``."""
+
+    resource_id: str
+    resource_type: str
+    allocation_key: str
+    cloud_region: str
+    service_name: str | None
+    server_address: str | None
+
+    def covers(self, span: RawSpan) -> bool:
+        """Whether the span's work is in this resource's scope."""
+        span_region = as_text(span.resource.get("cloud.region"))
+        return (
+            self.cloud_region in ("*", span_region)
+            and (self.service_name is None or self.service_name == span.service)
+            and (
+                self.server_address is None
+                or self.server_address == as_text(span.attributes.get("server.address"))
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Shared resources, each one's cost per day (rule B) and the fixed shares."""
+
+    pools: list[Pool]
+    cost: dict[tuple[str, date], float]
+    """(resource id, day) -> pool cost, for every day the bill or the cost seed gives one."""
+    source: dict[tuple[str, date], str]
+    """(resource id, day) -> ``bill`` or ``seed``."""
+    fixed_shares: dict[str, dict[str, float]]
+    """resource id -> {feature id: share_pct} of a fixed_pct resource."""
+
+    def covering(self, span: RawSpan) -> list[Pool]:
+        """The resources whose scope the span's work is in (whether they have a cost or not)."""
+        return [p for p in self.pools if p.covers(span)]
+
+    def claims(self, span: RawSpan, day: date) -> tuple[bool, bool]:
+        """(compute claimed, queries claimed): a pool in scope with a cost that day pays."""
+        paying = [p for p in self.covering(span) if (p.resource_id, day) in self.cost]
+        return (
+            any(p.resource_type in COMPUTE_POOL_TYPES for p in paying),
+            any(p.resource_type in QUERY_POOL_TYPES for p in paying),
+        )
+
+
+def load_pools(seed_dir: Path, bill: Bill) -> Pools:
+    """Shared resources and their cost per day: the mapped bill where it has the resource-day,
+    else the cost seed's periods spread evenly over their days (rule B)."""
     pools = [
         Pool(
             resource_id=row["resource_id"],
             resource_type=row["resource_type"],
+            allocation_key=row["allocation_key"],
             cloud_region=row["cloud_region"],
             service_name=row["match_service_name"] or None,
             server_address=row["match_server_address"] or None,
         )
         for row in _read_csv(seed_dir / "shared_resources.csv")
     ]
-    cost_days: set[tuple[str, date]] = set()
+    known = {p.resource_id for p in pools}
+    seeded: dict[tuple[str, date], float] = defaultdict(float)
     for row in _read_csv(seed_dir / "shared_resource_costs.csv"):
         start = date.fromisoformat(row["period_start"])
         end = date.fromisoformat(row["period_end"])
-        cost_days.update((row["resource_id"], d) for d in _days(start, end))
-    mappings = [
-        m
-        for m in _read_csv(seed_dir / "billing_mappings.csv")
-        if m["target_type"] == "shared_resource"
-    ]
-    for path in expand_glob(focus_billing_glob) if focus_billing_glob else []:
-        for charge in _read_csv(path):
-            tags = _focus_text(charge.get("Tags"))
-            resource = _focus_text(charge.get("ResourceId"))
-            start_text = _focus_text(charge.get("ChargePeriodStart"))
-            end_text = _focus_text(charge.get("ChargePeriodEnd"))
-            if start_text is None or end_text is None:
-                continue
-            start_ns = iso_to_nanos(start_text)
-            end_ns = max(iso_to_nanos(end_text), start_ns + 1)
-            for mapping in mappings:
-                matched = (
-                    mapping["match_on"] == "resource_id" and resource == mapping["match_value"]
-                ) or (
-                    mapping["match_on"] == "tag"
-                    and _tag(tags, mapping["tag_key"]) == mapping["match_value"]
-                )
-                if matched:
-                    cost_days.update(
-                        (mapping["target_id"], d)
-                        for d in _days(day_of(start_ns), day_of(end_ns - 1) + timedelta(days=1))
-                    )
-    return Pools(pools, cost_days)
+        days = (end - start).days
+        for day in _days(start, end):
+            seeded[(row["resource_id"], day)] += float(row["cost"]) / days
+    cost: dict[tuple[str, date], float] = {}
+    source: dict[tuple[str, date], str] = {}
+    for key, amount in seeded.items():
+        if key[0] in known and key not in bill.pool_cost:
+            cost[key], source[key] = amount, "seed"
+    for key, amount in bill.pool_cost.items():
+        if key[0] in known:
+            cost[key], source[key] = amount, "bill"
+    fixed: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in _read_csv(seed_dir / "shared_resource_fixed_shares.csv"):
+        fixed[row["resource_id"]][row["feature_id"]] += float(row["share_pct"])
+    return Pools(
+        pools=pools,
+        cost=cost,
+        source=source,
+        fixed_shares={k: dict(v) for k, v in fixed.items()},
+    )
 
 
 # --- attribution and gating ---------------------------------------------------------------------
@@ -771,10 +901,60 @@ def sizes_of(span: RawSpan, seeds: Seeds) -> Sizes:
     )
 
 
+# --- LLM tokens (rule A) ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LlmPrice:
+    """One row of ``seeds/llm_model_prices.csv``."""
+
+    model: str
+    effective_from: date
+    effective_to: date | None
+    input_per_1k_tokens: float
+    output_per_1k_tokens: float
+
+
+def load_llm_prices(seed_dir: Path) -> list[LlmPrice]:
+    """Token prices per model and period."""
+    return [
+        LlmPrice(
+            model=row["model"],
+            effective_from=date.fromisoformat(row["effective_from"]),
+            effective_to=date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
+            input_per_1k_tokens=float(row["input_per_1k_tokens"]),
+            output_per_1k_tokens=float(row["output_per_1k_tokens"]),
+        )
+        for row in _read_csv(seed_dir / "llm_model_prices.csv")
+    ]
+
+
+def pick_llm_price(prices: Iterable[LlmPrice], model: str | None, day: date) -> LlmPrice | None:
+    """The model's price row in force on ``day``."""
+    for price in prices:
+        if (
+            price.model == model
+            and price.effective_from <= day
+            and (price.effective_to is None or day < price.effective_to)
+        ):
+            return price
+    return None
+
+
+def tokens_of(span: RawSpan) -> tuple[float, float]:
+    """(input, output) tokens of the span (0 when not set)."""
+    attributes = span.attributes
+    return (
+        as_number(attributes.get("gen_ai.usage.input_tokens")) or 0.0,
+        as_number(attributes.get("gen_ai.usage.output_tokens")) or 0.0,
+    )
+
+
 # --- the mart -----------------------------------------------------------------------------------
 @dataclass
 class MartRow:
-    """The oracle's value of one ``feature_cost_margin`` row's direct-cost columns."""
+    """The oracle's value of one ``feature_cost_margin`` row's usage and cost columns.
+
+    The rate-card components hold only what no pool claims (rule C).
+    """
 
     request_count: int = 0
     query_count: int = 0
@@ -783,6 +963,14 @@ class MartRow:
     memory_cost: float = 0.0
     gpu_cost: float = 0.0
     db_query_cost: float = 0.0
+    llm_cost: float = 0.0
+    shared_cost: float = 0.0
+    shared_low: float = 0.0
+    shared_high: float = 0.0
+    build_amortization_cost: float = 0.0
+    maintenance_cost: float = 0.0
+    reconciled_compute_cost: float = 0.0
+    """Σ unclaimed (cpu + memory + gpu) x its (month, service, region) factor (rule F)."""
     revenue: float = 0.0
 
     @property
@@ -791,9 +979,45 @@ class MartRow:
         return self.busy_ns / NS_PER_MS
 
     @property
+    def compute_cost(self) -> float:
+        """cpu + memory + gpu cost (unclaimed)."""
+        return self.cpu_cost + self.memory_cost + self.gpu_cost
+
+    @property
     def direct_cost(self) -> float:
-        """cpu + memory + gpu + db_query cost."""
-        return self.cpu_cost + self.memory_cost + self.gpu_cost + self.db_query_cost
+        """cpu + memory + gpu + db_query + llm cost."""
+        return self.compute_cost + self.db_query_cost + self.llm_cost
+
+    @property
+    def amortized_cost(self) -> float:
+        """build + maintenance."""
+        return self.build_amortization_cost + self.maintenance_cost
+
+    @property
+    def total_cost(self) -> float:
+        """Rule G: every component."""
+        return self.direct_cost + self.shared_cost + self.amortized_cost
+
+    @property
+    def cost_low(self) -> float:
+        """Rule G: total with the shared allocation at the low end of its range."""
+        return self.direct_cost + self.shared_low + self.amortized_cost
+
+    @property
+    def cost_high(self) -> float:
+        """Rule G: total with the shared allocation at the high end of its range."""
+        return self.direct_cost + self.shared_high + self.amortized_cost
+
+    @property
+    def reconciled_cost(self) -> float:
+        """Rule F: total with the compute reconciled to the bill."""
+        return (
+            self.reconciled_compute_cost
+            + self.db_query_cost
+            + self.llm_cost
+            + self.shared_cost
+            + self.amortized_cost
+        )
 
     def has_usage(self) -> bool:
         """True when any usage-derived column is nonzero (revenue alone does not count)."""
@@ -810,7 +1034,11 @@ class MartRow:
 
 @dataclass
 class SpanDay:
-    """One accepted span's usage and cost on one day: the oracle's audit trail."""
+    """One accepted span's usage and cost on one day: the oracle's audit trail.
+
+    The cost fields are the rate-card estimate before any pool claims them;
+    ``compute_claimed``/``queries_claimed`` say whether a pool pays for them instead.
+    """
 
     span: RawSpan
     attribution: Attribution
@@ -827,6 +1055,47 @@ class SpanDay:
     db_query_cost: float
     compute_claimed: bool = False
     queries_claimed: bool = False
+    llm_cost: float = 0.0
+    llm_unpriced: bool = False
+    """Tokens on the start day but no price for the model that day (cost 0)."""
+    rows_returned: float = 0.0
+    in_scope: tuple[str, ...] = ()
+    """Resource ids whose scope the span is in (rule C's scope; cost or not)."""
+
+    @property
+    def busy_ms(self) -> float:
+        """Busy time in milliseconds."""
+        return self.busy_ns / NS_PER_MS
+
+    @property
+    def unclaimed_compute(self) -> float:
+        """cpu + memory + gpu cost unless a compute pool pays for it."""
+        return 0.0 if self.compute_claimed else self.cpu_cost + self.memory_cost + self.gpu_cost
+
+    @property
+    def unclaimed_queries(self) -> float:
+        """db_query cost unless a database or cache pays for it."""
+        return 0.0 if self.queries_claimed else self.db_query_cost
+
+    @property
+    def month(self) -> str:
+        """``YYYY-MM`` of the day."""
+        return self.day.isoformat()[:7]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One share of one pool's cost on one day (rule D)."""
+
+    day: date
+    resource_id: str
+    feature: str
+    tenant: str
+    kind: str
+    """``usage`` (by the allocation key), ``idle`` or ``fixed``."""
+    allocated: float
+    low: float
+    high: float
 
 
 @dataclass
@@ -839,6 +1108,15 @@ class OracleResult:
     rows: dict[Key, MartRow]
     flag_off_requests_by_origin: Counter[Key]
     unpriced: list[SpanDay]
+    pools: Pools
+    bill: Bill
+    allocations: list[Allocation]
+    window: list[date]
+    compute_factors: dict[tuple[str, str, str], float]
+    """(month, service, region) -> billed / estimated, for every group with span-days."""
+    compute_estimated: dict[tuple[str, str, str], float]
+    compute_billed: dict[tuple[str, str, str], float]
+    """(month, service, region) -> billed compute, for every group the bill names."""
 
     def __repr__(self) -> str:
         """A short summary instead of every span (pytest prints fixtures on failure)."""
@@ -862,14 +1140,17 @@ def compute(
     now_ns: int | None = None,
     focus_billing_glob: str = "",
 ) -> OracleResult:
-    """Compute the mart's direct-cost columns from the raw files and the seeds.
+    """Compute the mart's usage and cost columns from the raw files and the seeds.
 
     A shared resource with a cost on a day pays for the work in its scope: compute pools
     (service_compute, gpu_pool) for its cpu, memory and gpu cost, databases and caches for its
-    query cost; the mart's direct columns carry only what no pool pays for.
+    query cost; the mart's direct columns carry only what no pool pays for, and the pool's cost
+    comes back through the shared allocation.
     """
     seeds = load_seeds(seed_dir)
-    pools = load_pools(seed_dir, focus_billing_glob)
+    bill = load_bill(seed_dir, focus_billing_glob)
+    pools = load_pools(seed_dir, bill)
+    llm_prices = load_llm_prices(seed_dir)
     flags = load_flags(feature_flags_glob)
     read = read_spans(expand_glob(otlp_glob), now_ns=now_ns)
 
@@ -896,6 +1177,7 @@ def compute(
                     seeds,
                     default_rate_card,
                     pools,
+                    llm_prices,
                 )
             )
 
@@ -913,9 +1195,32 @@ def compute(
             row.gpu_cost += item.gpu_cost
         if not item.queries_claimed:
             row.db_query_cost += item.db_query_cost
+        row.llm_cost += item.llm_cost
         if item.attribution.feature == FLAG_OFF and item.invocation_count:
             origin = (item.day.isoformat(), item.attribution.original_feature, key[2])
             flag_off_by_origin[origin] += item.invocation_count
+
+    allocations = allocate_shared(span_days, pools, seeds)
+    for share in allocations:
+        row = rows[(share.day.isoformat(), share.feature, share.tenant)]
+        row.shared_cost += share.allocated
+        row.shared_low += share.low
+        row.shared_high += share.high
+
+    priced_days = [d.day for d in span_days if d.rate_card is not None]
+    window = (
+        list(_days(min(priced_days), max(priced_days) + timedelta(days=1))) if priced_days else []
+    )
+    for key, (build, maintenance) in amortize(seed_dir, window, span_days).items():
+        rows[key].build_amortization_cost += build
+        rows[key].maintenance_cost += maintenance
+
+    estimated, billed, factors = compute_factors(span_days, bill)
+    for item in span_days:
+        factor = factors[(item.month, item.span.service, region(item.span))]
+        key = (item.day.isoformat(), item.attribution.feature, item.attribution.tenant)
+        rows[key].reconciled_compute_cost += item.unclaimed_compute * factor
+
     for key, amount in load_revenue(revenue_glob).items():
         rows[key].revenue += amount
 
@@ -926,6 +1231,13 @@ def compute(
         rows=dict(rows),
         flag_off_requests_by_origin=flag_off_by_origin,
         unpriced=[d for d in span_days if d.rate_card is None],
+        pools=pools,
+        bill=bill,
+        allocations=allocations,
+        window=window,
+        compute_factors=factors,
+        compute_estimated=estimated,
+        compute_billed=billed,
     )
 
 
@@ -936,12 +1248,17 @@ def _price_span(
     seeds: Seeds,
     default_rate_card: str,
     pools: Pools,
+    llm_prices: list[LlmPrice],
 ) -> list[SpanDay]:
-    """Split one span's busy time by day and price each day (rules 2, 3 and 5)."""
+    """Split one span's busy time by day and price each day (rules 2, 3, 5 and A)."""
     card_id = seeds.taxonomy_rate_card.get(attribution.original_feature, default_rate_card)
     sizes = sizes_of(span, seeds)
     start_day = day_of(int(span.start or 0))
     queries = query_count(span)
+    input_tokens, output_tokens = tokens_of(span)
+    model = as_text(span.attributes.get("gen_ai.request.model"))
+    rows_returned = as_number(span.attributes.get("db.response.returned_rows")) or 0.0
+    in_scope = tuple(p.resource_id for p in pools.covering(span))
     out: list[SpanDay] = []
     for day, busy_ns in busy_by_day(span, children).items():
         card = pick_rate_card(seeds.rate_cards, card_id, region(span), instance_family(span), day)
@@ -949,6 +1266,16 @@ def _price_span(
         day_queries = queries if on_start_day else 0
         busy_ms = busy_ns / NS_PER_MS
         compute_claimed, queries_claimed = pools.claims(span, day)
+        llm_cost, llm_unpriced = 0.0, False
+        if on_start_day and (input_tokens or output_tokens):
+            price = pick_llm_price(llm_prices, model, day)
+            if price is None:
+                llm_unpriced = True
+            else:
+                llm_cost = (
+                    input_tokens * price.input_per_1k_tokens
+                    + output_tokens * price.output_per_1k_tokens
+                ) / 1000
         out.append(
             SpanDay(
                 span=span,
@@ -966,6 +1293,194 @@ def _price_span(
                 db_query_cost=day_queries * card.db_query_base if card else 0.0,
                 compute_claimed=compute_claimed,
                 queries_claimed=queries_claimed,
+                llm_cost=llm_cost,
+                llm_unpriced=llm_unpriced,
+                rows_returned=rows_returned if on_start_day else 0.0,
+                in_scope=in_scope,
             )
         )
     return out
+
+
+# --- shared allocation (rule D) ------------------------------------------------------------------
+IDLE = "__idle__"
+RANGE_ALTERNATIVES = ("query_count", "duration")
+STRATEGY_COST = {
+    "proportional_duration": lambda d: d.cpu_cost + d.memory_cost,
+    "proportional_queries": lambda d: d.db_query_cost,
+    "gpu_minutes": lambda d: d.gpu_cost,
+    "memory_usage": lambda d: d.memory_cost,
+}
+
+
+def driver(key: str, item: SpanDay, seeds: Seeds) -> float:
+    """One span-day's contribution to a pair's driver under allocation key ``key``.
+
+    ``even`` is 1 per pair, not per span-day: ``allocate_shared`` handles it.
+    """
+    if key == "query_count":
+        return float(item.query_count)
+    if key == "rows_scanned":
+        return item.rows_returned
+    if key == "memory_usage":
+        return item.busy_ms * item.sizes.memory_gb
+    if key == "duration":
+        return item.busy_ms
+    if key == "gpu_minutes":
+        return item.busy_ms * item.sizes.gpus / 60_000
+    if key == "cost_weighted":
+        strategy = seeds.taxonomy_strategy.get(
+            item.attribution.original_feature, "proportional_duration"
+        )
+        if strategy not in STRATEGY_COST:
+            raise ValueError(f"unknown allocation strategy {strategy!r}")
+        return float(STRATEGY_COST[strategy](item))
+    raise ValueError(f"unknown allocation key {key!r}")
+
+
+def allocate_shared(span_days: list[SpanDay], pools: Pools, seeds: Seeds) -> list[Allocation]:
+    """Split every pool-day's cost over the (feature, tenant) pairs in its scope (rule D)."""
+    by_id = {p.resource_id: p for p in pools.pools}
+    # (resource, day) -> (feature, tenant) -> {"own" | alternative: driver}
+    usage: dict[tuple[str, date], dict[tuple[str, str], dict[str, float]]] = defaultdict(dict)
+    for item in span_days:
+        pair = (item.attribution.feature, item.attribution.tenant)
+        for resource_id in item.in_scope:
+            pool = by_id[resource_id]
+            if (resource_id, item.day) not in pools.cost or pool.allocation_key == "fixed_pct":
+                continue
+            drivers = usage[(resource_id, item.day)].setdefault(pair, defaultdict(float))
+            if pool.allocation_key == "even":
+                drivers["own"] = 1.0
+            else:
+                drivers["own"] += driver(pool.allocation_key, item, seeds)
+            for alternative in RANGE_ALTERNATIVES:
+                drivers[alternative] += driver(alternative, item, seeds)
+
+    out: list[Allocation] = []
+    for (resource_id, day), cost in sorted(pools.cost.items()):
+        pool = by_id[resource_id]
+        if pool.allocation_key == "fixed_pct":
+            shares = pools.fixed_shares.get(resource_id, {})
+            for feature, pct in sorted(shares.items()):
+                amount = cost * pct / 100
+                out.append(
+                    Allocation(day, resource_id, feature, SHARED_TENANT, "fixed", *[amount] * 3)
+                )
+            rest = cost * (100 - sum(shares.values())) / 100
+            out.append(
+                Allocation(day, resource_id, UNATTRIBUTED, SHARED_TENANT, "fixed", *[rest] * 3)
+            )
+            continue
+        pairs = usage.get((resource_id, day), {})
+        total = sum(d["own"] for d in pairs.values())
+        if not pairs or total == 0:
+            out.append(Allocation(day, resource_id, IDLE, SHARED_TENANT, "idle", *[cost] * 3))
+            continue
+        totals = {a: sum(d[a] for d in pairs.values()) for a in RANGE_ALTERNATIVES}
+        for (feature, tenant), drivers in sorted(pairs.items()):
+            own = cost * drivers["own"] / total
+            candidates = [own] + [
+                cost * drivers[a] / totals[a] if totals[a] else own for a in RANGE_ALTERNATIVES
+            ]
+            out.append(
+                Allocation(
+                    day,
+                    resource_id,
+                    feature,
+                    tenant,
+                    "usage",
+                    own,
+                    min(candidates),
+                    max(candidates),
+                )
+            )
+    return out
+
+
+# --- amortization (rule E) ------------------------------------------------------------------------
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months, clamped to the month's last day."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def amortize(
+    seed_dir: Path, window: list[date], span_days: list[SpanDay]
+) -> dict[Key, tuple[float, float]]:
+    """Build and maintenance cost per (day, feature, tenant) over the reporting window."""
+    in_window = set(window)
+    build: dict[tuple[date, str], float] = defaultdict(float)
+    for row in _read_csv(seed_dir / "feature_build_costs.csv"):
+        launch = date.fromisoformat(row["launch_date"])
+        end = add_months(launch, int(row["useful_life_months"]))
+        daily = float(row["build_cost"]) / (end - launch).days
+        for day in _days(launch, end):
+            if day in in_window:
+                build[(day, row["feature_id"])] += daily
+
+    owned: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in _read_csv(seed_dir / "feature_ownership.csv"):
+        owned[row["team_id"]].append(row)
+    maintenance: dict[tuple[date, str], float] = defaultdict(float)
+    for row in _read_csv(seed_dir / "team_costs.csv"):
+        start = date.fromisoformat(row["period_start"])
+        end = date.fromisoformat(row["period_end"])
+        daily = float(row["team_cost"]) * float(row["maintenance_share"]) / (end - start).days
+        column = (
+            "complexity_score" if row["weight_basis"] == "complexity_score" else "changes_per_month"
+        )
+        weights = {f["feature_id"]: float(f[column] or 0) for f in owned[row["team_id"]]}
+        total = sum(weights.values())
+        if not total:
+            continue
+        for day in _days(start, end):
+            if day in in_window:
+                for feature, weight in weights.items():
+                    maintenance[(day, feature)] += daily * weight / total
+
+    invocations: dict[tuple[date, str], Counter[str]] = defaultdict(Counter)
+    for item in span_days:
+        if item.invocation_count:
+            invocations[(item.day, item.attribution.feature)][item.attribution.tenant] += (
+                item.invocation_count
+            )
+    out: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for index, amounts in enumerate((build, maintenance)):
+        for (day, feature), amount in amounts.items():
+            tenants = invocations.get((day, feature))
+            if not tenants:
+                out[(day.isoformat(), feature, SHARED_TENANT)][index] += amount
+                continue
+            requests = sum(tenants.values())
+            for tenant, count in tenants.items():
+                out[(day.isoformat(), feature, tenant)][index] += amount * count / requests
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+# --- reconciliation (rule F) ----------------------------------------------------------------------
+Group = tuple[str, str, str]
+"""(month ``YYYY-MM``, service.name, cloud.region)."""
+
+
+def compute_factors(
+    span_days: list[SpanDay], bill: Bill
+) -> tuple[dict[Group, float], dict[Group, float], dict[Group, float]]:
+    """(estimated, billed, factor) per (month, service, region) (rule F).
+
+    estimated: Σ unclaimed cpu + memory + gpu of the group's span-days; billed: Σ its charges
+    mapped to the service's compute, by day; factor = billed / estimated when both exist and the
+    estimate is not 0, else 1 (for every group with span-days).
+    """
+    estimated: dict[Group, float] = defaultdict(float)
+    for item in span_days:
+        estimated[(item.month, item.span.service, region(item.span))] += item.unclaimed_compute
+    billed: dict[Group, float] = defaultdict(float)
+    for (service, charge_region, day), amount in bill.service_cost.items():
+        billed[(day.isoformat()[:7], service, charge_region)] += amount
+    factors = {
+        group: billed[group] / estimate if group in billed and estimate != 0 else 1.0
+        for group, estimate in estimated.items()
+    }
+    return dict(estimated), dict(billed), factors

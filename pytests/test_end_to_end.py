@@ -5,10 +5,13 @@ dbt builds the project in a subprocess into a throw-away DuckDB file (see ``conf
 only. Two builds in all: the generated demo (``demo_build``, shared by most tests) and a tiny
 hand-written OTLP/JSON file in shapes the demo generator never produces.
 
-The mart has more cost columns than the oracle knows (shared pools, amortization, LLM tokens):
-the oracle is compared with the four rate-card components only (``cpu_cost``, ``memory_cost``,
-``gpu_cost``, ``db_query_cost``) plus the usage columns and revenue, and ``total_cost`` is
-checked to be the sum of every component ``*_cost`` column the mart has.
+Every cost column of the mart is compared with the oracle: the rate-card components that no
+shared pool claims (``cpu_cost``, ``memory_cost``, ``gpu_cost``, ``db_query_cost``), LLM tokens,
+the shared-pool allocation, build and maintenance amortization, ``total_cost``, the
+``cost_low``/``cost_high`` range and ``reconciled_cost``; plus the usage columns and revenue.
+Two sums are checked on their own: the pools' cost is allocated in full, day by day, and each
+billed service-month's reconciled compute is its bill. ``total_cost`` is also checked to be the
+sum of every component ``*_cost`` column the mart has.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +35,30 @@ from conftest import SEED_DIR, DemoBuild, run_dbt
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
+COST_ABS_TOL = 1e-9
 MART = "main.feature_cost_margin"
 KEY_COLUMNS = ("date_day", "feature_id", "tenant_id")
 USAGE_COLUMNS = ("request_count", "query_count", "busy_ms")
 COMPONENT_COLUMNS = ("cpu_cost", "memory_cost", "gpu_cost", "db_query_cost")
+COST_COLUMNS = (
+    *COMPONENT_COLUMNS,
+    "llm_cost",
+    "shared_cost",
+    "build_amortization_cost",
+    "maintenance_cost",
+    "total_cost",
+    "cost_low",
+    "cost_high",
+    "reconciled_cost",
+)
+# The parts of reconciled_cost that are not compute (reconciled compute = reconciled_cost - these).
+NON_COMPUTE_COLUMNS = (
+    "db_query_cost",
+    "llm_cost",
+    "shared_cost",
+    "build_amortization_cost",
+    "maintenance_cost",
+)
 # `*_cost` columns that are not components of total_cost: sums of other components
 # (direct = cpu + memory + gpu + db_query + llm, amortized = build + maintenance) and
 # alternative totals (reconciled_cost = total_cost rescaled to the bill). Every other `*_cost`
@@ -87,9 +110,9 @@ def read_mart(duckdb_path: Path) -> Mart:
     return Mart(columns, rows)
 
 
-def close(a: float, b: float) -> bool:
-    """Equal within the suite's tolerance (relative 1e-9, absolute 1e-12)."""
-    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+def close(a: float, b: float, abs_tol: float = ABS_TOL) -> bool:
+    """Equal within the suite's tolerance (relative 1e-9, absolute 1e-12 unless given)."""
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=abs_tol)
 
 
 def oracle_value(row: oracle.MartRow | None, column: str) -> float:
@@ -102,7 +125,12 @@ def mart_has_activity(mart: Mart, key: Key, columns: tuple[str, ...]) -> bool:
     return any(mart.value(key, c) != 0 for c in columns)
 
 
-def compare(mart: Mart, result: oracle.OracleResult, columns: tuple[str, ...]) -> list[str]:
+def compare(
+    mart: Mart,
+    result: oracle.OracleResult,
+    columns: tuple[str, ...],
+    abs_tol: float = ABS_TOL,
+) -> list[str]:
     """Mismatches between mart and oracle on ``columns``, as readable lines.
 
     Keys: every oracle row with activity on ``columns`` must be in the mart, and every mart row
@@ -121,9 +149,17 @@ def compare(mart: Mart, result: oracle.OracleResult, columns: tuple[str, ...]) -
             continue
         for column in columns:
             expected, actual = oracle_value(ours, column), mart.value(key, column)
-            if not close(expected, actual):
+            if not close(expected, actual, abs_tol):
                 problems.append(f"{key} {column}: oracle {expected!r} mart {actual!r}")
     return problems
+
+
+def compare_keys(mart: Mart, result: oracle.OracleResult) -> list[str]:
+    """The mart's grain against the oracle's: a row for every (day, feature, tenant) with any
+    direct cost row, shared allocation, amortization or revenue, and no other."""
+    return [
+        f"{k}: in the oracle, missing from the mart" for k in result.rows.keys() - mart.rows
+    ] + [f"{k}: in the mart, unknown to the oracle" for k in mart.rows.keys() - result.rows]
 
 
 def report(problems: list[str]) -> str:
@@ -176,15 +212,118 @@ def test_usage_matches_oracle(demo_mart: Mart, demo_oracle: oracle.OracleResult)
 
 
 def test_cost_components_match_oracle(demo_mart: Mart, demo_oracle: oracle.OracleResult) -> None:
-    """cpu, memory, gpu and db_query cost per (day, feature, tenant) equal the oracle's.
+    """Every cost column per (day, feature, tenant) equals the oracle's, both ways.
 
-    Every oracle row with cost or requests is in the mart and every mart row with cost or
-    requests is in the oracle (rows that only carry shared, amortized or revenue amounts are
-    outside the oracle's scope). Work a shared resource pays for that day (a compute pool's
-    cpu, memory and gpu; a database's or cache's queries) is carried by the pool's
-    allocation, not by these columns.
+    The mart and the oracle have the same rows; on each, cpu, memory, gpu and db_query cost
+    (what no shared pool claims: a compute pool pays for the cpu, memory and gpu of the work in
+    its scope, a database or cache for its queries, on days the pool has a cost), llm, shared,
+    build and maintenance cost, total_cost, cost_low, cost_high and reconciled_cost agree
+    (relative 1e-9, absolute 1e-9).
     """
-    problems = compare(demo_mart, demo_oracle, (*COMPONENT_COLUMNS, "request_count"))
+    problems = compare_keys(demo_mart, demo_oracle)
+    problems += compare(
+        demo_mart, demo_oracle, (*COST_COLUMNS, "request_count"), abs_tol=COST_ABS_TOL
+    )
+    assert not problems, report(problems)
+
+
+def test_demo_exercises_every_cost_rule(demo_oracle: oracle.OracleResult) -> None:
+    """The comparison above is not vacuous: the demo has claimed and unclaimed work, tokens,
+    pool-days from the bill and from the seed, usage, idle and fixed shares with a range,
+    amortization and a reconciliation factor other than 1."""
+    span_days = demo_oracle.span_days
+    assert any(d.compute_claimed for d in span_days)
+    assert any(d.queries_claimed for d in span_days)
+    assert any(not d.compute_claimed and d.cpu_cost for d in span_days)
+    assert any(d.llm_cost for d in span_days)
+    assert not [d for d in span_days if d.llm_unpriced]
+    assert set(demo_oracle.pools.source.values()) == {"bill", "seed"}
+    assert {a.kind for a in demo_oracle.allocations} == {"usage", "idle", "fixed"}
+    assert any(a.low < a.allocated < a.high for a in demo_oracle.allocations)
+    rows = demo_oracle.rows.values()
+    assert sum(r.build_amortization_cost for r in rows) > 0
+    assert sum(r.maintenance_cost for r in rows) > 0
+    assert any(not math.isclose(f, 1.0) for f in demo_oracle.compute_factors.values())
+
+
+def test_shared_cost_equals_pool_cost(demo_mart: Mart, demo_oracle: oracle.OracleResult) -> None:
+    """Per day, the mart's shared_cost sums to the shared resources' cost that day (from the
+    mapped bill, else the cost seed): every pool is allocated in full, idle days included."""
+    pool_cost: dict[str, float] = defaultdict(float)
+    for (_, day), amount in demo_oracle.pools.cost.items():
+        pool_cost[day.isoformat()] += amount
+    shared: dict[str, float] = defaultdict(float)
+    for key in demo_mart.rows:
+        shared[key[0]] += demo_mart.value(key, "shared_cost")
+    problems = [
+        f"{day}: pools cost {pool_cost.get(day, 0.0)!r}, mart shared_cost {shared.get(day, 0.0)!r}"
+        for day in sorted(pool_cost.keys() | shared.keys())
+        if not close(pool_cost.get(day, 0.0), shared.get(day, 0.0), COST_ABS_TOL)
+    ]
+    assert not problems, report(problems)
+    assert sum(pool_cost.values()) > 0
+
+
+def billed_compute_by_month(bill_glob: str) -> dict[oracle.Group, float]:
+    """EffectiveCost per (month, service, region) of the bill's lines mapped to a service's
+    compute, read straight from the CSV: every line must fall inside one month."""
+    with (SEED_DIR / "billing_mappings.csv").open(encoding="utf-8", newline="") as handle:
+        mappings = [m for m in csv.DictReader(handle) if m["target_type"] == "service_compute"]
+    billed: dict[oracle.Group, float] = defaultdict(float)
+    for path in oracle.expand_glob(bill_glob):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for charge in csv.DictReader(handle):
+                tags = json.loads(charge["Tags"]) if charge["Tags"] not in ("", "NULL") else {}
+                for m in mappings:
+                    value = charge["ResourceId"] if m["match_on"] == "resource_id" else None
+                    if m["match_on"] == "tag":
+                        value = tags.get(m["tag_key"])
+                    if value != m["match_value"] or charge["RegionId"] in ("", "NULL"):
+                        continue
+                    start, end = charge["ChargePeriodStart"], charge["ChargePeriodEnd"]
+                    last_instant = datetime.fromisoformat(end) - timedelta(microseconds=1)
+                    assert start[:7] == last_instant.isoformat()[:7], f"crosses a month: {charge}"
+                    key = (start[:7], m["target_id"], charge["RegionId"])
+                    billed[key] += float(charge["EffectiveCost"])
+    return dict(billed)
+
+
+def test_reconciled_compute_equals_the_bill(
+    demo_build: DemoBuild, demo_mart: Mart, demo_oracle: oracle.OracleResult
+) -> None:
+    """Each billed (month, service, region)'s reconciled compute is what the bill says.
+
+    Per billed group: the unclaimed cpu + memory + gpu of its span-days x its factor sums to the
+    EffectiveCost of the bill lines mapped to it (read straight from the CSV). Per month, in the
+    mart: Σ reconciled compute (reconciled_cost minus its non-compute parts) = Σ billed of the
+    billed groups + Σ rate-card estimate of the groups the bill does not name.
+    """
+    billed = billed_compute_by_month(demo_build.vars["focus_billing_path"])
+    assert billed, "the demo bill names no service's compute"
+    reconciled: dict[oracle.Group, float] = defaultdict(float)
+    for item in demo_oracle.span_days:
+        group = (item.month, item.span.service, oracle.region(item.span))
+        reconciled[group] += item.unclaimed_compute * demo_oracle.compute_factors[group]
+    problems = [
+        f"{group}: billed {amount!r}, reconciled compute {reconciled.get(group)!r}"
+        for group, amount in sorted(billed.items())
+        if group not in reconciled or not close(amount, reconciled[group], COST_ABS_TOL)
+    ]
+
+    expected_by_month: dict[str, float] = defaultdict(float)
+    for group, estimate in demo_oracle.compute_estimated.items():
+        expected_by_month[group[0]] += billed.get(group, estimate) if estimate else 0.0
+    mart_by_month: dict[str, float] = defaultdict(float)
+    for key in demo_mart.rows:
+        mart_by_month[key[0][:7]] += demo_mart.value(key, "reconciled_cost") - sum(
+            demo_mart.value(key, c) for c in NON_COMPUTE_COLUMNS
+        )
+    problems += [
+        f"{month}: mart reconciled compute {mart_by_month.get(month, 0.0)!r}, "
+        f"expected {expected_by_month.get(month, 0.0)!r}"
+        for month in sorted(expected_by_month.keys() | mart_by_month.keys())
+        if not close(expected_by_month.get(month, 0.0), mart_by_month.get(month, 0.0), COST_ABS_TOL)
+    ]
     assert not problems, report(problems)
 
 
@@ -457,6 +596,100 @@ def handmade_lines() -> list[str]:
         '{"resourceSpans":[{"resource":{"attributes":[',  # truncated write: corrupt
         line(resource_spans(REPORT_WORKER, b1), resource_spans(SHOP_API, b2)),
         line(resource_spans(SHOP_API, d1, e1, zero_trace, a3_duplicate)),
+        *pool_lines(),
+    ]
+
+
+# Work in shared pools' scope, in tenants of its own (``pool-*``) so that the rows worked out by
+# hand above are not touched: only the oracle comparison of every cost column checks it.
+POOL_TENANT_PREFIX = "pool-"
+ANALYTICS_API = [
+    kv("service.name", {"stringValue": "analytics-api"}),  # the cost_weighted compute pool
+    kv("cloud.region", {"stringValue": "us-east-1"}),
+    kv("host.type", {"stringValue": "m5.large"}),
+]
+LLM_GATEWAY = [
+    kv("service.name", {"stringValue": "llm-gateway"}),
+    kv("cloud.region", {"stringValue": "us-east-1"}),
+]
+T_P = at("2026-01-06T14:00:00")
+T_LLM = at("2026-01-07T23:59:59.800")  # gpt-4.1's price changes at midnight
+LLM_TOKENS = (1200, 300)
+HANDMADE_POOL_SPANS = 9  # the spans pool_lines() writes
+
+
+def pool_lines() -> list[str]:
+    """Spans for the shared-pool and token rules: features of every allocation strategy (and
+    flag-off work, unattributed work, a feature the taxonomy does not list) in the
+    cost_weighted ``analytics-api`` pool; a pair whose only span-day has no busy time; an LLM
+    call that crosses midnight into a new token price."""
+
+    def feature_span(
+        trace: str, span_id: str, feature: str | None, tenant: str, ms: int, **kw: Any
+    ) -> dict[str, Any]:
+        attributes = [kv("tenant.id", {"stringValue": tenant}), *kw.pop("attributes", [])]
+        if feature is not None:
+            attributes.insert(0, kv("feature.id", {"stringValue": feature}))
+        start = kw.pop("start", T_P)
+        return {
+            "traceId": trace,
+            "spanId": span_id,
+            "name": "pool work",
+            "kind": kw.pop("kind", 2),
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(start + ms * NS_PER_MS),
+            "attributes": attributes,
+            **kw,
+        }
+
+    queries = feature_span("a1" * 16, "a100000000000001", "checkout-v2", "pool-a", 200)
+    query = feature_span(  # a same-service database call: proportional_queries has a driver
+        "a1" * 16,
+        "a100000000000002",
+        None,
+        "pool-a",
+        20,
+        start=T_P + 10 * NS_PER_MS,
+        kind=3,
+        parentSpanId="a100000000000001",
+        attributes=[kv("db.system.name", {"stringValue": "postgresql"})],
+    )
+    gated = feature_span(  # flag off for everyone since 12:00: weighted by its gpu cost
+        "a2" * 16,
+        "a200000000000001",
+        "real-time-dashboard",
+        "pool-b",
+        100,
+        attributes=[kv("cost.gpu.count", {"intValue": "1"})],
+    )
+    unattributed = feature_span("a3" * 16, "a300000000000001", None, "pool-c", 50)
+    unlisted = feature_span("a4" * 16, "a400000000000001", "beta-feature", "pool-d", 70)
+    duration = feature_span("a5" * 16, "a500000000000001", "advanced-reports", "pool-d", 90)
+    covered = feature_span(  # fully covered by its same-service child: 0 ms busy
+        "a6" * 16, "a600000000000001", "advanced-reports", "pool-e", 40
+    )
+    cover = feature_span(
+        "a6" * 16, "a600000000000002", "checkout-v2", "pool-e", 40, parentSpanId=covered["spanId"]
+    )
+    llm = feature_span(
+        "a7" * 16,
+        "a700000000000001",
+        "smart-summary",
+        "pool-f",
+        500,
+        start=T_LLM,
+        attributes=[
+            kv("gen_ai.request.model", {"stringValue": "gpt-4.1"}),
+            kv("gen_ai.usage.input_tokens", {"intValue": LLM_TOKENS[0]}),
+            kv("gen_ai.usage.output_tokens", {"intValue": str(LLM_TOKENS[1])}),
+        ],
+    )
+    return [
+        line(
+            resource_spans(ANALYTICS_API, queries, query, gated, unattributed, unlisted, duration),
+            resource_spans(SHOP_API, covered, cover),
+            resource_spans(LLM_GATEWAY, llm),
+        )
     ]
 
 
@@ -609,7 +842,9 @@ def _check_rows(source: str, actual: Mapping[Key, Mapping[str, float]]) -> list[
     problems += [
         f"{source}: unexpected row {k} {dict(v)}"
         for k, v in actual.items()
-        if k not in expected and any(v.get(c, 0) for c in (*USAGE_COLUMNS, *COMPONENT_COLUMNS))
+        if k not in expected
+        and not k[2].startswith(POOL_TENANT_PREFIX)
+        and any(v.get(c, 0) for c in (*USAGE_COLUMNS, *COMPONENT_COLUMNS))
     ]
     for key, row in expected.items():
         if key not in actual:
@@ -632,7 +867,7 @@ def test_collector_output_never_seen_before(
     assert result.read.invalid_lines == [(dbt_vars["otlp_path"].replace("*", "collector-0001"), 3)]
     assert [reason for _, reason in result.read.quarantined] == ["invalid_trace_id"]
     assert [s.span_id for s in result.read.duplicates] == ["00f067aa0ba902b7"]
-    assert len(result.read.accepted) == 9
+    assert len(result.read.accepted) == 9 + HANDMADE_POOL_SPANS
 
     mart = read_mart(duckdb_path)
     mart_rows = {
@@ -647,7 +882,68 @@ def test_collector_output_never_seen_before(
 
     busy_by_day: dict[str, float] = defaultdict(float)
     for key, row in mart_rows.items():
-        busy_by_day[key[0]] += row["busy_ms"]
+        if not key[2].startswith(POOL_TENANT_PREFIX):
+            busy_by_day[key[0]] += row["busy_ms"]
     if not (close(busy_by_day["2026-01-06"], 665.0) and close(busy_by_day["2026-01-07"], 1500.0)):
         problems.append(f"mart busy ms per day: {dict(busy_by_day)}")
     assert not problems, "\n".join(problems)
+
+
+def llm_price(model: str, effective_from: str) -> tuple[float, float]:
+    """(input, output) price per 1,000 tokens of one named row of ``seeds/llm_model_prices.csv``."""
+    with (SEED_DIR / "llm_model_prices.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if (row["model"], row["effective_from"]) == (model, effective_from):
+                return float(row["input_per_1k_tokens"]), float(row["output_per_1k_tokens"])
+    raise LookupError((model, effective_from))
+
+
+def test_collector_output_costs_match_oracle(
+    handmade_build: tuple[Path, dict[str, str]],
+) -> None:
+    """Without a bill (every pool-day from the cost seed, every reconciliation factor 1), mart
+    and oracle have the same rows and agree on every cost column of the hand-made file too.
+
+    The file puts features of every allocation strategy, flag-off, unattributed and unlisted
+    work in the cost_weighted pool, a pair with no busy time in the ``even`` pool, and an LLM
+    call across the midnight its model's price changes: its tokens are priced once, on its
+    start day, at the old price (worked out by hand).
+    """
+    duckdb_path, dbt_vars = handmade_build
+    result = run_oracle(dbt_vars)
+    assert result.bill.charges == []
+    assert set(result.pools.source.values()) == {"seed"}
+    weighted = {
+        (a.feature, a.tenant)
+        for a in result.allocations
+        if a.resource_id == "analytics-api-compute" and a.kind == "usage"
+    }
+    assert {
+        ("checkout-v2", "pool-a"),
+        (oracle.FLAG_OFF, "pool-b"),
+        (oracle.UNATTRIBUTED, "pool-c"),
+        ("beta-feature", "pool-d"),
+        ("advanced-reports", "pool-d"),
+    } <= weighted
+    assert any(
+        a.resource_id == "observability-stack"
+        and (a.feature, a.tenant) == ("advanced-reports", "pool-e")
+        for a in result.allocations
+    )
+    assert [d.busy_ns for d in result.span_days_of("a600000000000001")] == [0]
+
+    mart = read_mart(duckdb_path)
+    problems = compare_keys(mart, result)
+    problems += compare(mart, result, (*COST_COLUMNS, "request_count"), abs_tol=COST_ABS_TOL)
+    for key in mart.rows:
+        if not close(mart.value(key, "reconciled_cost"), mart.value(key, "total_cost"), 1e-9):
+            problems.append(f"{key}: reconciled_cost != total_cost without a bill")
+    price_in, price_out = llm_price("gpt-4.1", "2025-01-01")
+    tokens_cost = (LLM_TOKENS[0] * price_in + LLM_TOKENS[1] * price_out) / 1000
+    for key, expected in (
+        (("2026-01-07", "smart-summary", "pool-f"), tokens_cost),
+        (("2026-01-08", "smart-summary", "pool-f"), 0.0),
+    ):
+        if key not in mart.rows or not close(mart.value(key, "llm_cost"), expected):
+            problems.append(f"{key} llm_cost: expected {expected!r}, mart {mart.rows.get(key)}")
+    assert not problems, report(problems)
