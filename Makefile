@@ -55,8 +55,8 @@ lint: install  ## sqlfluff (dbt templater) and ruff
 	$(BIN)/ruff format --check src pytests bench
 	$(BIN)/sqlfluff lint models macros tests analyses
 
-check-bigquery: install  ## compile every model for BigQuery offline and parse it as GoogleSQL
-	$(BIN)/feature-cost check-bigquery
+check-bigquery: install  ## compile for BigQuery offline; analyze every model with GoogleSQL (BQ_CHECK_KEEP=dir keeps it)
+	$(BIN)/feature-cost check-bigquery $(if $(BQ_CHECK_KEEP),--keep $(BQ_CHECK_KEEP))
 
 BENCH_SPANS ?= 1000000
 BENCH_REPEATS ?= 3

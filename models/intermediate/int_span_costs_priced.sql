@@ -11,11 +11,23 @@
 -- Where a shared resource is paid as one pool on that day, it claims the components it
 -- covers (service compute and GPU pools: cpu, memory and gpu; databases and caches: queries):
 -- those estimates then serve only as allocation weights and the pool's cost replaces them.
+-- Incremental by the day of the usage (`date_day`, see macros/day_window.sql): a backfill of
+-- a day range re-prices exactly the usage on those days, with the rate cards as they are now.
+{{ config(
+    materialized='incremental',
+    incremental_strategy=day_window_strategy(),
+    meta={'day_window_column': 'date_day'},
+    partition_by=day_partition('date_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
+    on_schema_change='fail'
+) }}
+{%- set window = day_window() %}
 with
 
 usage as (
 
     select * from {{ ref('int_span_usage_split_by_day') }}
+    where {{ in_day_window('date_day', window) }}
 
 ),
 
@@ -188,6 +200,7 @@ final as (
         sized.trace_id,
         sized.span_id,
         sized.date_day,
+        sized.start_day,
         sized.service_name,
         sized.cloud_region,
         sized.instance_family,

@@ -3,8 +3,33 @@
 -- `feature.id`), so a downstream call that carries only the trace context inherits the
 -- feature and tenant set at the ingress (rule 1). Spans outside any feature span are absent
 -- here; int_spans_attributed_to_features decides their feature.
+-- Incremental by the span's start day (see macros/day_window.sql): a run rebuilds the spans
+-- that started in its window, walking the whole of each trace that has a span there.
+{{ config(
+    materialized='incremental',
+    incremental_strategy=day_window_strategy(),
+    meta={'day_window_column': 'start_day'},
+    partition_by=day_partition('start_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
+    on_schema_change='fail'
+) }}
+{%- set window = day_window() %}
 with recursive
 
+screened as (
+
+    select * from {{ ref('int_spans_screened') }}
+    where span_status = 'accepted'
+
+),
+{% if window.start %}
+    window_traces as (
+
+        select distinct trace_id from screened
+        where {{ in_day_window('start_day', window) }}
+
+    ),
+{% endif %}
 spans as (
 
     select
@@ -14,9 +39,14 @@ spans as (
         feature_id,
         tenant_id,
         feature_variant,
-        start_ns
-    from {{ ref('int_spans_screened') }}
-    where span_status = 'accepted'
+        start_ns,
+        start_day
+    from screened
+    {%- if window.start %}
+        where
+            {{ in_day_window('start_day', window, var('trace_lookbehind_days')) }}
+            and trace_id in (select window_traces.trace_id from window_traces)
+    {%- endif %}
 
 ),
 
@@ -30,6 +60,7 @@ lineage as (
         tenant_id,
         feature_variant,
         start_ns as feature_start_ns,
+        start_day,
         0 as depth_below_feature_span
     from spans
     where feature_id is not null
@@ -44,6 +75,7 @@ lineage as (
         lineage.tenant_id,
         lineage.feature_variant,
         lineage.feature_start_ns,
+        child.start_day,
         lineage.depth_below_feature_span + 1 as depth_below_feature_span
     from lineage
     inner join spans as child
@@ -57,6 +89,7 @@ lineage as (
 final as (
 
     select * from lineage
+    where {{ in_day_window('start_day', window) }}
 
 )
 

@@ -5,11 +5,29 @@
 -- over a service's spans in a trace this is the service's busy time, counted once. Time that
 -- crosses midnight is split at the boundary; counts (invocations, queries, tokens) go to the
 -- day the span started.
+-- Incremental by the day the span started (`start_day`, see macros/day_window.sql); its
+-- rows for later days are rebuilt with it.
+{{ config(
+    materialized='incremental',
+    incremental_strategy=day_window_strategy(),
+    meta={'day_window_column': 'start_day'},
+    partition_by=day_partition('start_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
+    on_schema_change='fail'
+) }}
+{%- set window = day_window() %}
 with
+
+gated as (
+
+    select * from {{ ref('int_spans_gated_by_feature_flags') }}
+
+),
 
 spans as (
 
-    select * from {{ ref('int_spans_gated_by_feature_flags') }}
+    select * from gated
+    where {{ in_day_window('start_day', window) }}
 
 ),
 
@@ -21,13 +39,18 @@ children as (
         parent.span_id,
         greatest(child.start_ns, parent.start_ns) as start_ns,
         least(child.end_ns, parent.end_ns) as end_ns
-    from spans as child
+    from gated as child
     inner join spans as parent
         on
             child.trace_id = parent.trace_id
             and child.parent_span_id = parent.span_id
             and child.service_name = parent.service_name
-    where least(child.end_ns, parent.end_ns) > greatest(child.start_ns, parent.start_ns)
+    where
+        least(child.end_ns, parent.end_ns) > greatest(child.start_ns, parent.start_ns)
+        and {{ in_day_window(
+            'child.start_day', {'start': window.start, 'end': none},
+            var('trace_lookbehind_days')
+        ) }}
 
 ),
 
@@ -119,6 +142,7 @@ final as (
         span_days.trace_id,
         span_days.span_id,
         {{ day_number_to_date('span_days.day_number') }} as date_day,
+        spans.start_day,
         spans.service_name,
         spans.cloud_region,
         spans.host_type,

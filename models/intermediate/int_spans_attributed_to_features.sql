@@ -4,8 +4,33 @@
 -- the trace carries exactly one feature, otherwise to `__unattributed__`. The tenant travels
 -- with the feature; work with no tenant goes to `__shared__`. Every accepted span appears
 -- exactly once.
+-- Incremental by the span's start day (see macros/day_window.sql): a run rebuilds the spans
+-- that started in its window, reading the whole of each trace that has a span there.
+{{ config(
+    materialized='incremental',
+    incremental_strategy=day_window_strategy(),
+    meta={'day_window_column': 'start_day'},
+    partition_by=day_partition('start_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
+    on_schema_change='fail'
+) }}
+{%- set window = day_window() %}
 with
 
+screened as (
+
+    select * from {{ ref('int_spans_screened') }}
+    where span_status = 'accepted'
+
+),
+{% if window.start %}
+    window_traces as (
+
+        select distinct trace_id from screened
+        where {{ in_day_window('start_day', window) }}
+
+    ),
+{% endif %}
 spans as (
 
     select
@@ -33,14 +58,21 @@ spans as (
         cpu_cores_attribute,
         memory_gb_attribute,
         gpu_count_attribute
-    from {{ ref('int_spans_screened') }}
-    where span_status = 'accepted'
+    from screened
+    {%- if window.start %}
+        where
+            {{ in_day_window('start_day', window, var('trace_lookbehind_days')) }}
+            and trace_id in (select window_traces.trace_id from window_traces)
+    {%- endif %}
 
 ),
 
 lineage as (
 
     select * from {{ ref('int_span_feature_lineage') }}
+    {%- if window.start %}
+        where trace_id in (select window_traces.trace_id from window_traces)
+    {%- endif %}
 
 ),
 
@@ -128,6 +160,7 @@ final as (
         on spans.trace_id = trace_features.trace_id
     left join trace_tenants
         on spans.trace_id = trace_tenants.trace_id
+    where {{ in_day_window('spans.start_day', window) }}
 
 )
 

@@ -4,11 +4,22 @@
 -- the feature it ran for (its rate card still prices it, and flag_leakage lists it). The flag
 -- state at an instant is the latest change at or before it that applies to the tenant (its
 -- own or a global one); a feature with no recorded change before the work counts as on.
+-- Incremental by the span's start day (see macros/day_window.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy=day_window_strategy(),
+    meta={'day_window_column': 'start_day'},
+    partition_by=day_partition('start_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
+    on_schema_change='fail'
+) }}
+{%- set window = day_window() %}
 with
 
 spans as (
 
     select * from {{ ref('int_spans_attributed_to_features') }}
+    where {{ in_day_window('start_day', window) }}
 
 ),
 

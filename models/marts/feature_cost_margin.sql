@@ -27,7 +27,7 @@ amortized as (
 
 ),
 
-revenue as (
+revenue_rows as (
 
     select * from {{ ref('stg_app__revenue') }}
 
@@ -60,7 +60,7 @@ revenue_by_feature_day as (
         feature_id,
         tenant_id,
         sum(revenue) as revenue
-    from revenue
+    from revenue_rows
     group by date_day, feature_id, tenant_id
 
 ),

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -315,8 +315,29 @@ def throwaway_key(path: Path) -> Path:
     return path
 
 
-def compile_for_bigquery(project_dir: Path, keyfile: Path, out: Path) -> tuple[int, str]:
-    """dbt compile for the bigquery target, offline, into `out`; returns (exit code, output)."""
+# The incremental span models compile differently on a run that rebuilds a window of days
+# (macros/day_window.sql). Offline there is no table to ask for its latest day, so the
+# second compile fixes the window: a backfill-shaped one, bounded on both sides.
+# The first compile fixes the window to "everything", as a first build or --full-refresh.
+FULL_BUILD_WINDOW: dict[str, str | None] = {"start": None, "end": None}
+INCREMENTAL_WINDOW: dict[str, str | None] = {"start": "2026-01-10", "end": "2026-01-12"}
+INCREMENTAL_SUFFIX = " (incremental run)"
+
+
+def compile_for_bigquery(
+    project_dir: Path,
+    keyfile: Path,
+    out: Path,
+    window: Mapping[str, str | None] = FULL_BUILD_WINDOW,
+) -> tuple[int, str]:
+    """dbt compile for the bigquery target, offline, into `out`; returns (exit code, output).
+
+    `window` fixes the days the incremental span models rebuild (see INCREMENTAL_WINDOW).
+    """
+    dbt_vars: dict[str, Any] = {
+        "span_source": "clickhouse_table",
+        "day_window_override": dict(window),
+    }
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(project_dir),
@@ -335,7 +356,7 @@ def compile_for_bigquery(project_dir: Path, keyfile: Path, out: Path) -> tuple[i
         "--log-path",
         str(out / "logs"),
         "--vars",
-        json.dumps({"span_source": "clickhouse_table"}),
+        json.dumps(dbt_vars),
         "--exclude",
         "resource_type:unit_test",
     ]
@@ -770,6 +791,28 @@ def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
     return report
 
 
+def incremental_verdicts(
+    project_dir: Path, full_out: Path, incremental_out: Path, output: str
+) -> list[Verdict]:
+    """Verdicts of the incremental compile for the models whose SQL differs from a full build."""
+    full = json.loads((full_out / "target" / "manifest.json").read_text(encoding="utf-8"))
+    full_sql = {n.unique_id: n.sql for n in compiled_nodes(full, full_out / "target", "model")}
+    report = check_compiled(project_dir, incremental_out, output)
+    manifest = json.loads(
+        (incremental_out / "target" / "manifest.json").read_text(encoding="utf-8")
+    )
+    changed = {
+        n.name
+        for n in compiled_nodes(manifest, incremental_out / "target", "model")
+        if full_sql.get(n.unique_id) != n.sql
+    }
+    return [
+        replace(verdict, name=verdict.name + INCREMENTAL_SUFFIX)
+        for verdict in report.models
+        if verdict.name in changed
+    ]
+
+
 def check(project_dir: Path, keep: Path | None = None) -> Report:
     """Compile offline for BigQuery and run both checks; keep the compile output in `keep`."""
     with tempfile.TemporaryDirectory(prefix="bigquery-check-") as name:
@@ -781,6 +824,18 @@ def check(project_dir: Path, keep: Path | None = None) -> Report:
         if code != 0:
             return Report(compile_output=output)
         report = check_compiled(project_dir, out, output)
+        # The same project compiled as an incremental run: models whose SQL differs are
+        # checked again, under their name with a suffix.
+        incremental_out = out / "incremental"
+        code, output = compile_for_bigquery(
+            project_dir, keyfile, incremental_out, INCREMENTAL_WINDOW
+        )
+        if code != 0:
+            report.models.append(
+                Verdict("(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + output[-600:])
+            )
+        else:
+            report.models.extend(incremental_verdicts(project_dir, out, incremental_out, output))
     if keep is not None and report.schemas:
         (keep / "schemas.json").write_text(json.dumps(report.schemas, indent=2), encoding="utf-8")
     return report
