@@ -4,7 +4,8 @@
         means unbounded). A first build or --full-refresh rebuilds everything. A backfill
         (`--event-time-start` / `--event-time-end`) rebuilds exactly those whole days. Any
         other incremental run rebuilds from the latest day already in the model minus the
-        var `lookback_days`, onwards. -#}
+        var `lookback_days`, onwards. A model may widen its window to whole days its new
+        rows touch (see get_incremental_day_window_sql). -#}
     {%- set everything = {'start': none, 'end': none} -%}
     {%- set override = var('day_window_override', none) -%}
     {%- if override is mapping -%}
@@ -31,16 +32,21 @@
             "model " ~ this ~ " uses day_window() but sets no meta.day_window_column config"
         ) }}
     {%- endif -%}
+    {#- The latest day is read from `day_window_anchor` (default: the day column): a model
+        keyed by usage day anchors on the span start day like the models it reads. -#}
+    {%- set anchor_column = (config.get('meta') or {}).get('day_window_anchor') or day_column -%}
     {%- set existing_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}
-    {%- if day_column | lower not in existing_columns -%}
-        {{ exceptions.raise_compiler_error(
-            "model " ~ this ~ " was built without its day column '" ~ day_column
-            ~ "' (an older version of this project): rebuild it once with --full-refresh"
-        ) }}
-    {%- endif -%}
+    {%- for column in [day_column, anchor_column] -%}
+        {%- if column | lower not in existing_columns -%}
+            {{ exceptions.raise_compiler_error(
+                "model " ~ this ~ " was built without its day column '" ~ column
+                ~ "' (an older version of this project): rebuild it once with --full-refresh"
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set latest = run_query(
-        'select max(' ~ day_column ~ ') from ' ~ this
+        'select max(' ~ anchor_column ~ ') from ' ~ this
     ).columns[0].values()[0] -%}
     {%- if latest is none -%}
         {{ return(everything) }}

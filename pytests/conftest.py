@@ -55,6 +55,7 @@ def run_dbt(
     target_dir: Path | str,
     extra_env: Mapping[str, str] | None = None,
     timeout: float = 600,
+    project_dir: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command in a subprocess and return it; raise AssertionError if it fails.
 
@@ -66,8 +67,9 @@ def run_dbt(
             runs never touch the project's own ``target/`` or each other's.
         extra_env: further environment variables for the subprocess.
         timeout: seconds before the run is killed.
+        project_dir: the dbt project to run (default: this one), e.g. a copy with edited seeds.
 
-    The working directory is the project root and ``DBT_PROFILES_DIR`` points at it; the
+    The working directory is the project and ``DBT_PROFILES_DIR`` points at it; the
     ``dev`` (DuckDB) target is forced. On a non-zero exit the AssertionError carries the
     command and the last lines of dbt's output.
     """
@@ -84,7 +86,7 @@ def run_dbt(
     ]
     env = {
         **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+        "DBT_PROFILES_DIR": str(project_dir or PROJECT_ROOT),
         "FEATURE_COST_DUCKDB": str(duckdb_path),
         "FEATURE_COST_TARGET": "dev",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -93,7 +95,7 @@ def run_dbt(
     }
     completed = subprocess.run(
         command,
-        cwd=PROJECT_ROOT,
+        cwd=project_dir or PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -1,13 +1,15 @@
 """The BigQuery path, proven offline.
 
 Unit tests of the catalog the GoogleSQL analyzer works against (types, seeds, sources,
-dependency order, upstream output schemas) on small inputs, and one test, marked `bigquery`,
-that compiles the whole project for BigQuery and checks every model and data test.
+dependency order, upstream output schemas) on small inputs, and two tests, marked `bigquery`,
+that share one offline compile of the whole project for BigQuery: one checks every model and
+data test, the other the partitioning and clustering of the large models.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -224,11 +226,20 @@ def test_downstream_models_resolve_against_upstream_output_schemas() -> None:
 # --- the whole project ----------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def bigquery_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[bq.Report, Path]:
+    """The whole check (the slow part), once per module; its compile output kept in the path."""
+    keep = tmp_path_factory.mktemp("bigquery") / "kept"
+    return bq.check(PROJECT_ROOT, keep=keep), keep
+
+
 @pytest.mark.bigquery
 @needs_zetasql
-def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(tmp_path: Path) -> None:
-    """~30 s: offline compile for BigQuery, then sqlglot and ZetaSQL on everything."""
-    report = bq.check(PROJECT_ROOT, keep=tmp_path / "kept")
+def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(
+    bigquery_check: tuple[bq.Report, Path],
+) -> None:
+    """Offline compile for BigQuery, then sqlglot and ZetaSQL on everything."""
+    report, keep = bigquery_check
     assert len(report.models) > 20, report.compile_output[-3000:]
     names = {v.name for v in report.models}
     # On BigQuery spans come from a table: the ClickHouse-layout base model, not the files.
@@ -237,8 +248,47 @@ def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(tmp_path: Path
     assert report.tests
     spans = report.schemas["offline-project.feature_cost.base_otel__clickhouse_spans"]
     assert spans["span_attributes"] == KV
-    assert (tmp_path / "kept" / "schemas.json").exists()
+    assert (keep / "schemas.json").exists()
     problems = [v for v in [*report.models, *report.tests] if not v.ok]
     assert not problems, "\n".join(
         f"{v.name}: {v.sqlglot_error or v.zetasql_error or v.skipped_because}" for v in problems
     )
+
+
+# Incremental span models and the day column their BigQuery partitions are on.
+INCREMENTAL_SPAN_MODELS = {
+    "int_span_feature_lineage": "start_day",
+    "int_spans_attributed_to_features": "start_day",
+    "int_spans_gated_by_feature_flags": "start_day",
+    "int_span_usage_split_by_day": "start_day",
+    "int_span_costs_priced": "date_day",
+}
+PARTITIONED_MARTS = ["feature_cost_margin", "shared_cost_allocation", "span_accounting"]
+
+
+@pytest.mark.bigquery
+@needs_zetasql
+def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
+    bigquery_check: tuple[bq.Report, Path],
+) -> None:
+    report, keep = bigquery_check
+    manifest_path = keep / "target" / "manifest.json"
+    assert manifest_path.exists(), report.compile_output[-3000:]
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    configs = {
+        node["name"]: node["config"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+    def day_partition(column: str) -> dict[str, Any]:
+        return {"field": column, "data_type": "date", "granularity": "day"}
+
+    for name, day_column in INCREMENTAL_SPAN_MODELS.items():
+        config = configs[name]
+        assert config["materialized"] == "incremental", name
+        assert config["incremental_strategy"] == "insert_overwrite", name
+        assert config["partition_by"] == day_partition(day_column), name
+        assert config["cluster_by"] == ["feature_id", "tenant_id"], name
+    for name in PARTITIONED_MARTS:
+        assert configs[name]["partition_by"] == day_partition("date_day"), name

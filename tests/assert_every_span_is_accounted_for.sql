@@ -1,6 +1,8 @@
 -- Nothing lost: every span received is accepted, a duplicate or quarantined, and every
 -- accepted span is priced on at least one day under exactly one feature and tenant.
--- Returns each span that goes missing or appears twice.
+-- Returns each span that goes missing or appears twice. An accepted span that arrived after
+-- an incremental run moved past its day is not missing: span_accounting counts it as
+-- awaiting a backfill (and warns), so it is left out here.
 with
 
 received as (
@@ -8,8 +10,13 @@ received as (
     select
         trace_id,
         span_id
-    from {{ ref('int_spans_screened') }}
-    where span_status = 'accepted'
+    from {{ ref('int_spans_screened') }} as screened
+    where
+        span_status = 'accepted'
+        and exists (
+            select 1 from {{ ref('int_spans_gated_by_feature_flags') }} as gated
+            where gated.trace_id = screened.trace_id and gated.span_id = screened.span_id
+        )
 
 ),
 

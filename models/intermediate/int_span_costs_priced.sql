@@ -11,17 +11,35 @@
 -- Where a shared resource is paid as one pool on that day, it claims the components it
 -- covers (service compute and GPU pools: cpu, memory and gpu; databases and caches: queries):
 -- those estimates then serve only as allocation weights and the pool's cost replaces them.
--- Incremental by the day of the usage (`date_day`, see macros/day_window.sql): a backfill of
--- a day range re-prices exactly the usage on those days, with the rate cards as they are now.
+-- Incremental by the day of the usage (`date_day`, see macros/day_window.sql): a run rebuilds
+-- whole usage days, those of its window and those the spans that started in it run into; a
+-- backfill of a day range re-prices the usage on those days with the rate cards as they are.
 {{ config(
     materialized='incremental',
     incremental_strategy=day_window_strategy(),
-    meta={'day_window_column': 'date_day'},
+    meta={'day_window_column': 'date_day', 'day_window_anchor': 'start_day'},
     partition_by=day_partition('date_day'),
     cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
     on_schema_change='fail'
 ) }}
 {%- set window = day_window() %}
+{%- if window.end and execute and var('day_window_override', none) is not mapping %}
+    {#- A backfill: spans that started in it and ran past its end were rebuilt upstream, so
+        the usage days they reach are re-priced whole as well. -#}
+    {%- set reached = run_query(
+        'select max(date_day) from ' ~ ref('int_span_usage_split_by_day')
+        ~ ' where ' ~ in_day_window('start_day', window)
+    ).columns[0].values()[0] -%}
+    {%- if reached is not none -%}
+        {%- set reached_end = (
+            modules.datetime.date.fromisoformat((reached | string)[:10])
+            + modules.datetime.timedelta(days=1)
+        ).isoformat() -%}
+        {%- if reached_end > window.end -%}
+            {%- set window = {'start': window.start, 'end': reached_end} -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endif %}
 with
 
 usage as (

@@ -7,6 +7,11 @@
 -- `cost_high` bound the shared allocation under plausible alternative drivers. Margin follows
 -- rule 8. Stored numbers keep full precision; `*_display` columns are rounded to three
 -- significant figures.
+{{ config(
+    partition_by=day_partition('date_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
+) }}
+
 with
 
 direct_costs as (
@@ -153,12 +158,17 @@ totals as (
         + shared_cost_high + build_amortization_cost + maintenance_cost as cost_high,
         reconciled_compute_cost + db_query_cost + llm_cost
         + shared_cost + build_amortization_cost + maintenance_cost as reconciled_cost,
+        -- Sums of the same floats in another order differ in the last bits: the shares
+        -- are compared with a relative tolerance, so the basis does not flip on noise.
         case
             when cpu_cost + memory_cost + gpu_cost = 0 then 'no_direct_compute'
-            when unreconciled_compute_cost = 0 then 'bill'
-            when unreconciled_compute_cost < cpu_cost + memory_cost + gpu_cost
-                then 'bill_and_estimate'
-            else 'estimate'
+            when unreconciled_compute_cost <= 1e-9 * (cpu_cost + memory_cost + gpu_cost)
+                then 'bill'
+            when
+                unreconciled_compute_cost
+                >= (1 - 1e-9) * (cpu_cost + memory_cost + gpu_cost)
+                then 'estimate'
+            else 'bill_and_estimate'
         end as reconciliation_basis
     from joined
 

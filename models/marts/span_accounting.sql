@@ -1,10 +1,16 @@
 -- Grain: one row per UTC day (the day a span started; see span_quarantine for how items
 -- without a start are dated).
 -- Guarantees: nothing lost. Every span object received is counted once as attributed (to a
--- feature), unattributed, flag_off, quarantined or a duplicate removed, so
+-- feature), unattributed, flag_off, quarantined, a duplicate removed or awaiting a backfill
+-- (a late arrival for a day an incremental run had moved past), so
 -- spans_received = spans_attributed + spans_unattributed + spans_flag_off
--- + spans_quarantined + duplicates_removed on every day; lines that were not valid JSON
--- (and so held spans that could not be counted) are in `lines_quarantined`.
+-- + spans_quarantined + duplicates_removed + spans_awaiting_backfill on every day; lines
+-- that were not valid JSON (and so held spans that could not be counted) are in
+-- `lines_quarantined`.
+{{ config(
+    partition_by=day_partition('date_day')
+) }}
+
 with
 
 spans as (
@@ -39,6 +45,9 @@ classified as (
             when gated.feature_id = '__unattributed__' then 'unattributed'
             when gated.feature_id = '__flag_off__' then 'flag_off'
             when gated.feature_id is not null then 'attributed'
+            -- Accepted, but its day lies before the window the last run rebuilt: a late
+            -- arrival that a backfill of its day will attribute.
+            when spans.span_status = 'accepted' then 'awaiting_backfill'
         end as outcome
     from spans
     left join gated
@@ -66,6 +75,7 @@ span_days as (
         sum(case when outcome = 'flag_off' then 1 else 0 end) as spans_flag_off,
         sum(case when outcome = 'quarantined' then 1 else 0 end) as spans_quarantined,
         sum(case when outcome = 'duplicate' then 1 else 0 end) as duplicates_removed,
+        sum(case when outcome = 'awaiting_backfill' then 1 else 0 end) as spans_awaiting_backfill,
         sum(case when outcome is null then 1 else 0 end) as spans_unaccounted
     from classified
     group by date_day
@@ -93,6 +103,7 @@ final as (
         coalesce(span_days.spans_flag_off, 0) as spans_flag_off,
         coalesce(span_days.spans_quarantined, 0) as spans_quarantined,
         coalesce(span_days.duplicates_removed, 0) as duplicates_removed,
+        coalesce(span_days.spans_awaiting_backfill, 0) as spans_awaiting_backfill,
         coalesce(span_days.spans_unaccounted, 0) as spans_unaccounted,
         coalesce(line_days.lines_quarantined, 0) as lines_quarantined
     from span_days
