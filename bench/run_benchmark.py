@@ -9,13 +9,14 @@ under data/bench/), then times, in one run, with several repeats and the median 
   the feature's rate card, grouped by day, feature and tenant);
 - the same build from OTLP/JSON Lines and its floor: a bare `read_json` of the same files that
   unnests every span;
-- a one-day run: day 31 arrives as a new OTLP file and `dbt run` runs again on the 30-day
-  history and the build runs again (OTLP decoding is incremental by file; the models after it
-  recompute every day);
+- a one-day run: day 31 arrives as a new OTLP file and `dbt seed` + `dbt run` run again on
+  the 30-day history (OTLP decoding is incremental by file, the span models by UTC day: they
+  rebuild the latest day built, the lookback day and the new one);
 - peak resident memory of the dbt process tree.
 
 Each build figure is printed as a ratio to its floor. Data and unit tests are not timed.
-The table is printed and written to --out.
+The table, and the slowest models of the last full Parquet build and of the last one-day run
+(from dbt's run_results.json), are printed and written to --out.
 """
 
 from __future__ import annotations
@@ -181,6 +182,16 @@ def dbt_run(duckdb_path: Path, dbt_vars: dict[str, str], work: Path) -> Timing:
     return Timing(seeded.seconds + ran.seconds, max(seeded.peak_rss, ran.peak_rss))
 
 
+def model_times(work: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest models of the last dbt run in `work` (run_results.json), slowest first."""
+    path = work / "target" / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())["results"]
+    times = [(r["unique_id"].rsplit(".", 1)[-1], float(r["execution_time"])) for r in results]
+    return sorted(times, key=lambda item: -item[1])[:top]
+
+
 def query_time(sql: str, threads: int, memory_limit: str) -> float:
     """Seconds for one query on a fresh in-memory DuckDB with the same settings as dbt."""
     with duckdb.connect(config={"threads": threads, "memory_limit": memory_limit}) as con:
@@ -212,15 +223,18 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
     os.environ["FEATURE_COST_DUCKDB_MEMORY_LIMIT"] = memory_limit
     results: dict[str, list[float]] = {k: [] for k in ("parquet", "otlp", "day", "floor", "json")}
     peaks: list[int] = []
+    profiles: dict[str, list[tuple[str, float]]] = {}
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="bench-") as name:
             work = Path(name)
             parquet = dbt_run(work / "p.duckdb", parquet_vars, work / "p")
+            profiles["parquet"] = model_times(work / "p")
             otlp = dbt_run(work / "o.duckdb", base_vars, work / "o")
             day31 = next((folder / "aside").glob("*.jsonl"))
             shutil.copy(day31, data / "otlp" / day31.name)
             try:
                 day = dbt_run(work / "o.duckdb", base_vars, work / "o")
+                profiles["day"] = model_times(work / "o")
             finally:
                 (data / "otlp" / day31.name).unlink()
         results["parquet"].append(parquet.seconds)
@@ -237,7 +251,12 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
         results["json"].append(
             query_time(JSON_FLOOR_SQL.format(otlp=data / "otlp" / "*.jsonl"), threads, memory_limit)
         )
-    return {"spans": total, **{k: median(v) for k, v in results.items()}, "peak": max(peaks)}
+    return {
+        "spans": total,
+        **{k: median(v) for k, v in results.items()},
+        "peak": max(peaks),
+        "profiles": profiles,
+    }
 
 
 def machine() -> str:
@@ -276,6 +295,15 @@ def table(rows: list[dict], repeats: int, threads: int, memory_limit: str) -> st
             f"| {r['otlp'] / r['json']:.1f}x | {r['day']:.1f} | {r['day'] / r['otlp']:.0%} "
             f"| {r['peak'] / 2**30:.2f} |"
         )
+    titles = {"parquet": "full build from Parquet", "day": "one-day run (OTLP)"}
+    for r in rows:
+        for kind, title in titles.items():
+            slowest = r.get("profiles", {}).get(kind) or []
+            if not slowest:
+                continue
+            lines += ["", f"Slowest models, {title}, {r['spans']:,} spans (last repeat):", ""]
+            lines += ["| model | seconds |", "| --- | ---: |"]
+            lines += [f"| {name} | {seconds:.1f} |" for name, seconds in slowest]
     return "\n".join(lines) + "\n"
 
 

@@ -738,7 +738,8 @@ def flag_is_on(
     """State of ``feature``'s flag for ``tenant`` at ``invocation_start`` (ON when no change).
 
     The latest change at or before the invocation, among the feature's changes for every
-    tenant (empty tenant) or for this tenant, wins; on a tie the later row in the file wins.
+    tenant (empty tenant) or for this tenant, wins; at the same instant the tenant's own
+    change outranks a global one (as documented for rule 6).
     """
     latest: FlagChange | None = None
     for change in changes:
@@ -746,7 +747,11 @@ def flag_is_on(
             continue
         if change.tenant_id not in (None, tenant):
             continue
-        if latest is None or change.changed_at >= latest.changed_at:
+        if (
+            latest is None
+            or change.changed_at > latest.changed_at
+            or (change.changed_at == latest.changed_at and change.tenant_id is not None)
+        ):
             latest = change
     return True if latest is None else latest.enabled
 

@@ -3,7 +3,8 @@
 -- so a corrupt line can be quarantined with its file and line number instead of failing the
 -- build. Read when the var `span_source` is `otlp_json`.
 -- Incremental by file: a build reads only files that are new or changed (size or
--- modification time) since the last one and replaces their lines; files the glob no longer
+-- modification time, from the files' metadata: unchanged files are not opened) since the
+-- last one and replaces their lines; files the glob no longer
 -- matches keep their lines (history survives log rotation; `--full-refresh` forgets them).
 {{ config(
     enabled=var('span_source') == 'otlp_json',
@@ -12,6 +13,7 @@
     unique_key='filename',
 ) }}
 {{ assert_otlp_files_readable() }}
+{%- set files_to_read = otlp_files_to_read(source('otel', 'otlp_trace_files')) %}
 with
 
 files as (
@@ -21,16 +23,18 @@ files as (
         source_files.content,
         source_files.size as file_size,
         source_files.last_modified as file_modified_at
-    from {{ source('otel', 'otlp_trace_files') }} as source_files
-    {% if is_incremental() -%}
-        where not exists (
-            select 1
-            from {{ this }} as loaded
-            where
-                loaded.filename = source_files.filename
-                and loaded.file_size = source_files.size
-                and loaded.file_modified_at = source_files.last_modified
-        )
+    {% if files_to_read is none -%}
+        from {{ source('otel', 'otlp_trace_files') }} as source_files
+    {%- elif files_to_read -%}
+        -- Only the new or changed files are opened (their list was taken from metadata).
+        from read_text([
+            {%- for file in files_to_read %}
+                '{{ file | replace("'", "''") }}'{{ "," if not loop.last }}
+            {%- endfor %}
+        ]) as source_files
+    {%- else -%}
+        from {{ source('otel', 'otlp_trace_files') }} as source_files
+        where false
     {%- endif %}
 
 ),
