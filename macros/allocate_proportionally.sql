@@ -3,6 +3,6 @@
         share pattern. Null where the partition's weights sum to zero, so the caller sends
         that amount to a reserved bucket instead of dropping it. -#}
     {{ amount }} * {{ safe_divide(
-        weight, 'sum(' ~ weight ~ ') over (partition by ' ~ partition_by | join(', ') ~ ')'
+        weight, exact_sum(weight, over='partition by ' ~ partition_by | join(', '))
     ) }}
 {% endmacro %}

@@ -122,7 +122,7 @@ def dbt_vars_for(data_dir: Path) -> dict[str, str]:
     billing = data_dir / "billing"
     has_bill = billing.is_dir() and any(billing.glob("*.csv"))
     return {
-        "otlp_path": str(data_dir / "otlp" / "*.jsonl"),
+        "otlp_path": str(data_dir / "otlp" / "*.jsonl*"),
         "revenue_path": str(data_dir / "revenue" / "*.csv"),
         "feature_flags_path": str(data_dir / "feature_flags" / "*.csv"),
         "focus_billing_path": str(billing / "*.csv") if has_bill else "",

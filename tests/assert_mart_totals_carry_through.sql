@@ -40,9 +40,12 @@ amortized as (
 
 total_in as (
 
+    -- A history with no spans (or no amortization) sums to nothing: count it as 0.
     select
-        priced.cpu_cost + priced.memory_cost + priced.gpu_cost + priced.db_query_cost
-        + priced.llm_cost + shared.shared_cost + amortized.amortized_cost as total_cost
+        coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)
+        + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)
+        + coalesce(priced.llm_cost, 0) + coalesce(shared.shared_cost, 0)
+        + coalesce(amortized.amortized_cost, 0) as total_cost
     from priced
     cross join shared
     cross join amortized
@@ -91,7 +94,7 @@ final as (
         or {{ differs_beyond_tolerance('pools.pool_cost', 'mart.shared_cost') }}
         or {{ differs_beyond_tolerance('amortized.amortized_cost', 'mart.amortized_cost') }}
         or {{ differs_beyond_tolerance('total_in.total_cost', 'mart.total_cost') }}
-        or priced.request_count != mart.request_count
+        or coalesce(priced.request_count, 0) != coalesce(mart.request_count, 0)
 
 )
 

@@ -152,7 +152,7 @@ final as (
         cloud_region,
         count(distinct filename || '#' || cast(charge_number as {{ dbt.type_string() }}))
             as charge_count,
-        sum(truth_cost * day_fraction) as billed_cost
+        {{ exact_sum("truth_cost * day_fraction") }} as billed_cost
     from charge_days
     group by day_number, target_type, target_id, cloud_region
 

@@ -26,8 +26,8 @@ estimated_by_month as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         service_name,
         coalesce(cloud_region, '*') as cloud_region,
-        sum(cpu_cost + memory_cost + gpu_cost) as estimated_cost,
-        sum(busy_ms * vcpu_cores) as vcpu_ms
+        {{ exact_sum("cpu_cost + memory_cost + gpu_cost") }} as estimated_cost,
+        {{ exact_sum("busy_ms * vcpu_cores") }} as vcpu_ms
     from priced
     group by
         cast({{ dbt.date_trunc('month', 'date_day') }} as date),
@@ -42,7 +42,7 @@ billed_by_month as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         target_id as service_name,
         cloud_region,
-        sum(billed_cost) as billed_cost
+        {{ exact_sum("billed_cost") }} as billed_cost
     from billed
     group by cast({{ dbt.date_trunc('month', 'date_day') }} as date), target_id, cloud_region
 

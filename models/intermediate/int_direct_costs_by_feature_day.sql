@@ -45,22 +45,21 @@ final as (
         count(*) as span_day_count,
         sum(busy_ns) as busy_ns,
         sum(query_count) as query_count,
-        sum(is_direct_compute * cpu_cost) as cpu_cost,
-        sum(is_direct_compute * memory_cost) as memory_cost,
-        sum(is_direct_compute * gpu_cost) as gpu_cost,
-        sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
-        sum(llm_cost) as llm_cost,
-        sum(
-            is_direct_compute * (cpu_cost + memory_cost + gpu_cost)
-            * coalesce(reconciliation_factor, 1)
-        ) as reconciled_compute_cost,
-        sum(
-            case
-                when reconciliation_factor is null
-                    then is_direct_compute * (cpu_cost + memory_cost + gpu_cost)
-                else 0
-            end
-        ) as unreconciled_compute_cost
+        {{ exact_sum("is_direct_compute * cpu_cost") }} as cpu_cost,
+        {{ exact_sum("is_direct_compute * memory_cost") }} as memory_cost,
+        {{ exact_sum("is_direct_compute * gpu_cost") }} as gpu_cost,
+        {{ exact_sum(
+            "case when query_pool_id is null then db_query_cost else 0 end"
+        ) }} as db_query_cost,
+        {{ exact_sum("llm_cost") }} as llm_cost,
+        {{ exact_sum(
+            "is_direct_compute * (cpu_cost + memory_cost + gpu_cost)"
+            ~ " * coalesce(reconciliation_factor, 1)"
+        ) }} as reconciled_compute_cost,
+        {{ exact_sum(
+            "case when reconciliation_factor is null"
+            ~ " then is_direct_compute * (cpu_cost + memory_cost + gpu_cost) else 0 end"
+        ) }} as unreconciled_compute_cost
     from priced_with_factor
     group by date_day, feature_id, tenant_id
 

@@ -70,10 +70,10 @@ final as (
         count(*) as span_day_count,
         sum(query_count) as query_count,
         sum(rows_scanned) as rows_scanned,
-        sum(busy_ms) as busy_ms,
-        sum(memory_gb_ms) as memory_gb_ms,
-        sum(gpu_minutes) as gpu_minutes,
-        sum(strategy_driver_cost) as strategy_driver_cost
+        {{ exact_sum("busy_ms") }} as busy_ms,
+        {{ exact_sum("memory_gb_ms") }} as memory_gb_ms,
+        {{ exact_sum("gpu_minutes") }} as gpu_minutes,
+        {{ exact_sum("strategy_driver_cost") }} as strategy_driver_cost
     from in_scope
     group by date_day, resource_id, feature_id, tenant_id
 

@@ -22,7 +22,7 @@ billed as (
     select
         date_day,
         target_id as resource_id,
-        sum(billed_cost) as pool_cost
+        {{ exact_sum("billed_cost") }} as pool_cost
     from {{ ref('int_billed_costs_by_day') }}
     where target_type = 'shared_resource'
     group by date_day, target_id
@@ -52,7 +52,7 @@ seeded as (
     select
         {{ day_number_to_date('day_number') }} as date_day,
         resource_id,
-        sum(daily_cost) as pool_cost
+        {{ exact_sum("daily_cost") }} as pool_cost
     from seed_days
     group by day_number, resource_id
 

@@ -2,7 +2,8 @@
 -- Guarantees: each such span points at its nearest feature span (itself when it carries
 -- `feature.id`), so a downstream call that carries only the trace context inherits the
 -- feature and tenant set at the ingress (rule 1). Spans outside any feature span are absent
--- here; int_spans_attributed_to_features decides their feature.
+-- here; int_spans_attributed_to_features decides their feature. A span that is its own
+-- ancestor (a cycle of parent links) is a root: its parent link is not followed.
 -- Incremental by the span's start day (see macros/day_window.sql): a run rebuilds the spans
 -- that started in its window, walking the whole of each trace that has a span there.
 {{ config(
@@ -30,7 +31,7 @@ screened as (
 
     ),
 {% endif %}
-spans as (
+trace_spans as (
 
     select
         trace_id,
@@ -47,6 +48,29 @@ spans as (
             {{ in_day_window('start_day', window, var('trace_lookbehind_days')) }}
             and trace_id in (select window_traces.trace_id from window_traces)
     {%- endif %}
+
+),
+
+{{ parent_cycle_ctes('trace_spans') }}
+
+spans as (
+
+    select
+        trace_spans.trace_id,
+        trace_spans.span_id,
+        case
+            when spans_in_parent_cycles.span_id is null then trace_spans.parent_span_id
+        end as parent_span_id,
+        trace_spans.feature_id,
+        trace_spans.tenant_id,
+        trace_spans.feature_variant,
+        trace_spans.start_ns,
+        trace_spans.start_day
+    from trace_spans
+    left join spans_in_parent_cycles
+        on
+            trace_spans.trace_id = spans_in_parent_cycles.trace_id
+            and trace_spans.span_id = spans_in_parent_cycles.span_id
 
 ),
 

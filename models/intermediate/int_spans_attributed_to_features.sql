@@ -3,7 +3,8 @@
 -- in the same trace; a span outside every feature span belongs to the trace's feature when
 -- the trace carries exactly one feature, otherwise to `__unattributed__`. The tenant travels
 -- with the feature; work with no tenant goes to `__shared__`. Every accepted span appears
--- exactly once.
+-- exactly once. A span that is its own ancestor (a cycle of parent links) is a root: its
+-- `parent_span_id` is null here and `is_in_parent_cycle` is true.
 -- Incremental by the span's start day (see macros/day_window.sql): a run rebuilds the spans
 -- that started in its window, reading the whole of each trace that has a span there.
 {{ config(
@@ -15,7 +16,7 @@
     on_schema_change='fail'
 ) }}
 {%- set window = day_window() %}
-with
+with recursive
 
 screened as (
 
@@ -31,7 +32,7 @@ screened as (
 
     ),
 {% endif %}
-spans as (
+trace_spans as (
 
     select
         trace_id,
@@ -64,6 +65,21 @@ spans as (
             {{ in_day_window('start_day', window, var('trace_lookbehind_days')) }}
             and trace_id in (select window_traces.trace_id from window_traces)
     {%- endif %}
+
+),
+
+{{ parent_cycle_ctes('trace_spans') }}
+
+spans as (
+
+    select
+        trace_spans.*,
+        spans_in_parent_cycles.span_id is not null as is_in_parent_cycle
+    from trace_spans
+    left join spans_in_parent_cycles
+        on
+            trace_spans.trace_id = spans_in_parent_cycles.trace_id
+            and trace_spans.span_id = spans_in_parent_cycles.span_id
 
 ),
 
@@ -110,7 +126,8 @@ final as (
     select
         spans.trace_id,
         spans.span_id,
-        spans.parent_span_id,
+        case when not spans.is_in_parent_cycle then spans.parent_span_id end as parent_span_id,
+        spans.is_in_parent_cycle,
         spans.span_name,
         spans.span_kind,
         spans.service_name,

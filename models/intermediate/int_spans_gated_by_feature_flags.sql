@@ -94,6 +94,7 @@ final as (
         spans.trace_id,
         spans.span_id,
         spans.parent_span_id,
+        spans.is_in_parent_cycle,
         spans.span_name,
         spans.span_kind,
         spans.service_name,

@@ -24,9 +24,9 @@ feature_days as (
     select
         date_day,
         feature_id,
-        sum(total_cost) as total_cost,
+        {{ exact_sum("total_cost") }} as total_cost,
         sum(request_count) as request_count,
-        {{ safe_divide('sum(total_cost)', 'sum(request_count)') }} as cost_per_request
+        {{ safe_divide(exact_sum('total_cost'), 'sum(request_count)') }} as cost_per_request
     from mart
     group by date_day, feature_id
 

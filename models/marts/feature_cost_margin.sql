@@ -50,9 +50,9 @@ shared_by_feature_day as (
         date_day,
         feature_id,
         tenant_id,
-        sum(allocated_cost) as shared_cost,
-        sum(allocated_cost_low) as shared_cost_low,
-        sum(allocated_cost_high) as shared_cost_high
+        {{ exact_sum("allocated_cost") }} as shared_cost,
+        {{ exact_sum("allocated_cost_low") }} as shared_cost_low,
+        {{ exact_sum("allocated_cost_high") }} as shared_cost_high
     from shared_allocations
     group by date_day, feature_id, tenant_id
 
@@ -64,7 +64,7 @@ revenue_by_feature_day as (
         date_day,
         feature_id,
         tenant_id,
-        sum(revenue) as revenue
+        {{ exact_sum("revenue") }} as revenue
     from revenue_rows
     group by date_day, feature_id, tenant_id
 

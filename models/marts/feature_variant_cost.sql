@@ -21,14 +21,15 @@ final as (
         sum(invocation_count) as request_count,
         sum(query_count) as query_count,
         sum(busy_ns) / 1e6 as busy_ms,
-        sum(
-            coalesce(cpu_cost, 0) + coalesce(memory_cost, 0)
-            + coalesce(gpu_cost, 0) + coalesce(db_query_cost, 0)
-            + coalesce(llm_cost, 0)
-        ) as estimated_direct_cost,
+        {{ exact_sum(
+            "coalesce(cpu_cost, 0) + coalesce(memory_cost, 0) + coalesce(gpu_cost, 0)"
+            ~ " + coalesce(db_query_cost, 0) + coalesce(llm_cost, 0)"
+        ) }} as estimated_direct_cost,
         {{ safe_divide(
-            'sum(coalesce(cpu_cost, 0) + coalesce(memory_cost, 0)'
-            ~ ' + coalesce(gpu_cost, 0) + coalesce(db_query_cost, 0) + coalesce(llm_cost, 0))',
+            exact_sum(
+                'coalesce(cpu_cost, 0) + coalesce(memory_cost, 0) + coalesce(gpu_cost, 0)'
+                ~ ' + coalesce(db_query_cost, 0) + coalesce(llm_cost, 0)'
+            ),
             'sum(invocation_count)'
         ) }} as estimated_cost_per_request
     from priced

@@ -23,11 +23,11 @@ final as (
         count(*) as span_day_count,
         sum(priced.invocation_count) as invocation_count,
         sum(priced.busy_ns) / 1e6 as busy_ms,
-        sum(
-            coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)
-            + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)
-            + coalesce(priced.llm_cost, 0)
-        ) as estimated_cost
+        {{ exact_sum(
+            "coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)"
+            ~ " + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)"
+            ~ " + coalesce(priced.llm_cost, 0)"
+        ) }} as estimated_cost
     from priced
     inner join {{ ref('int_spans_gated_by_feature_flags') }} as spans
         on

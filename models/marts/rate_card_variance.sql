@@ -36,7 +36,7 @@ unmapped as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         target_id,
         cloud_region,
-        sum(billed_cost) as billed_cost
+        {{ exact_sum("billed_cost") }} as billed_cost
     from {{ ref('int_billed_costs_by_day') }}
     where target_type = '__unmapped__'
     group by cast({{ dbt.date_trunc('month', 'date_day') }} as date), target_id, cloud_region
@@ -49,10 +49,10 @@ pool_estimates as (
     select
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         coalesce(compute_pool_id, query_pool_id) as resource_id,
-        sum(
-            case when compute_pool_id is not null then cpu_cost + memory_cost + gpu_cost else 0 end
-            + case when query_pool_id is not null then db_query_cost else 0 end
-        ) as estimated_cost
+        {{ exact_sum(
+            "case when compute_pool_id is not null then cpu_cost + memory_cost + gpu_cost else 0 end"
+            ~ " + case when query_pool_id is not null then db_query_cost else 0 end"
+        ) }} as estimated_cost
     from priced
     where compute_pool_id is not null or query_pool_id is not null
     group by
@@ -66,7 +66,7 @@ pool_months as (
     select
         cast({{ dbt.date_trunc('month', 'pool_days.date_day') }} as date) as billing_month,
         pool_days.resource_id,
-        sum(pool_days.pool_cost) as billed_cost,
+        {{ exact_sum("pool_days.pool_cost") }} as billed_cost,
         min(pool_days.cost_source) as cost_source
     from pool_days
     group by
@@ -80,7 +80,9 @@ pool_drivers as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         resource_id,
         min(allocation_key) as usage_unit,
-        sum(case when feature_id != '__idle__' then driver_quantity else 0 end) as usage_quantity
+        {{ exact_sum(
+            "case when feature_id != '__idle__' then driver_quantity else 0 end"
+        ) }} as usage_quantity
     from pool_usage
     group by cast({{ dbt.date_trunc('month', 'date_day') }} as date), resource_id
 

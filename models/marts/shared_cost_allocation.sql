@@ -68,7 +68,7 @@ usage_allocated as (
         pool_cost,
         driver_quantity,
         {{ safe_divide(
-            'driver_quantity', 'sum(driver_quantity) over (partition by date_day, resource_id)'
+            'driver_quantity', exact_sum('driver_quantity', over='partition by date_day, resource_id')
         ) }} as allocation_share,
         {{ allocate_proportionally('pool_cost', 'driver_quantity', ['date_day', 'resource_id']) }}
             as allocated_cost,
@@ -152,13 +152,13 @@ fixed_remainder as (
         '__shared__' as tenant_id,
         pool_days.currency,
         pool_days.pool_cost,
-        100 - coalesce(sum(fixed_shares.share_pct), 0) as driver_quantity,
-        (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0 as allocation_share,
-        pool_days.pool_cost * (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0
+        100 - coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0) as driver_quantity,
+        (100 - coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0)) / 100.0 as allocation_share,
+        pool_days.pool_cost * (100 - coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0)) / 100.0
             as allocated_cost,
-        pool_days.pool_cost * (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0
+        pool_days.pool_cost * (100 - coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0)) / 100.0
             as allocated_cost_low,
-        pool_days.pool_cost * (100 - coalesce(sum(fixed_shares.share_pct), 0)) / 100.0
+        pool_days.pool_cost * (100 - coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0)) / 100.0
             as allocated_cost_high
     from pool_days
     left join fixed_shares
@@ -171,7 +171,7 @@ fixed_remainder as (
         pool_days.allocation_key,
         pool_days.currency,
         pool_days.pool_cost
-    having coalesce(sum(fixed_shares.share_pct), 0) < 100
+    having coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0) < 100
 
 ),
 

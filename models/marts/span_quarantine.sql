@@ -1,8 +1,10 @@
--- Grain: one row per item the cost model could not use: a span with a quarantine reason,
--- or a line of a file that is not valid JSON (reason `invalid_json`).
--- Guarantees: nothing bad is dropped silently; each item names its file, line and reason,
--- and is dated (date_day) by the span's start, else by the earliest sound span in its file
--- (null when the file has none).
+-- Grain: one row per item the cost model could not use: a span with a quarantine reason, a
+-- later delivery of a span whose content conflicts with the one kept
+-- (`conflicting_duplicate`), or a line or file that could not be decoded (`invalid_json`,
+-- `invalid_utf8`, `unexpected_shape`, `unreadable_file`).
+-- Guarantees: nothing bad is dropped silently; each item names its file, line and reason
+-- (and a detail where there is one), and is dated (date_day) by the span's start when it is
+-- within bounds, else by the earliest sound span in its file (null when the file has none).
 with
 
 spans as (
@@ -35,15 +37,19 @@ quarantined_spans as (
         spans.span_id,
         spans.span_name,
         spans.service_name,
-        spans.quarantine_reason
+        coalesce(spans.quarantine_reason, spans.span_status) as quarantine_reason,
+        case
+            when spans.span_status = 'conflicting_duplicate'
+                then 'differs from the delivery kept at ' || spans.kept_delivery
+        end as quarantine_detail
     from spans
     left join file_days
         on spans.filename = file_days.filename
-    where spans.span_status = 'quarantined'
+    where spans.span_status in ('quarantined', 'conflicting_duplicate')
 
 ),
 
-corrupt_lines as (
+bad_lines as (
 
     {% if var('span_source') == 'otlp_json' -%}
         select
@@ -57,11 +63,15 @@ corrupt_lines as (
             cast(null as {{ dbt.type_string() }}) as span_id,
             cast(null as {{ dbt.type_string() }}) as span_name,
             cast(null as {{ dbt.type_string() }}) as service_name,
-            'invalid_json' as quarantine_reason
-        from {{ ref('base_otel__otlp_lines') }} as otlp_lines
+            otlp_lines.line_outcome as quarantine_reason,
+            coalesce(otlp_lines.line_detail, otlp_lines.line_excerpt) as quarantine_detail
+        from {{ ref('stg_otel__otlp_lines') }} as otlp_lines
         left join file_days
             on otlp_lines.filename = file_days.filename
-        where not otlp_lines.is_valid_json
+        where
+            otlp_lines.line_outcome in (
+                'invalid_json', 'invalid_utf8', 'unexpected_shape', 'unreadable_file'
+            )
     {%- else -%}
         -- Table inputs have no lines that could be corrupt.
         select * from quarantined_spans
@@ -74,7 +84,7 @@ final as (
 
     select * from quarantined_spans
     union all
-    select * from corrupt_lines
+    select * from bad_lines
 
 )
 

@@ -2,13 +2,19 @@
 -- Guarantees: ids normalized to lowercase hex, times as nanosecond integers and UTC
 -- timestamps, span kind and status as names whether sent as integers or names, the
 -- attributes the cost model reads as typed columns, and a `quarantine_reason` for every
--- span the cost model cannot use (null when the span is sound).
+-- span the cost model cannot use (null when the span is sound): bad ids, times that are
+-- missing, reversed or out of bounds (before `earliest_span_date`, after the run plus
+-- `future_span_tolerance_hours`, longer than `max_span_duration_hours`). Times are only
+-- converted where they are within bounds, so no arithmetic can overflow. A
+-- `content_fingerprint` tells a redelivery from a conflicting second version.
 with
 
 spans as (
 
     {% if var('span_source') == 'otlp_json' -%}
+        -- Span rows only: the notes on lines without spans are in stg_otel__otlp_lines.
         select * from {{ ref('base_otel__spans') }}
+        where line_note is null
     {%- else -%}
         select * from {{ ref('base_otel__clickhouse_spans') }}
     {%- endif %}
@@ -103,14 +109,10 @@ typed as (
 
 ),
 
-final as (
+screened as (
 
     select
         *,
-        {{ nanos_to_timestamp('start_ns') }} as start_at,
-        {{ nanos_to_timestamp('end_ns') }} as end_at,
-        {{ day_number_to_date(nanos_to_day_number('start_ns')) }} as start_day,
-        {{ sampling_weight('trace_state') }} as sampling_weight,
         case
             when
                 not {{ is_lower_hex('trace_id', 32) }}
@@ -124,10 +126,43 @@ final as (
                 then 'invalid_timestamp'
             when end_ns < start_ns
                 then 'ends_before_start'
+            when start_ns < {{ earliest_span_nanos() }}
+                then 'starts_before_earliest_date'
             when start_ns > {{ future_span_cutoff_nanos() }}
                 then 'starts_in_the_future'
-        end as quarantine_reason
+            when end_ns - start_ns > {{ max_span_duration_nanos() }}
+                then 'duration_too_long'
+            when end_ns > {{ future_span_cutoff_nanos() }}
+                then 'ends_in_the_future'
+        end as quarantine_reason,
+        {{ row_fingerprint([
+            'parent_span_id', 'trace_state', 'span_name', 'span_kind', 'status_code',
+            'status_message', 'start_ns', 'end_ns', 'scope_name', 'resource_attributes',
+            'span_attributes', 'span_events'
+        ]) }} as content_fingerprint
     from typed
+
+),
+
+final as (
+
+    -- Times are converted only where both ends are in bounds (a quarantined span keeps its
+    -- start day when its start is in bounds, for dating it in the accounting).
+    select
+        *,
+        case
+            when quarantine_reason is null then {{ nanos_to_timestamp('start_ns') }}
+        end as start_at,
+        case
+            when quarantine_reason is null then {{ nanos_to_timestamp('end_ns') }}
+        end as end_at,
+        case
+            when
+                start_ns between {{ earliest_span_nanos() }} and {{ future_span_cutoff_nanos() }}
+                then {{ day_number_to_date(nanos_to_day_number('start_ns')) }}
+        end as start_day,
+        {{ sampling_weight('trace_state') }} as sampling_weight
+    from screened
 
 )
 

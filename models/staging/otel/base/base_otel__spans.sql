@@ -1,7 +1,13 @@
--- Grain: one row per span object found in a valid OTLP/JSON line (duplicates included).
+-- Grain: one row per span object found in a valid OTLP/JSON line (duplicates included),
+-- plus one row per valid line, resource or scope entry that yields no span objects, with a
+-- `line_note` saying why (null on span rows).
 -- Guarantees: the protobuf JSON mapping is decoded once (parsing JSON is the expensive
 -- step); 64-bit integers are read whether written as strings or as numbers, unknown fields
--- are ignored, and every attribute value type is kept, as text. Nothing is filtered here.
+-- are ignored, and every attribute value type is kept, as text. Nothing is filtered here,
+-- and nothing turns into zero spans silently: a line that is not a JSON object, or whose
+-- `resourceSpans`, `scopeSpans` or `spans` is not a list, gets a note naming it
+-- (`not_an_object`, `resource_spans_not_a_list`, `scope_spans_not_a_list`,
+-- `spans_not_a_list`); an empty or absent list gets `no_resource_spans` or `no_spans`.
 -- Read when the var `span_source` is `otlp_json`; base_otel__clickhouse_spans yields the
 -- same columns from the ClickHouse exporter's layout. Incremental by file, like
 -- base_otel__otlp_lines: only the lines of new or changed files are decoded.
@@ -10,6 +16,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='filename',
+    on_schema_change='fail',
 ) }}
 {{ assert_otlp_files_readable() }}
 {%- set any_value -%}
@@ -39,7 +46,7 @@ valid_lines as (
         otlp_lines.file_modified_at,
         otlp_lines.line_text
     from {{ ref('base_otel__otlp_lines') }} as otlp_lines
-    where otlp_lines.is_valid_json
+    where otlp_lines.line_status = 'json'
 
 ),
 
@@ -82,8 +89,34 @@ lines as (
         line_number,
         file_size,
         file_modified_at,
+        line_text,
         from_json(line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
     from new_lines
+
+),
+
+line_notes as (
+
+    -- A line with no resource entries: absent or empty is fine, another shape is not.
+    -- `json_type` re-reads the line only here, where the typed decode found nothing.
+    select
+        filename,
+        line_number,
+        file_size,
+        file_modified_at,
+        0 as resource_index,
+        0 as scope_index,
+        case
+            when not starts_with(ltrim(line_text, ' ' || chr(9) || chr(13)), '{')
+                then 'not_an_object'
+            when
+                traces_data.resourceSpans is null
+                and coalesce(json_type(line_text, '$.resourceSpans'), 'NULL') != 'NULL'
+                then 'resource_spans_not_a_list'
+            else 'no_resource_spans'
+        end as line_note
+    from lines
+    where traces_data.resourceSpans is null or len(traces_data.resourceSpans) = 0
 
 ),
 
@@ -94,6 +127,7 @@ resource_spans as (
         line_number,
         file_size,
         file_modified_at,
+        line_text,
         unnest(traces_data.resourceSpans) as resource_span,
         generate_subscripts(traces_data.resourceSpans, 1) as resource_index
     from lines
@@ -108,10 +142,35 @@ scope_spans as (
         file_size,
         file_modified_at,
         resource_index,
+        line_text,
         resource_span.resource.attributes as resource_attributes,
         unnest(resource_span.scopeSpans) as scope_span,
         generate_subscripts(resource_span.scopeSpans, 1) as scope_index
     from resource_spans
+
+),
+
+resource_notes as (
+
+    select
+        filename,
+        line_number,
+        file_size,
+        file_modified_at,
+        resource_index,
+        0 as scope_index,
+        case
+            when
+                resource_span.scopeSpans is null
+                and coalesce(json_type(
+                    line_text,
+                    '$.resourceSpans[' || (resource_index - 1) || '].scopeSpans'
+                ), 'NULL') != 'NULL'
+                then 'scope_spans_not_a_list'
+            else 'no_spans'
+        end as line_note
+    from resource_spans
+    where resource_span.scopeSpans is null or len(resource_span.scopeSpans) = 0
 
 ),
 
@@ -129,6 +188,41 @@ spans as (
         unnest(scope_span.spans) as span,
         generate_subscripts(scope_span.spans, 1) as span_index
     from scope_spans
+
+),
+
+scope_notes as (
+
+    select
+        filename,
+        line_number,
+        file_size,
+        file_modified_at,
+        resource_index,
+        scope_index,
+        case
+            when
+                scope_span.spans is null
+                and coalesce(json_type(
+                    line_text,
+                    '$.resourceSpans[' || (resource_index - 1) || '].scopeSpans['
+                    || (scope_index - 1) || '].spans'
+                ), 'NULL') != 'NULL'
+                then 'spans_not_a_list'
+            else 'no_spans'
+        end as line_note
+    from scope_spans
+    where scope_span.spans is null or len(scope_span.spans) = 0
+
+),
+
+notes as (
+
+    select * from line_notes
+    union all
+    select * from resource_notes
+    union all
+    select * from scope_notes
 
 ),
 
@@ -162,8 +256,22 @@ final as (
                 'name': event.name,
                 'attributes': {{ otel_attributes_as_text('event.attributes') }}
             }
-        ) as span_events
+        ) as span_events,
+        cast(null as varchar) as line_note
     from spans
+
+    union all by name
+
+    select
+        filename,
+        line_number,
+        file_size,
+        file_modified_at,
+        cast(resource_index as integer) as resource_index,
+        cast(scope_index as integer) as scope_index,
+        0 as span_index,
+        line_note
+    from notes
 
 )
 
