@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import duckdb
+
+# ANSI (ECMA-48) escape sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms: control
+# sequences (CSI: colours, cursor moves, erasing), control strings (OSC: window titles,
+# hyperlinks; DCS, SOS, PM, APC) up to their terminator, and two-character escapes.
+_ANSI_ESCAPE = re.compile(
+    r"""
+    (?:\x1b\[|\x9b) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]?
+    | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f]) .*? (?:\x07|\x1b\\|\x9c|\Z)
+    | \x1b [\x20-\x2f]* [\x30-\x7e]?
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 _BY_FEATURE = """
 select
@@ -42,6 +57,25 @@ order by date_day, feature_id, alert_type
 """
 
 
+def printable(value: object) -> str:
+    """A value as text that is safe to print to a terminal.
+
+    Ids come from telemetry anyone can send: ANSI escape sequences (colours, cursor moves,
+    window titles, hyperlinks) are removed, and every other control or invisible formatting
+    character (C0, DEL, C1, bidirectional overrides, line separators) is shown escaped as
+    ``\\xNN`` or ``\\uNNNN``, so one line of output stays one line and reads as stored.
+    """
+    text = _ANSI_ESCAPE.sub("", "" if value is None else str(value))
+    return "".join(_escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    if unicodedata.category(char) not in _ESCAPED_CATEGORIES:
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def significant(value: float | None, digits: int = 3) -> str:
     """Format a number with a fixed count of significant figures (no false precision)."""
     if value is None:
@@ -57,10 +91,13 @@ def _magnitude(value: float) -> int:
 
 
 def print_summary(path: Path, top: int = 10) -> int:
-    """Print totals, the costliest features and the alerts; returns a process exit code."""
+    """Print totals, the costliest features and the alerts; returns a process exit code.
+
+    Every text value read from the file is printed through ``printable``.
+    """
     if not path.exists():
         print(
-            f"feature-cost summary: no DuckDB file at {path}; run `make demo` first",
+            f"feature-cost summary: no DuckDB file at {printable(path)}; run `make demo` first",
             file=sys.stderr,
         )
         return 1
@@ -68,7 +105,10 @@ def print_summary(path: Path, top: int = 10) -> int:
         first, last, tenants, cost, revenue, currency = con.execute(_TOTALS).fetchone()
         rows = con.execute(_BY_FEATURE, [top]).fetchall()
         alerts = con.execute(_ALERTS).fetchall()
-    print(f"feature_cost_margin: {first} to {last}, {tenants} tenants, currency {currency}")
+    print(
+        f"feature_cost_margin: {printable(first)} to {printable(last)}, {tenants} tenants,"
+        f" currency {printable(currency)}"
+    )
     print(f"total cost {significant(cost)}  revenue {significant(revenue)}")
     header = (
         f"{'feature':<22}{'requests':>9}{'direct':>9}{'shared':>9}{'amort.':>9}"
@@ -81,14 +121,16 @@ def print_summary(path: Path, top: int = 10) -> int:
         cost_range = f"{significant(low)}-{significant(high)}"
         shown = "-" if margin is None else f"{margin:+.2f}"
         print(
-            f"{feature:<22}{requests:>9,}{significant(direct):>9}{significant(shared):>9}"
+            f"{printable(feature):<22}{requests:>9,}{significant(direct):>9}"
+            f"{significant(shared):>9}"
             f"{significant(amortized):>9}{significant(f_cost):>9}{cost_range:>17}"
             f"{significant(f_rev):>9}{shown:>8}"
         )
     print(f"\ncost alerts: {len(alerts)}")
     for day, feature, kind, value, limit in alerts:
         print(
-            f"  {day} {feature:<22} {kind:<9} cost/request {significant(value)}"
+            f"  {printable(day)} {printable(feature):<22} {printable(kind):<9}"
+            f" cost/request {significant(value)}"
             f" > {significant(limit)}"
         )
     return 0
