@@ -14,9 +14,10 @@ written from):
    wins.
 2. Trace and span ids are lowercased and stripped. A span is quarantined when its trace id is
    not 32 hex digits or all zeros, its span id not 16 hex digits or all zeros, its start or
-   end is missing or unparseable, its start <= 0, its end < start, or it starts more than
-   24 h after "now". Of the rest, the first (file, line, position) occurrence of each
-   (trace id, span id) is kept.
+   end is missing or unparseable, its start <= 0, its end < start, it starts before
+   2020-01-01, it lasts more than 24 h, or it starts or ends more than 24 h after "now". Of
+   the rest, the first (file, line, position) occurrence of each (trace id, span id) is kept.
+   Files compressed with gzip or zstd are decompressed; a line that is not UTF-8 is skipped.
 3. Attribution through the trace (own ``feature.id``, else the nearest ancestor's; else the
    trace's only feature; else ``__unattributed__``), the tenant travelling with the feature.
 4. Flag gating: gated work moves to ``__flag_off__`` but keeps the original rate card.
@@ -45,6 +46,7 @@ from __future__ import annotations
 import calendar
 import csv
 import glob
+import gzip
 import json
 import re
 import time
@@ -58,6 +60,8 @@ from typing import Any
 NS_PER_DAY = 86_400 * 1_000_000_000
 NS_PER_MS = 1_000_000
 FUTURE_TOLERANCE_NS = 24 * 3_600 * 1_000_000_000
+MAX_DURATION_NS = 24 * 3_600 * 1_000_000_000
+EARLIEST_START_NS = 1_577_836_800 * 1_000_000_000  # 2020-01-01T00:00:00Z
 EPOCH_DAY = date(1970, 1, 1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -252,17 +256,29 @@ def iter_raw_spans(paths: Iterable[Path | str], result: ReadResult) -> Iterator[
     Lines that are not valid JSON are recorded in ``result.invalid_lines`` and skipped.
     """
     for path in sorted(str(p) for p in paths):
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                result.lines_read += 1
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    result.invalid_lines.append((path, number))
-                    continue
-                yield from _spans_of_line(data, path, number)
+        for number, raw in enumerate(_file_bytes(path).split(b"\n"), start=1):
+            if not raw.strip():
+                continue
+            result.lines_read += 1
+            try:
+                data = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                result.invalid_lines.append((path, number))
+                continue
+            yield from _spans_of_line(data, path, number)
+
+
+def _file_bytes(path: str) -> bytes:
+    """A file's bytes, decompressed when it starts with gzip's or zstd's magic bytes."""
+    with open(path, "rb") as handle:
+        content = handle.read()
+    if content.startswith(b"\x1f\x8b"):
+        return gzip.decompress(content)
+    if content.startswith(b"\x28\xb5\x2f\xfd"):
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(content, read_across_frames=True).read()
+    return content
 
 
 def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
@@ -323,8 +339,14 @@ def quarantine_reason(span: RawSpan, now_ns: int) -> str | None:
         return "invalid_start"
     if span.end < span.start:
         return "end_before_start"
+    if span.start < EARLIEST_START_NS:
+        return "before_earliest"
     if span.start > now_ns + FUTURE_TOLERANCE_NS:
         return "in_the_future"
+    if span.end - span.start > MAX_DURATION_NS:
+        return "too_long"
+    if span.end > now_ns + FUTURE_TOLERANCE_NS:
+        return "ends_in_the_future"
     return None
 
 

@@ -84,6 +84,12 @@ ZSTD_SPAN = span(
     **{"feature.id": "checkout-v2", "tenant.id": "tenant-globex"},
 )  # fmt: skip
 
+# Attributes written as a JSON map (not OTLP): read without them, the line named. In both
+# builds, so its (unattributed) cost is the same in each.
+MAP_ATTRIBUTES = dict(
+    span("9" * 32, "8" * 16, DAY + 9000 * MS, DAY + 9100 * MS),
+    attributes={"feature.id": "checkout-v2"},
+)
 GOOD_LINES = [line(GOOD_FEATURE_SPAN, GOOD_CHILD), line(SELF_PARENT), line(CYCLE_X, CYCLE_Y)]
 GZIP_LINES = [line(GZIP_SPAN)]
 ZSTD_LINES = [line(ZSTD_SPAN)]
@@ -147,6 +153,7 @@ CONFLICTING = dict(GOOD_FEATURE_SPAN, endTimeUnixNano=str(DAY + 9000 * MS))
 def write_good(otlp: Path, compressed: bool) -> None:
     otlp.mkdir(parents=True, exist_ok=True)
     (otlp / "a-good.jsonl").write_text("\n".join(GOOD_LINES) + "\n", encoding="utf-8")
+    (otlp / "i-map.jsonl").write_text(line(MAP_ATTRIBUTES) + "\n", encoding="utf-8")
     gz_text = ("\n".join(GZIP_LINES) + "\n").encode()
     zst_text = ("\n".join(ZSTD_LINES) + "\n").encode()
     if compressed:
@@ -303,6 +310,12 @@ def test_every_line_is_accounted_for(hostile: Path) -> None:
     counts = assert_balances(hostile)
     assert counts["lines_without_spans"] == 3
     assert counts["lines_blank"] == 1
+    assert quarantine(hostile, "i-map") == [(1, "unexpected_shape", "attributes_not_a_list")]
+    assert rows(
+        hostile,
+        "select feature_id from main.int_spans_gated_by_feature_flags"
+        f" where span_id = '{'8' * 16}'",
+    ) == [("__unattributed__",)]
     # The sound span beside the wrong-shaped part was read (a redelivery: a duplicate).
     ninth = rows(
         hostile,

@@ -7,7 +7,8 @@
 -- and nothing turns into zero spans silently: a line that is not a JSON object, or whose
 -- `resourceSpans`, `scopeSpans` or `spans` is not a list, gets a note naming it
 -- (`not_an_object`, `resource_spans_not_a_list`, `scope_spans_not_a_list`,
--- `spans_not_a_list`); an empty or absent list gets `no_resource_spans` or `no_spans`.
+-- `spans_not_a_list`, `attributes_not_a_list`); an empty or absent list gets
+-- `no_resource_spans` or `no_spans`.
 -- Read when the var `span_source` is `otlp_json`; base_otel__clickhouse_spans yields the
 -- same columns from the ClickHouse exporter's layout. Incremental by file, like
 -- base_otel__otlp_lines: only the lines of new or changed files are decoded.
@@ -120,6 +121,24 @@ line_notes as (
 
 ),
 
+attribute_notes as (
+
+    -- OTLP/JSON writes attributes as a list of {key, value}; a producer that writes a JSON
+    -- map is not OTLP: its spans are read without those attributes, and the line is named
+    -- (a key followed by a colon can only be a key, so this text search has no false hits).
+    select
+        filename,
+        line_number,
+        file_size,
+        file_modified_at,
+        0 as resource_index,
+        0 as scope_index,
+        'attributes_not_a_list' as line_note
+    from lines
+    where regexp_matches(line_text, '"attributes"\s*:\s*\{')
+
+),
+
 resource_spans as (
 
     select
@@ -219,6 +238,8 @@ scope_notes as (
 notes as (
 
     select * from line_notes
+    union all
+    select * from attribute_notes
     union all
     select * from resource_notes
     union all
