@@ -8,7 +8,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DBT := $(BIN)/dbt
 export DBT_PROFILES_DIR := $(CURDIR)
+# The build file of build/demo/summary/report; publish writes only FEATURE_COST_PUBLISHED.
 export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
+FEATURE_COST_PUBLISHED ?= data/published/feature_cost.duckdb
+PUBLISH_ARGS ?=
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
@@ -29,7 +32,11 @@ install: $(VENV)/.installed  ## create .venv with the pinned toolchain
 data: install  ## generate the demo telemetry under data/demo
 	$(BIN)/feature-cost generate --out data/demo --days $(DEMO_DAYS) --requests-per-day $(DEMO_REQUESTS)
 
-build: install  ## dbt build (seeds, models, tests) on DuckDB
+build: install  ## dbt build (seeds, models, tests) into FEATURE_COST_DUCKDB, never the published file
+	@if [ "$(abspath $(FEATURE_COST_DUCKDB))" = "$(abspath $(FEATURE_COST_PUBLISHED))" ]; then \
+		echo "make build: FEATURE_COST_DUCKDB is the published file; BI tools read it: use make publish" >&2; \
+		exit 2; \
+	fi
 	$(DBT) build --fail-fast
 
 summary: install  ## print a short summary of feature_cost_margin
@@ -47,8 +54,8 @@ docs: install  ## generate and serve the dbt documentation site (models, columns
 	$(DBT) docs generate
 	$(DBT) docs serve
 
-publish: install  ## scheduled run: freshness, build into a fresh file, publish it atomically
-	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_DUCKDB)
+publish: install  ## scheduled run: freshness, incremental build, atomic publish to FEATURE_COST_PUBLISHED (PUBLISH_ARGS)
+	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_PUBLISHED) $(PUBLISH_ARGS)
 
 lint: install  ## sqlfluff (dbt templater) and ruff
 	$(BIN)/ruff check src pytests bench

@@ -25,7 +25,7 @@ from feature_cost.demo import generate
 from feature_cost.publish import EXIT_BUILD_FAILED, EXIT_PUBLISHED, EXIT_STALE
 from feature_cost.summary import print_summary, printable
 
-MART_NAMES = frozenset(path.stem for path in (PROJECT_ROOT / "models" / "marts").glob("*.sql"))
+MART_NAMES = frozenset(path.stem for path in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 Rows = dict[str, list[tuple]]
 
 READER = textwrap.dedent(

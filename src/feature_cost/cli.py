@@ -9,7 +9,7 @@ from pathlib import Path
 
 from feature_cost import bigquery_check, config_import, rate_card_impact
 from feature_cost.demo import DemoConfig, generate
-from feature_cost.publish import main_publish
+from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
 from feature_cost.summary import print_summary
 
@@ -33,15 +33,45 @@ def _parser() -> argparse.ArgumentParser:
 
     pub = commands.add_parser(
         "publish",
-        help="build into a fresh DuckDB file and atomically replace the published one",
+        help="build incrementally into a working copy and atomically replace the published"
+        " DuckDB file with a copy of it",
         description="For schedulers: exit 0 published, 1 build failed (published file"
-        " untouched), 2 telemetry stale (nothing built), 3 bad arguments.",
+        " untouched), 2 telemetry stale (nothing built), 3 bad arguments, 4 another process"
+        " holds the published file open for writing (nothing published), 5 another publish"
+        " of the same file held its lock beyond --lock-timeout, 128+N interrupted by signal N"
+        " (130 SIGINT, 143 SIGTERM).",
     )
-    pub.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    pub.add_argument(
+        "--duckdb",
+        type=Path,
+        default=Path(PUBLISHED_DEFAULT),
+        help=f"the published file BI tools open (default: {PUBLISHED_DEFAULT}); the build"
+        " file .<stem>.build.duckdb is kept beside it",
+    )
     pub.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
     pub.add_argument("--target", default=None, help="dbt target (default: the profile's)")
     pub.add_argument(
         "--no-freshness", action="store_true", help="skip `dbt source freshness` before building"
+    )
+    pub.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the build file from scratch (dbt build --full-refresh): forgets decoded"
+        " files the glob no longer matches and re-prices every day",
+    )
+    pub.add_argument(
+        "--event-time-start",
+        default=None,
+        help="backfill: rebuild the days from this date (dbt's flag, with --event-time-end)",
+    )
+    pub.add_argument("--event-time-end", default=None, help="backfill: up to this date (exclusive)")
+    pub.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up (exit 5) when another publish of the same file still runs after this"
+        " long (default: wait for it)",
     )
 
     impact = commands.add_parser(
@@ -118,7 +148,26 @@ def main(argv: list[str] | None = None) -> int:
             *(["--vars", args.vars] if args.vars else []),
             *(["--target", args.target] if args.target else []),
         ]
-        return main_publish(args.duckdb, Path.cwd(), dbt_args, not args.no_freshness)
+        if (args.event_time_start is None) != (args.event_time_end is None):
+            print(
+                "feature-cost publish: --event-time-start and --event-time-end go together",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        build_args = (
+            ["--event-time-start", args.event_time_start, "--event-time-end", args.event_time_end]
+            if args.event_time_start
+            else []
+        )
+        return main_publish(
+            args.duckdb,
+            Path.cwd(),
+            dbt_args,
+            not args.no_freshness,
+            full_refresh=args.full_refresh,
+            build_args=build_args,
+            lock_timeout=args.lock_timeout,
+        )
     if args.command == "rate-card-impact":
         dbt_args = ["--vars", args.vars] if args.vars else []
         return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)

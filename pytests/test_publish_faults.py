@@ -1,0 +1,426 @@
+"""Scheduled publishes under faults, with real dbt runs on real DuckDB files.
+
+- a publish killed with SIGKILL mid-build: its dbt dies with it, the published file still
+  reads, and the next publish succeeds and removes the staging files a killed run leaves;
+- an in-place ``dbt run`` on the published path killed mid-write leaves the file's
+  write-ahead log beside it: the next publish still leaves a file every reader can open;
+- a log beside the published file that belongs to another database (what an older publish
+  left after such a kill: no connection could open the file) is replaced with the file;
+- a publish refuses to replace a file another process holds open for writing;
+- publishes of one path run one after the other; one that may not wait gives up with its
+  own exit code;
+- a publish builds incrementally on its build file: a second one with no new data gives the
+  same marts even after the Collector rotated a file away, and ``--full-refresh`` rebuilds
+  from the files the glob matches now.
+
+Waits poll for a state with a generous deadline; nothing asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pytest
+
+from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_executable, dbt_vars_for
+from feature_cost.demo import generate
+from feature_cost.publish import (
+    EXIT_HELD_FOR_WRITING,
+    EXIT_INTERRUPTED_BASE,
+    EXIT_LOCK_TIMEOUT,
+    EXIT_PUBLISHED,
+    build_path,
+    wal_path,
+)
+from test_publish import (
+    Rows,
+    mart_rows,
+    publish_command,
+    publish_env,
+    run_publish,
+    same_rows,
+)
+
+CONFIG = replace(DEMO_CONFIG, days=2)
+DEADLINE_SECONDS = 300
+
+# Writes into a DuckDB file and dies without a checkpoint: its write-ahead log stays.
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os, sys, duckdb
+    con = duckdb.connect(sys.argv[1])
+    con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute("set checkpoint_threshold = '1GB'")
+    con.execute("create table main.half_written as select range as x from range(1000)")
+    os._exit(0)
+    """
+)
+
+# Holds a DuckDB file open for writing until its stdin closes.
+WRITER = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1])
+    print("holding", flush=True)
+    sys.stdin.readline()
+    """
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FirstPublish:
+    """A two-day history published once; tests publish again on copies of its directory."""
+
+    dbt_vars: dict[str, str]
+    published: Path
+    marts: Rows
+
+
+@pytest.fixture(scope="module")
+def first_publish(tmp_path_factory: pytest.TempPathFactory) -> FirstPublish:
+    root = tmp_path_factory.mktemp("first_publish")
+    generate(CONFIG, root / "data")
+    dbt_vars = dbt_vars_for(root / "data")
+    published = root / "published" / "feature_cost.duckdb"
+    result = run_publish(published, dbt_vars, "--no-freshness")
+    assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
+    return FirstPublish(dbt_vars, published, mart_rows(published))
+
+
+def copy_of(first: FirstPublish, tmp_path: Path) -> Path:
+    """The published file and its build file, copied: the next publish is incremental."""
+    shutil.copytree(first.published.parent, tmp_path / "published")
+    copy = tmp_path / "published" / first.published.name
+    assert build_path(copy).exists()
+    return copy
+
+
+def wait_for(condition: Callable[[], T], what: str) -> T:
+    """Poll until ``condition()`` is truthy; fail (not time) if it never becomes so."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name: [state, ppid, ...]; None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in {"Z", "X"}
+
+
+def dbt_children(parent: int) -> list[int]:
+    """Live processes whose parent is ``parent`` and whose command line runs dbt."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is None or int(fields[1]) != parent or fields[0] in {"Z", "X"}:
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if any(part.endswith(b"/dbt") for part in command):
+            found.append(int(entry.name))
+    return found
+
+
+def readable(path: Path) -> str | None:
+    """None when a new reader opens ``path`` read-only and reads the mart; else the error."""
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            con.execute("select count(*) from main.feature_cost_margin").fetchone()
+    except duckdb.Error as error:
+        return str(error)
+    return None
+
+
+def leftovers(published: Path) -> list[str]:
+    return sorted(p.name for p in published.parent.glob(".*building*"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
+    first_publish: FirstPublish, tmp_path: Path
+) -> None:
+    published = copy_of(first_publish, tmp_path)
+    build = build_path(published)
+    dbt_dir = tmp_path / "killed-run"
+    publisher = subprocess.Popen(
+        publish_command(published, first_publish.dbt_vars, "--no-freshness"),
+        cwd=PROJECT_ROOT,
+        env=publish_env(dbt_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        dbt_pid = wait_for(lambda: dbt_children(publisher.pid), "dbt under the publish")[0]
+        wait_for(
+            lambda: wal_path(build).exists() or publisher.poll() is not None,
+            "dbt writing into the build file",
+        )
+        assert publisher.poll() is None, "the publish ended before it could be killed"
+        os.kill(publisher.pid, signal.SIGKILL)  # the publish process only, not its group
+        publisher.wait()
+    finally:
+        if publisher.poll() is None:
+            publisher.kill()
+            publisher.wait()
+
+    wait_for(lambda: not alive(dbt_pid), "the killed publish's dbt to end")
+    # It ended without finishing: dbt writes run_results.json at the end of a run.
+    assert not (dbt_dir / "target" / "run_results.json").exists()
+    assert wal_path(build).exists(), "the build file should hold the killed build's log"
+
+    assert readable(published) is None
+    assert same_rows(mart_rows(published), first_publish.marts)
+
+    # What a publish killed while staging leaves behind (its pid is gone).
+    stem, suffix = published.stem, published.suffix
+    for name in (
+        f".{stem}.20260101T000000-{publisher.pid}.building{suffix}",
+        f".{stem}.20260101T000000-{publisher.pid}.building{suffix}.wal",
+    ):
+        (published.parent / name).write_bytes(b"left by a killed publish")
+
+    again = run_publish(published, first_publish.dbt_vars, "--no-freshness")
+    assert again.returncode == EXIT_PUBLISHED, again.stdout[-3000:] + again.stderr
+    assert "left by an interrupted run" in again.stdout
+    assert leftovers(published) == []
+    assert readable(published) is None
+    assert same_rows(mart_rows(published), first_publish.marts)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path) -> None:
+    """A scheduler stops a run: dbt stops too, the exit code says so, nothing is published."""
+    published = copy_of(first_publish, tmp_path)
+    before = published.stat().st_mtime_ns
+    dbt_dir = tmp_path / "stopped-run"
+    publisher = subprocess.Popen(
+        publish_command(published, first_publish.dbt_vars, "--no-freshness"),
+        cwd=PROJECT_ROOT,
+        env=publish_env(dbt_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        dbt_pid = wait_for(lambda: dbt_children(publisher.pid), "dbt under the publish")[0]
+        os.kill(publisher.pid, signal.SIGTERM)
+        _, stderr = publisher.communicate(timeout=600)
+    finally:
+        if publisher.poll() is None:
+            publisher.kill()
+            publisher.wait()
+    assert publisher.returncode == EXIT_INTERRUPTED_BASE + signal.SIGTERM, stderr
+    assert "interrupted by SIGTERM" in stderr
+    assert not alive(dbt_pid)
+    assert not (dbt_dir / "target" / "run_results.json").exists()
+    assert published.stat().st_mtime_ns == before
+    assert leftovers(published) == []
+
+
+def test_killed_dbt_run_on_the_published_file_then_publish(
+    first_publish: FirstPublish, tmp_path: Path
+) -> None:
+    """Someone runs dbt on the published file itself and kills it: its log stays beside it."""
+    published = copy_of(first_publish, tmp_path)
+    env = {
+        **publish_env(tmp_path / "in-place"),
+        "FEATURE_COST_DUCKDB": str(published),
+    }
+    in_place = subprocess.Popen(
+        [dbt_executable(), "run", "--vars", json.dumps(first_publish.dbt_vars)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(
+            lambda: wal_path(published).exists() or in_place.poll() is not None,
+            "dbt writing into the published file",
+        )
+        assert in_place.poll() is None, "dbt ended before it could be killed"
+        os.kill(in_place.pid, signal.SIGKILL)
+        in_place.wait()
+    finally:
+        if in_place.poll() is None:
+            in_place.kill()
+            in_place.wait()
+    assert wal_path(published).exists()
+
+    result = run_publish(published, first_publish.dbt_vars, "--no-freshness")
+    assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
+    assert not wal_path(published).exists()
+    assert readable(published) is None
+    assert same_rows(mart_rows(published), first_publish.marts)
+
+
+def test_a_log_of_another_file_beside_the_published_one_is_replaced(
+    first_publish: FirstPublish, tmp_path: Path
+) -> None:
+    published = copy_of(first_publish, tmp_path)
+    other = tmp_path / "other.duckdb"
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(other)], check=True)
+    shutil.copyfile(wal_path(other), wal_path(published))
+    problem = readable(published)
+    assert problem is not None and "WAL" in problem  # no reader can open it now
+
+    result = run_publish(published, first_publish.dbt_vars, "--no-freshness")
+    assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
+    assert not wal_path(published).exists()
+    assert readable(published) is None
+    assert same_rows(mart_rows(published), first_publish.marts)
+
+
+def test_publish_refuses_a_file_another_process_writes(tmp_path: Path) -> None:
+    published = tmp_path / "published" / "feature_cost.duckdb"
+    published.parent.mkdir()
+    with duckdb.connect(str(published)) as con:
+        con.execute("create table main.feature_cost_margin as select 42 as kept")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(published)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "holding"
+        refused = run_publish(published, {}, "--no-freshness")
+    finally:
+        writer.kill()
+        writer.wait()
+    assert refused.returncode == EXIT_HELD_FOR_WRITING, refused.stdout + refused.stderr
+    assert "open for writing in another process" in refused.stderr
+    assert "$ " not in refused.stdout, "dbt should not have run"
+    assert not build_path(published).exists()
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select kept from main.feature_cost_margin").fetchall() == [(42,)]
+
+
+def test_publishes_of_one_path_run_one_after_the_other(
+    first_publish: FirstPublish, tmp_path: Path
+) -> None:
+    """Two publishes start while a third party holds the lock: both wait, then both publish
+    (they share one build file: overlapping dbt runs would fail on DuckDB's own lock); one
+    that may wait only half a second gives up with exit 5."""
+    published = copy_of(first_publish, tmp_path)
+    lock = published.with_name(f".{published.name}.lock")
+    runs: list[subprocess.Popen[str]] = []
+    try:
+        with lock.open("a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            for number in (1, 2):
+                runs.append(
+                    subprocess.Popen(
+                        publish_command(published, first_publish.dbt_vars, "--no-freshness"),
+                        cwd=PROJECT_ROOT,
+                        env=publish_env(tmp_path / f"run-{number}"),
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    )
+                )
+            for run in runs:
+                assert run.stdout is not None
+                assert "waiting for another publish" in run.stdout.readline()
+            impatient = run_publish(
+                published, first_publish.dbt_vars, "--no-freshness", "--lock-timeout", "0.5"
+            )
+            assert impatient.returncode == EXIT_LOCK_TIMEOUT, impatient.stderr
+            assert "nothing was done" in impatient.stderr
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == EXIT_PUBLISHED, output[-3000:]
+    assert readable(published) is None
+    assert same_rows(mart_rows(published), first_publish.marts)
+
+
+def _run_results(dbt_dir: Path) -> dict:
+    return json.loads((dbt_dir / "target" / "run_results.json").read_text())
+
+
+def _requests_on(path: Path, day: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        (count,) = con.execute(
+            "select coalesce(sum(request_count), 0) from main.feature_cost_margin"
+            " where date_day = cast(? as date)",
+            [day],
+        ).fetchone()
+    return int(count)
+
+
+def test_publish_is_incremental_and_full_refresh_rebuilds(tmp_path: Path) -> None:
+    """The second publish, with no new data, gives the same marts although the first day's
+    file has left the glob (decoded history lives in the build file); ``--full-refresh``
+    rebuilds from the files the glob matches now, so that day is gone."""
+    data = tmp_path / "data"
+    generate(CONFIG, data)
+    dbt_vars = dbt_vars_for(data)
+    published = tmp_path / "published" / "feature_cost.duckdb"
+    first_day = CONFIG.start_date.isoformat()
+
+    first = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=tmp_path / "first")
+    assert first.returncode == EXIT_PUBLISHED, first.stdout[-3000:] + first.stderr
+    assert "full rebuild" in first.stdout  # no build file yet
+    first_marts = mart_rows(published)
+    assert _requests_on(published, first_day) > 0
+
+    rotated = tmp_path / "rotated"
+    rotated.mkdir()
+    (first_file,) = (data / "otlp").glob(f"*{first_day}*")
+    first_file.rename(rotated / first_file.name)
+
+    second = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=tmp_path / "second")
+    assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
+    assert "incremental build" in second.stdout
+    assert _run_results(tmp_path / "second")["args"].get("full_refresh") in (None, False)
+    assert same_rows(mart_rows(published), first_marts)
+
+    full = run_publish(
+        published, dbt_vars, "--no-freshness", "--full-refresh", dbt_dir=tmp_path / "full"
+    )
+    assert full.returncode == EXIT_PUBLISHED, full.stdout[-3000:] + full.stderr
+    assert _run_results(tmp_path / "full")["args"]["full_refresh"] is True
+    assert _requests_on(published, first_day) == 0
+    assert not same_rows(mart_rows(published), first_marts)
