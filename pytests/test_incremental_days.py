@@ -207,6 +207,7 @@ def test_the_incremental_run_rebuilds_only_the_latest_days(history: History) -> 
         / "feature_cost"
         / "models"
         / "intermediate"
+        / "spans"
         / "int_span_costs_priced.sql"
     ).read_text()
     # Before the last run the latest day built was day DAYS - 1; minus the lookback of 1 day:

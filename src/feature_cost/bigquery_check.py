@@ -316,7 +316,7 @@ def throwaway_key(path: Path) -> Path:
 
 
 # The incremental span models compile differently on a run that rebuilds a window of days
-# (macros/day_window.sql). Offline there is no table to ask for its latest day, so the
+# (macros/incremental/day_window.sql). Offline there is no table to ask for its latest day, so the
 # second compile fixes the window: a backfill-shaped one, bounded on both sides.
 # The first compile fixes the window to "everything", as a first build or --full-refresh.
 FULL_BUILD_WINDOW: dict[str, str | None] = {"start": None, "end": None}

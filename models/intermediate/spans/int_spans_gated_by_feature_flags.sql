@@ -4,14 +4,10 @@
 -- the feature it ran for (its rate card still prices it, and flag_leakage lists it). The flag
 -- state at an instant is the latest change at or before it that applies to the tenant (its
 -- own or a global one); a feature with no recorded change before the work counts as on.
--- Incremental by the span's start day (see macros/day_window.sql).
+-- Incremental by the span's start day (see macros/incremental/day_window.sql).
 {{ config(
-    materialized='incremental',
-    incremental_strategy=day_window_strategy(),
-    meta={'day_window_column': 'start_day'},
     partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
-    on_schema_change='fail'
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set window = day_window() %}
 with

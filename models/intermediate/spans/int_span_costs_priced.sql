@@ -11,16 +11,14 @@
 -- Where a shared resource is paid as one pool on that day, it claims the components it
 -- covers (service compute and GPU pools: cpu, memory and gpu; databases and caches: queries):
 -- those estimates then serve only as allocation weights and the pool's cost replaces them.
--- Incremental by the day of the usage (`date_day`, see macros/day_window.sql): a run rebuilds
--- whole usage days, those of its window and those the spans that started in it run into; a
--- backfill of a day range re-prices the usage on those days with the rate cards as they are.
+-- Incremental by the day of the usage (`date_day`, see macros/incremental/day_window.sql):
+-- a run rebuilds whole usage days, those of its window and those the spans that started in
+-- it run into; a backfill of a day range re-prices the usage on those days with the rate
+-- cards as they are.
 {{ config(
-    materialized='incremental',
-    incremental_strategy=day_window_strategy(),
     meta={'day_window_column': 'date_day', 'day_window_anchor': 'start_day'},
     partition_by=day_partition('date_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
-    on_schema_change='fail'
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set window = day_window() %}
 {%- if window.end and execute and var('day_window_override', none) is not mapping %}

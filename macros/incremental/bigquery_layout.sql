@@ -1,9 +1,3 @@
-{% macro day_window_strategy() %}
-    {#- The incremental strategy of the span models: `day_window` (delete the rebuilt days,
-        insert) on DuckDB; `insert_overwrite` of the rebuilt day partitions on BigQuery. -#}
-    {{ return('insert_overwrite' if target.type == 'bigquery' else 'day_window') }}
-{% endmacro %}
-
 {% macro day_partition(column) %}
     {#- BigQuery `partition_by` on a DATE column by day; none elsewhere. -#}
     {%- if target.type == 'bigquery' -%}

@@ -4,15 +4,12 @@
 -- feature and tenant set at the ingress (rule 1). Spans outside any feature span are absent
 -- here; int_spans_attributed_to_features decides their feature. A span that is its own
 -- ancestor (a cycle of parent links) is a root: its parent link is not followed.
--- Incremental by the span's start day (see macros/day_window.sql): a run rebuilds the spans
--- that started in its window, walking the whole of each trace that has a span there.
+-- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
+-- rebuilds the spans that started in its window, walking the whole of each trace that has
+-- a span there.
 {{ config(
-    materialized='incremental',
-    incremental_strategy=day_window_strategy(),
-    meta={'day_window_column': 'start_day'},
     partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
-    on_schema_change='fail'
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set window = day_window() %}
 with recursive

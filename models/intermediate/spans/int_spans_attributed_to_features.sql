@@ -5,15 +5,11 @@
 -- with the feature; work with no tenant goes to `__shared__`. Every accepted span appears
 -- exactly once. A span that is its own ancestor (a cycle of parent links) is a root: its
 -- `parent_span_id` is null here and `is_in_parent_cycle` is true.
--- Incremental by the span's start day (see macros/day_window.sql): a run rebuilds the spans
--- that started in its window, reading the whole of each trace that has a span there.
+-- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
+-- rebuilds the spans that started in its window, reading the whole of each trace that has a span there.
 {{ config(
-    materialized='incremental',
-    incremental_strategy=day_window_strategy(),
-    meta={'day_window_column': 'start_day'},
     partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
-    on_schema_change='fail'
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set window = day_window() %}
 with recursive

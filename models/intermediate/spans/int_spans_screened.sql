@@ -5,7 +5,9 @@
 -- content: times, names, attributes or events differ) or `accepted`. Of several deliveries
 -- the first in file and line order is kept, whatever their content (the Collector's files
 -- sort by the time they were written); `kept_delivery` names it on the later ones.
--- Downstream models read `accepted`.
+-- Downstream models read `accepted`. A table rebuilt on every run (the one span model that is
+-- not incremental by day): a redelivery can arrive for any day.
+{{ config(materialized='table') }}
 with
 
 spans as (

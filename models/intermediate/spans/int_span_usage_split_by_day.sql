@@ -5,15 +5,11 @@
 -- over a service's spans in a trace this is the service's busy time, counted once. Time that
 -- crosses midnight is split at the boundary; counts (invocations, queries, tokens) go to the
 -- day the span started.
--- Incremental by the day the span started (`start_day`, see macros/day_window.sql); its
+-- Incremental by the day the span started (`start_day`, see macros/incremental/day_window.sql); its
 -- rows for later days are rebuilt with it.
 {{ config(
-    materialized='incremental',
-    incremental_strategy=day_window_strategy(),
-    meta={'day_window_column': 'start_day'},
     partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id']),
-    on_schema_change='fail'
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set window = day_window() %}
 with
