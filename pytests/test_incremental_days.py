@@ -215,6 +215,18 @@ def test_the_incremental_run_rebuilds_only_the_latest_days(history: History) -> 
     assert "delete from" in compiled
 
 
+def test_the_daily_run_screens_only_its_days(history: History) -> None:
+    """Screening reads the spans of the window's days (on the stored start day, so older
+    files' rows are skipped) and compares them with the accepted spans of the day before,
+    never the whole history."""
+    spans_dir = history.root / "daily-run" / "target" / "compiled" / "feature_cost" / "models"
+    compiled = (spans_dir / "intermediate" / "spans" / "int_spans_screened.sql").read_text()
+    window_start = day(DAYS - 2).isoformat()
+    assert f"raw_start_day >= cast('{window_start}' as date)" in compiled
+    assert f"start_day < cast('{window_start}' as date)" in compiled
+    assert f"start_day >= cast('{day(DAYS - 3).isoformat()}' as date)" in compiled
+
+
 def test_a_second_build_with_nothing_new_changes_nothing(history: History, tmp_path: Path) -> None:
     db = tmp_path / "again.duckdb"
     shutil.copy2(history.daily_db, db)

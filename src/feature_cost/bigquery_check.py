@@ -277,6 +277,8 @@ class Report:
     schemas: dict[str, dict[str, str]] = field(default_factory=dict)
     compile_output: str = ""
     zetasql_missing: str | None = None
+    # Every table the analysis knew at its end (sources, seeds, models), by unique id.
+    tables: dict[str, Table] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -716,11 +718,13 @@ def check_models(
     tables: dict[str, Table],
     unavailable: dict[str, str],
     options: AnalyzerOptions,
+    previous: Mapping[str, Table] | None = None,
 ) -> list[Verdict]:
     """Analyze models in dependency order, each against the tables it reads.
 
     Each analyzed model's output schema joins `tables`; a model that fails (or reads one that
-    did) joins `unavailable`, so its dependents are reported as not analyzed.
+    did) joins `unavailable`, so its dependents are reported as not analyzed. `previous`: the
+    tables of a first build, for an incremental run's models that read their own table.
     """
     verdicts = []
     for model in dependency_order(models):
@@ -731,6 +735,8 @@ def check_models(
             verdicts.append(Verdict(model.name, parse_error, skipped_because=blocked))
             continue
         reads = [tables[d] for d in model.depends_on if d in tables]
+        if previous is not None and model.unique_id in previous:
+            reads.append(previous[model.unique_id])
         columns, error = analyze(model.sql, reads, options)
         if columns is None:
             unavailable[model.unique_id] = f"upstream {model.name} failed"
@@ -769,8 +775,10 @@ def zetasql_missing() -> str | None:
     return None
 
 
-def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
-    """Both checks on a finished offline compile in `out`."""
+def check_compiled(
+    project_dir: Path, out: Path, output: str, previous: Mapping[str, Table] | None = None
+) -> Report:
+    """Both checks on a finished offline compile in `out` (`previous`: see check_models)."""
     target = out / "target"
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     models = compiled_nodes(manifest, target, "model")
@@ -782,8 +790,9 @@ def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
         return report
     options = analyzer_options()
     tables, unavailable = declared_tables(manifest, project_dir)
-    report.models = check_models(models, tables, unavailable, options)
+    report.models = check_models(models, tables, unavailable, options, previous)
     report.tests = check_tests(tests, tables, unavailable, options)
+    report.tables = tables
     report.schemas = {
         ".".join(table.relation): {name: type_text(t) for name, t in table.columns}
         for table in sorted(tables.values(), key=lambda t: t.relation)
@@ -792,12 +801,17 @@ def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
 
 
 def incremental_verdicts(
-    project_dir: Path, full_out: Path, incremental_out: Path, output: str
+    project_dir: Path,
+    full_out: Path,
+    incremental_out: Path,
+    output: str,
+    full_tables: Mapping[str, Table] | None = None,
 ) -> list[Verdict]:
-    """Verdicts of the incremental compile for the models whose SQL differs from a full build."""
+    """Verdicts of the incremental compile for the models whose SQL differs from a full build
+    (a model that reads its own table, as screening does, reads it as the full build left it)."""
     full = json.loads((full_out / "target" / "manifest.json").read_text(encoding="utf-8"))
     full_sql = {n.unique_id: n.sql for n in compiled_nodes(full, full_out / "target", "model")}
-    report = check_compiled(project_dir, incremental_out, output)
+    report = check_compiled(project_dir, incremental_out, output, full_tables)
     manifest = json.loads(
         (incremental_out / "target" / "manifest.json").read_text(encoding="utf-8")
     )
@@ -835,7 +849,9 @@ def check(project_dir: Path, keep: Path | None = None) -> Report:
                 Verdict("(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + output[-600:])
             )
         else:
-            report.models.extend(incremental_verdicts(project_dir, out, incremental_out, output))
+            report.models.extend(
+                incremental_verdicts(project_dir, out, incremental_out, output, report.tables)
+            )
     if keep is not None and report.schemas:
         (keep / "schemas.json").write_text(json.dumps(report.schemas, indent=2), encoding="utf-8")
     return report

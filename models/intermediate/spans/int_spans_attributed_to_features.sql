@@ -6,7 +6,8 @@
 -- exactly once. A span that is its own ancestor (a cycle of parent links) is a root: its
 -- `parent_span_id` is null here and `is_in_parent_cycle` is true.
 -- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
--- rebuilds the spans that started in its window, reading the whole of each trace that has a span there.
+-- rebuilds the spans that started in its window, reading the whole of each trace that has
+-- a span there.
 {{ config(
     partition_by=day_partition('start_day'),
     cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])

@@ -5,9 +5,22 @@
 -- content: times, names, attributes or events differ) or `accepted`. Of several deliveries
 -- the first in file and line order is kept, whatever their content (the Collector's files
 -- sort by the time they were written); `kept_delivery` names it on the later ones.
--- Downstream models read `accepted`. A table rebuilt on every run (the one span model that is
--- not incremental by day): a redelivery can arrive for any day.
-{{ config(materialized='table') }}
+-- Downstream models read `accepted`.
+-- Incremental by the span's start day (see macros/incremental/day_window.sql): a redelivery
+-- starts when the first delivery did, so a run screens only the spans of the days it
+-- rebuilds, and compares them with the accepted spans of the `trace_lookbehind_days` before
+-- (a second version whose start moved a little). The days are chosen on the stored
+-- `raw_start_day`, so older files' rows are skipped unread. Spans with no start day in
+-- bounds (quarantined by their times) are screened on every run: a start that was in the
+-- future may be in bounds now. Late spans of days before the window wait for a backfill;
+-- span_accounting counts them.
+{{ config(
+    partition_by=day_partition('start_day'),
+    cluster_by=bigquery_cluster_by(['trace_id']),
+    pre_hook="{{ delete_rows_without_day('start_day') }}"
+) }}
+{%- set window = day_window() %}
+{%- set earliest_day = var('earliest_span_date', '2020-01-01') | string %}
 with
 
 spans as (
@@ -53,10 +66,37 @@ spans as (
         start_day,
         sampling_weight,
         quarantine_reason,
-        content_fingerprint
+        content_fingerprint,
+        raw_start_day
     from {{ ref('stg_otel__spans') }}
+    {%- if window.start or window.end %}
+        where
+            ({{ in_day_window('raw_start_day', window) }})
+            or raw_start_day is null
+            or raw_start_day < cast('{{ earliest_day[:10] }}' as date)
+            or raw_start_day > cast({{ dbt.current_timestamp() }} as date)
+    {%- endif %}
 
 ),
+
+{% if window.start -%}
+    earlier_deliveries as (
+
+        -- Accepted spans of the days just before the window, already screened: a later
+        -- delivery with the same ids is their duplicate.
+        select
+            trace_id,
+            span_id,
+            content_fingerprint,
+            filename || ':' || cast(line_number as {{ dbt.type_string() }}) as kept_delivery
+        from {{ this }}
+        where
+            span_status = 'accepted'
+            and start_day < cast('{{ window.start }}' as date)
+            and {{ in_day_window('start_day', window, var('trace_lookbehind_days')) }}
+
+    ),
+{%- endif %}
 
 ranked as (
 
@@ -71,6 +111,61 @@ ranked as (
         partition by trace_id, span_id, quarantine_reason is null
         order by filename, line_number, resource_index, scope_index, span_index
     )
+
+),
+
+{% if window.start -%}
+    redelivered as (
+
+        -- The window's sound deliveries of a span accepted before the window.
+        select
+            ranked.filename,
+            ranked.line_number,
+            ranked.resource_index,
+            ranked.scope_index,
+            ranked.span_index,
+            earlier_deliveries.kept_delivery,
+            earlier_deliveries.content_fingerprint as kept_fingerprint
+        from ranked
+        inner join earlier_deliveries
+            on
+                ranked.trace_id = earlier_deliveries.trace_id
+                and ranked.span_id = earlier_deliveries.span_id
+        where ranked.quarantine_reason is null
+
+    ),
+{%- else -%}
+    redelivered as (
+
+        -- A full build screens every day at once: nothing was accepted before it.
+        select
+            filename,
+            line_number,
+            resource_index,
+            scope_index,
+            span_index,
+            cast(null as {{ dbt.type_string() }}) as kept_delivery,
+            cast(null as {{ dbt.type_string() }}) as kept_fingerprint
+        from ranked
+        where false
+
+    ),
+{%- endif %}
+
+checked as (
+
+    select
+        ranked.*,
+        redelivered.kept_delivery as earlier_kept_delivery,
+        redelivered.kept_fingerprint as earlier_kept_fingerprint
+    from ranked
+    left join redelivered
+        on
+            ranked.filename = redelivered.filename
+            and ranked.line_number = redelivered.line_number
+            and ranked.resource_index = redelivered.resource_index
+            and ranked.scope_index = redelivered.scope_index
+            and ranked.span_index = redelivered.span_index
 
 ),
 
@@ -115,18 +210,27 @@ final as (
         start_day,
         sampling_weight,
         quarantine_reason,
+        content_fingerprint,
+        raw_start_day,
         case
-            when quarantine_reason is null and delivery_number > 1
+            when quarantine_reason is not null then null
+            when earlier_kept_delivery is not null then earlier_kept_delivery
+            when delivery_number > 1
                 then kept_filename || ':' || cast(kept_line_number as {{ dbt.type_string() }})
         end as kept_delivery,
         case
             when quarantine_reason is not null then 'quarantined'
+            when
+                earlier_kept_delivery is not null
+                and content_fingerprint != earlier_kept_fingerprint
+                then 'conflicting_duplicate'
+            when earlier_kept_delivery is not null then 'duplicate'
             when delivery_number > 1 and content_fingerprint != kept_fingerprint
                 then 'conflicting_duplicate'
             when delivery_number > 1 then 'duplicate'
             else 'accepted'
         end as span_status
-    from ranked
+    from checked
 
 )
 

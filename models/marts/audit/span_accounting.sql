@@ -102,6 +102,42 @@ span_days as (
 
 ),
 
+received_days as (
+
+    -- Every span received, by the start day it was sent with.
+    select
+        raw_start_day,
+        count(*) as spans_received
+    from {{ ref('stg_otel__spans') }}
+    group by raw_start_day
+
+),
+
+screened_days as (
+
+    select
+        raw_start_day,
+        count(*) as spans_screened
+    from spans
+    group by raw_start_day
+
+),
+
+unscreened_days as (
+
+    -- Spans of days before the window of the last incremental run, which arrived after it
+    -- had moved past them: received, not yet screened; a backfill of their days costs them.
+    select
+        received_days.raw_start_day as date_day,
+        received_days.spans_received - coalesce(screened_days.spans_screened, 0)
+            as spans_unscreened
+    from received_days
+    left join screened_days
+        on received_days.raw_start_day = screened_days.raw_start_day
+    where received_days.spans_received > coalesce(screened_days.spans_screened, 0)
+
+),
+
 line_days as (
 
     {% if var('span_source') == 'otlp_json' -%}
@@ -143,23 +179,27 @@ line_days as (
 final as (
 
     select
-        coalesce(span_days.date_day, line_days.date_day) as date_day,
-        coalesce(span_days.spans_received, 0) as spans_received,
+        coalesce(span_days.date_day, unscreened_days.date_day, line_days.date_day) as date_day,
+        coalesce(span_days.spans_received, 0)
+        + coalesce(unscreened_days.spans_unscreened, 0) as spans_received,
         coalesce(span_days.spans_attributed, 0) as spans_attributed,
         coalesce(span_days.spans_unattributed, 0) as spans_unattributed,
         coalesce(span_days.spans_flag_off, 0) as spans_flag_off,
         coalesce(span_days.spans_quarantined, 0) as spans_quarantined,
         coalesce(span_days.duplicates_removed, 0) as duplicates_removed,
         coalesce(span_days.conflicting_duplicates, 0) as conflicting_duplicates,
-        coalesce(span_days.spans_awaiting_backfill, 0) as spans_awaiting_backfill,
+        coalesce(span_days.spans_awaiting_backfill, 0)
+        + coalesce(unscreened_days.spans_unscreened, 0) as spans_awaiting_backfill,
         coalesce(span_days.spans_unaccounted, 0) as spans_unaccounted,
         coalesce(span_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles,
         coalesce(line_days.lines_quarantined, 0) as lines_quarantined,
         coalesce(line_days.lines_without_spans, 0) as lines_without_spans,
         coalesce(line_days.lines_blank, 0) as lines_blank
     from span_days
+    full outer join unscreened_days
+        on span_days.date_day = unscreened_days.date_day
     full outer join line_days
-        on span_days.date_day = line_days.date_day
+        on coalesce(span_days.date_day, unscreened_days.date_day) = line_days.date_day
 
 )
 

@@ -50,6 +50,7 @@ decoded as (
         status_message,
         {{ dbt.safe_cast('start_time_unix_nano', dbt.type_bigint()) }} as start_ns,
         {{ dbt.safe_cast('end_time_unix_nano', dbt.type_bigint()) }} as end_ns,
+        raw_start_day,
         scope_name,
         resource_attributes,
         span_attributes,

@@ -28,6 +28,7 @@ final as (
         spankind as span_kind,
         cast({{ timestamp_to_nanos('timestamp') }} as {{ dbt.type_string() }})
             as start_time_unix_nano,
+        cast(timestamp as date) as raw_start_day,
         cast({{ timestamp_to_nanos('timestamp') }} + duration as {{ dbt.type_string() }})
             as end_time_unix_nano,
         statuscode as status_code,

@@ -265,6 +265,11 @@ final as (
         span.kind as span_kind,
         span.startTimeUnixNano as start_time_unix_nano,
         span.endTimeUnixNano as end_time_unix_nano,
+        -- The start's UTC day as received (null when unreadable): screening selects the days
+        -- it rebuilds on this stored column, so old files' rows are skipped, not parsed.
+        {{ day_number_to_date(nanos_to_day_number(
+            dbt.safe_cast('span.startTimeUnixNano', dbt.type_bigint())
+        )) }} as raw_start_day,
         span.status.code as status_code,
         span.status.message as status_message,
         scope_name,
