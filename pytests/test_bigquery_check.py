@@ -255,13 +255,12 @@ def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(
     )
 
 
-# Incremental span models and the day column their BigQuery partitions are on.
+# Incremental span models, the day column their BigQuery partitions are on, their clustering.
+BY_FEATURE = ["feature_id", "tenant_id"]
 INCREMENTAL_SPAN_MODELS = {
-    "int_span_feature_lineage": "start_day",
-    "int_spans_attributed_to_features": "start_day",
-    "int_spans_gated_by_feature_flags": "start_day",
-    "int_span_usage_split_by_day": "start_day",
-    "int_span_costs_priced": "date_day",
+    "int_spans_screened": ("start_day", ["trace_id"]),
+    "int_spans_attributed": ("start_day", BY_FEATURE),
+    "int_span_days_priced": ("date_day", BY_FEATURE),
 }
 PARTITIONED_MARTS = ["feature_cost_margin", "shared_cost_allocation", "span_accounting"]
 
@@ -284,11 +283,11 @@ def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
     def day_partition(column: str) -> dict[str, Any]:
         return {"field": column, "data_type": "date", "granularity": "day"}
 
-    for name, day_column in INCREMENTAL_SPAN_MODELS.items():
+    for name, (day_column, cluster_by) in INCREMENTAL_SPAN_MODELS.items():
         config = configs[name]
         assert config["materialized"] == "incremental", name
         assert config["incremental_strategy"] == "insert_overwrite", name
         assert config["partition_by"] == day_partition(day_column), name
-        assert config["cluster_by"] == ["feature_id", "tenant_id"], name
+        assert config["cluster_by"] == cluster_by, name
     for name in PARTITIONED_MARTS:
         assert configs[name]["partition_by"] == day_partition("date_day"), name

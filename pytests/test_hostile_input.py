@@ -286,7 +286,7 @@ def test_absurd_times_are_quarantined_never_priced(hostile: Path) -> None:
     assert_balances(hostile)
     priced = rows(
         hostile,
-        "select count(*) from main.int_span_costs_priced where trace_id in"
+        "select count(*) from main.int_span_days_priced where trace_id in"
         " ('11111111111111111111111111111111', '22222222222222222222222222222222')",
     )
     assert priced == [(0,)]
@@ -313,7 +313,7 @@ def test_every_line_is_accounted_for(hostile: Path) -> None:
     assert quarantine(hostile, "i-map") == [(1, "unexpected_shape", "attributes_not_a_list")]
     assert rows(
         hostile,
-        "select feature_id from main.int_spans_gated_by_feature_flags"
+        "select feature_id from main.int_spans_attributed"
         f" where span_id = '{'8' * 16}'",
     ) == [("__unattributed__",)]
     # The sound span beside the wrong-shaped part was read (a redelivery: a duplicate).
@@ -355,14 +355,14 @@ def test_a_span_that_is_its_own_ancestor_keeps_its_time(hostile: Path) -> None:
     busy = dict(
         rows(
             hostile,
-            "select span_id, sum(busy_ns) / 1e6 from main.int_span_usage_split_by_day"
+            "select span_id, sum(busy_ns) / 1e6 from main.int_span_days_priced"
             " where trace_id in (repeat('c', 32), repeat('d', 32)) group by span_id",
         )
     )
     assert busy == {"3" * 16: 200.0, "4" * 16: 300.0, "5" * 16: 100.0}
     features = rows(
         hostile,
-        "select span_id, feature_id from main.int_spans_gated_by_feature_flags"
+        "select span_id, feature_id from main.int_spans_attributed"
         " where trace_id in (repeat('c', 32), repeat('d', 32)) order by span_id",
     )
     assert features == [

@@ -190,7 +190,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
 
 def test_building_day_by_day_equals_one_full_build(history: History) -> None:
     daily, full = built_tables(history.daily_db), built_tables(history.full_db)
-    assert "int_span_costs_priced" in daily and "feature_cost_margin" in daily
+    assert "int_span_days_priced" in daily and "feature_cost_margin" in daily
     assert sum(len(rows) for rows in full.values()) > 1000
     assert differences(daily, full) == {}
     assert awaiting_backfill(history.full_db) == {}
@@ -208,7 +208,7 @@ def test_the_incremental_run_rebuilds_only_the_latest_days(history: History) -> 
         / "models"
         / "intermediate"
         / "spans"
-        / "int_span_costs_priced.sql"
+        / "int_span_days_priced.sql"
     ).read_text()
     # Before the last run the latest day built was day DAYS - 1; minus the lookback of 1 day:
     assert f"date_day >= cast('{day(DAYS - 2).isoformat()}' as date)" in compiled

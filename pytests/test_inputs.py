@@ -179,7 +179,7 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
     # The orphan whose parent never arrived is a root: its feature and its child's stand.
     orphans = _rows(
         db,
-        "select span_id, feature_id, attribution_basis from main.int_spans_attributed_to_features"
+        "select span_id, feature_id, attribution_basis from main.int_spans_attributed"
         f" where trace_id = '{'b' * 32}' order by span_id",
     )
     assert orphans == [

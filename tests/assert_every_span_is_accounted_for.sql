@@ -14,7 +14,7 @@ received as (
     where
         span_status = 'accepted'
         and exists (
-            select 1 from {{ ref('int_spans_gated_by_feature_flags') }} as gated
+            select 1 from {{ ref('int_spans_attributed') }} as gated
             where gated.trace_id = screened.trace_id and gated.span_id = screened.span_id
         )
 
@@ -26,7 +26,7 @@ priced as (
         trace_id,
         span_id,
         count(distinct feature_id || '/' || tenant_id) as attributions
-    from {{ ref('int_span_costs_priced') }}
+    from {{ ref('int_span_days_priced') }}
     group by trace_id, span_id
 
 ),

@@ -5,6 +5,6 @@ select
     date_day,
     count(*) as unpriced_calls,
     sum(input_tokens + output_tokens) as unpriced_tokens
-from {{ ref('int_span_costs_priced') }}
+from {{ ref('int_span_days_priced') }}
 where not llm_price_found
 group by coalesce(gen_ai_request_model, '(no gen_ai.request.model)'), date_day

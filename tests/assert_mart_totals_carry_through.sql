@@ -13,7 +13,7 @@ priced as (
         sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
         sum(llm_cost) as llm_cost,
         sum(invocation_count) as request_count
-    from {{ ref('int_span_costs_priced') }}
+    from {{ ref('int_span_days_priced') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 priced as (
 
-    select * from {{ ref('int_span_costs_priced') }}
+    select * from {{ ref('int_span_days_priced') }}
 
 ),
 

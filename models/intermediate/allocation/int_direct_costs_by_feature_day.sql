@@ -1,5 +1,5 @@
 -- Grain: one row per (date_day, feature_id, tenant_id) with any accepted span.
--- Guarantees: sums of int_span_costs_priced. Components a shared resource claims on that
+-- Guarantees: sums of int_span_days_priced. Components a shared resource claims on that
 -- day (its pool cost replaces them, see shared_cost_allocation) are left out, so nothing is
 -- counted twice; every other cost is carried through unchanged. `reconciled_compute_cost`
 -- scales each span's compute estimate by its service's billed / estimated ratio for the
@@ -9,7 +9,7 @@ with
 
 priced as (
 
-    select * from {{ ref('int_span_costs_priced') }}
+    select * from {{ ref('int_span_days_priced') }}
 
 ),
 

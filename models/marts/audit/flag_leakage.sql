@@ -7,7 +7,7 @@ with
 
 priced as (
 
-    select * from {{ ref('int_span_costs_priced') }}
+    select * from {{ ref('int_span_days_priced') }}
     where feature_id = '__flag_off__'
 
 ),
@@ -18,7 +18,7 @@ final as (
         priced.date_day,
         priced.gated_feature_id as feature_id,
         priced.service_name,
-        spans.span_name,
+        priced.span_name,
         count(distinct priced.tenant_id) as tenant_count,
         count(*) as span_day_count,
         sum(priced.invocation_count) as invocation_count,
@@ -29,11 +29,7 @@ final as (
             ~ " + coalesce(priced.llm_cost, 0)"
         ) }} as estimated_cost
     from priced
-    inner join {{ ref('int_spans_gated_by_feature_flags') }} as spans
-        on
-            priced.trace_id = spans.trace_id
-            and priced.span_id = spans.span_id
-    group by priced.date_day, priced.gated_feature_id, priced.service_name, spans.span_name
+    group by priced.date_day, priced.gated_feature_id, priced.service_name, priced.span_name
 
 )
 

@@ -27,7 +27,7 @@ gated as (
         span_id,
         feature_id,
         is_in_parent_cycle
-    from {{ ref('int_spans_gated_by_feature_flags') }}
+    from {{ ref('int_spans_attributed') }}
 
 ),
 

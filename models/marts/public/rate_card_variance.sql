@@ -14,7 +14,7 @@ factors as (
 
 priced as (
 
-    select * from {{ ref('int_span_costs_priced') }}
+    select * from {{ ref('int_span_days_priced') }}
 
 ),
 

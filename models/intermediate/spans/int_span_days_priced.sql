@@ -1,19 +1,20 @@
--- Grain: one row per accepted span and UTC day (as int_span_usage_split_by_day).
--- Guarantees (rule 3): usage x unit price of the rate card in force that day for the span's
--- region and instance family; the card is the feature's (taxonomy), else the var
--- `default_rate_card` for unattributed work and features the taxonomy does not know. Sizes
--- come from the span's or resource's `cost.*` attributes, else the service's defaults, else
--- the `__default__` row. Where no rate-card row is in force the costs are null and
--- `rate_card_row_found` is false; the test on that column names the gap and fails the build.
--- Costs of sampled spans are weighted by their sampling weight (adjusted count).
--- LLM tokens (`gen_ai.usage.*_tokens`) are priced per `gen_ai.request.model` from
--- llm_model_prices on the day the call started (`llm_price_found` false where no price is).
--- Where a shared resource is paid as one pool on that day, it claims the components it
--- covers (service compute and GPU pools: cpu, memory and gpu; databases and caches: queries):
--- those estimates then serve only as allocation weights and the pool's cost replaces them.
+-- Grain: one row per accepted span and UTC day its exclusive time touches (a span with no
+-- time still has one row, on the day it started), priced.
+-- Guarantees:
+-- Rule 2 (no double counting of nested time): a parent's duration already contains its
+-- children's, so a span's `busy_ns` is its own time minus the union of its same-service
+-- children's time; summed over a service's spans in a trace this is the service's busy time,
+-- counted once. Time that crosses midnight is split at the boundary; counts (invocations,
+-- queries, tokens) go to the day the span started.
+-- Rule 3 (direct cost): usage x the unit prices of the rate card in force on the usage day
+-- for the feature's card, region and instance family (the most specific row wins); sizes
+-- from span or resource attributes, else the service's default, else `__default__`; LLM
+-- tokens x the model's price in force. Each span-day names the compute and query pools that
+-- claim it (their cost is then shared, not direct).
 -- Incremental by the day of the usage (`date_day`, see macros/incremental/day_window.sql):
--- a run rebuilds whole usage days, those of its window and those the spans that started in
--- it run into; a backfill of a day range re-prices the usage on those days with the rate
+-- a run rebuilds whole usage days from its window on; it reads the spans that started up to
+-- `max_span_duration_hours` before (they can reach into the window) and, in a backfill, the
+-- usage days its spans reach after its end. A backfill re-prices those days with the rate
 -- cards as they are.
 {{ config(
     meta={'day_window_column': 'date_day', 'day_window_anchor': 'start_day'},
@@ -21,29 +22,197 @@
     cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set window = day_window() %}
-{%- if window.end and execute and var('day_window_override', none) is not mapping %}
-    {#- A backfill: spans that started in it and ran past its end were rebuilt upstream, so
-        the usage days they reach are re-priced whole as well. -#}
-    {%- set reached = run_query(
-        'select max(date_day) from ' ~ ref('int_span_usage_split_by_day')
-        ~ ' where ' ~ in_day_window('start_day', window)
-    ).columns[0].values()[0] -%}
-    {%- if reached is not none -%}
-        {%- set reached_end = (
-            modules.datetime.date.fromisoformat((reached | string)[:10])
-            + modules.datetime.timedelta(days=1)
-        ).isoformat() -%}
-        {%- if reached_end > window.end -%}
-            {%- set window = {'start': window.start, 'end': reached_end} -%}
-        {%- endif -%}
-    {%- endif -%}
+{#- A span lasts at most max_span_duration_hours (longer ones are quarantined), so its usage
+    reaches at most this many days past its start day. -#}
+{%- set reach_days = ((var('max_span_duration_hours', 24) | float) / 24) | round(0, 'ceil') | int %}
+{%- set usage_window = window %}
+{%- if window.end %}
+    {%- set usage_window = {
+        'start': window.start,
+        'end': (modules.datetime.date.fromisoformat(window.end)
+            + modules.datetime.timedelta(days=reach_days)).isoformat()
+    } %}
 {%- endif %}
+{%- set read_window = {'start': usage_window.start, 'end': usage_window.end} %}
 with
+
+attributed as (
+
+    select * from {{ ref('int_spans_attributed') }}
+    where {{ in_day_window('start_day', read_window, reach_days) }}
+
+),
+
+spans as (
+
+    select * from attributed
+
+),
+
+children as (
+
+    -- Same-service children, clipped to their parent's interval.
+    select
+        parent.trace_id,
+        parent.span_id,
+        greatest(child.start_ns, parent.start_ns) as start_ns,
+        least(child.end_ns, parent.end_ns) as end_ns
+    from attributed as child
+    inner join spans as parent
+        on
+            child.trace_id = parent.trace_id
+            and child.parent_span_id = parent.span_id
+            and child.service_name = parent.service_name
+    where
+        least(child.end_ns, parent.end_ns) > greatest(child.start_ns, parent.start_ns)
+
+),
+
+children_ordered as (
+
+    select
+        *,
+        max(end_ns) over (
+            partition by trace_id, span_id
+            order by start_ns, end_ns
+            rows between unbounded preceding and 1 preceding
+        ) as previous_max_end_ns
+    from children
+
+),
+
+children_islands_numbered as (
+
+    select
+        *,
+        sum(
+            case
+                when previous_max_end_ns is null or start_ns > previous_max_end_ns then 1 else 0
+            end
+        ) over (
+            partition by trace_id, span_id
+            order by start_ns, end_ns
+            rows between unbounded preceding and current row
+        ) as island_number
+    from children_ordered
+
+),
+
+child_islands as (
+
+    -- Overlapping children merged, so parallel calls are not subtracted twice.
+    select
+        trace_id,
+        span_id,
+        min(start_ns) as start_ns,
+        max(end_ns) as end_ns
+    from children_islands_numbered
+    group by trace_id, span_id, island_number
+
+),
+
+span_days as (
+
+    select
+        spans.trace_id,
+        spans.span_id,
+        spans.start_ns,
+        spans.end_ns,
+        day_number,
+        day_number * 86400000000000 as day_start_ns,
+        (day_number + 1) * 86400000000000 as day_end_ns,
+        day_number = {{ nanos_to_day_number('spans.start_ns') }} as is_start_day
+    from spans
+    cross join {{ integers_between(
+        nanos_to_day_number('spans.start_ns'),
+        nanos_to_day_number('greatest(spans.start_ns, spans.end_ns - 1)'),
+        'day_number'
+    ) }}
+
+),
+
+children_per_day as (
+
+    select
+        span_days.trace_id,
+        span_days.span_id,
+        span_days.day_number,
+        sum({{ overlap_nanos(
+            'child_islands.start_ns', 'child_islands.end_ns',
+            'span_days.day_start_ns', 'span_days.day_end_ns'
+        ) }}) as children_ns
+    from span_days
+    inner join child_islands
+        on
+            span_days.trace_id = child_islands.trace_id
+            and span_days.span_id = child_islands.span_id
+    group by span_days.trace_id, span_days.span_id, span_days.day_number
+
+),
+
+usage_all_days as (
+
+    select
+        span_days.trace_id,
+        span_days.span_id,
+        {{ day_number_to_date('span_days.day_number') }} as date_day,
+        spans.start_day,
+        spans.span_name,
+        spans.service_name,
+        spans.cloud_region,
+        spans.host_type,
+        spans.feature_id,
+        spans.gated_feature_id,
+        spans.tenant_id,
+        spans.feature_variant,
+        {{ overlap_nanos(
+            'span_days.start_ns', 'span_days.end_ns',
+            'span_days.day_start_ns', 'span_days.day_end_ns'
+        ) }} - coalesce(children_per_day.children_ns, 0) as busy_ns,
+        case
+            when not span_days.is_start_day then 0
+            when spans.is_feature_span then 1
+            else 0
+        end as invocation_count,
+        case
+            when not span_days.is_start_day then 0
+            when spans.db_query_event_count > 0 then spans.db_query_event_count
+            when spans.span_kind = 'CLIENT' and spans.db_system is not null then 1
+            else 0
+        end as query_count,
+        case
+            when span_days.is_start_day then coalesce(spans.gen_ai_input_tokens, 0) else 0
+        end as input_tokens,
+        case
+            when span_days.is_start_day then coalesce(spans.gen_ai_output_tokens, 0) else 0
+        end as output_tokens,
+        case
+            when span_days.is_start_day then coalesce(spans.db_rows_returned, 0) else 0
+        end as rows_scanned,
+        spans.server_address,
+        coalesce(spans.sampling_weight, 1) as sampling_weight,
+        spans.gen_ai_request_model,
+        spans.cpu_cores_attribute,
+        spans.memory_gb_attribute,
+        spans.gpu_count_attribute
+    from span_days
+    inner join spans
+        on
+            span_days.trace_id = spans.trace_id
+            and span_days.span_id = spans.span_id
+    left join children_per_day
+        on
+            span_days.trace_id = children_per_day.trace_id
+            and span_days.span_id = children_per_day.span_id
+            and span_days.day_number = children_per_day.day_number
+
+),
 
 usage as (
 
-    select * from {{ ref('int_span_usage_split_by_day') }}
-    where {{ in_day_window('date_day', window) }}
+    -- The usage days this run rebuilds.
+    select * from usage_all_days
+    where {{ in_day_window('date_day', usage_window) }}
 
 ),
 
@@ -217,6 +386,7 @@ final as (
         sized.span_id,
         sized.date_day,
         sized.start_day,
+        sized.span_name,
         sized.service_name,
         sized.cloud_region,
         sized.instance_family,

@@ -1,0 +1,305 @@
+-- Grain: one row per accepted span.
+-- Guarantees: every accepted span appears exactly once, with the feature and tenant its work
+-- belongs to.
+-- Rule 1 (attribution through the trace): a span's feature is its own `feature.id`, else
+-- its nearest ancestor's in the same trace (walked down from each feature span); a span
+-- outside every feature span belongs to the trace's feature when the trace carries exactly
+-- one, otherwise to `__unattributed__`. The tenant and variant travel with the feature;
+-- work with no tenant goes to `__shared__`. A span whose parent never arrived is a root, and
+-- so is a span that is its own ancestor (a cycle of parent links): its `parent_span_id` is
+-- null here and `is_in_parent_cycle` is true.
+-- Rule 6 (feature flags): work of a feature that requires a flag, whose invocation started
+-- while the flag was off for its tenant, moves to `__flag_off__`; `gated_feature_id` keeps
+-- the feature it ran for (its rate card still prices it; flag_leakage lists it). The flag
+-- state at an instant is the latest change at or before it that applies to the tenant (its
+-- own, else a global one; at the same instant the tenant's own wins); a feature with no
+-- recorded change before the work counts as on.
+-- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
+-- rebuilds the spans that started in its window, reading the whole of each trace that has a
+-- span there (from `trace_lookbehind_days` earlier).
+{{ config(
+    partition_by=day_partition('start_day'),
+    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
+) }}
+{%- set window = day_window() %}
+with recursive
+
+screened as (
+
+    select * from {{ ref('int_spans_screened') }}
+    where span_status = 'accepted'
+
+),
+{% if window.start %}
+    window_traces as (
+
+        select distinct trace_id from screened
+        where {{ in_day_window('start_day', window) }}
+
+    ),
+{% endif %}
+trace_spans as (
+
+    -- The spans of every trace that has a span in the window.
+    select
+        trace_id,
+        span_id,
+        parent_span_id,
+        span_name,
+        span_kind,
+        service_name,
+        cloud_region,
+        host_type,
+        start_ns,
+        end_ns,
+        start_day,
+        feature_id as own_feature_id,
+        tenant_id as own_tenant_id,
+        feature_variant as own_feature_variant,
+        db_system,
+        sampling_weight,
+        server_address,
+        db_rows_returned,
+        db_query_event_count,
+        gen_ai_request_model,
+        gen_ai_input_tokens,
+        gen_ai_output_tokens,
+        cpu_cores_attribute,
+        memory_gb_attribute,
+        gpu_count_attribute
+    from screened
+    {%- if window.start %}
+        where
+            {{ in_day_window('start_day', window, var('trace_lookbehind_days')) }}
+            and trace_id in (select window_traces.trace_id from window_traces)
+    {%- endif %}
+
+),
+
+{{ parent_cycle_ctes('trace_spans') }}
+
+spans as (
+
+    select
+        trace_spans.*,
+        spans_in_parent_cycles.span_id is not null as is_in_parent_cycle
+    from trace_spans
+    left join spans_in_parent_cycles
+        on
+            trace_spans.trace_id = spans_in_parent_cycles.trace_id
+            and trace_spans.span_id = spans_in_parent_cycles.span_id
+
+),
+
+lineage as (
+
+    -- Each span at or below a feature span, with its nearest feature span.
+    select
+        trace_id,
+        span_id,
+        own_feature_id as feature_id,
+        own_tenant_id as tenant_id,
+        own_feature_variant as feature_variant,
+        start_ns as feature_start_ns,
+        0 as depth_below_feature_span
+    from spans
+    where own_feature_id is not null
+
+    union all
+
+    select
+        child.trace_id,
+        child.span_id,
+        lineage.feature_id,
+        lineage.tenant_id,
+        lineage.feature_variant,
+        lineage.feature_start_ns,
+        lineage.depth_below_feature_span + 1 as depth_below_feature_span
+    from lineage
+    inner join spans as child
+        on
+            lineage.trace_id = child.trace_id
+            and lineage.span_id = child.parent_span_id
+    where child.own_feature_id is null and not child.is_in_parent_cycle
+
+),
+
+trace_features as (
+
+    -- The trace's feature, where it carries exactly one.
+    select
+        trace_id,
+        min(feature_id) as trace_feature_id,
+        min(tenant_id) as trace_feature_tenant_id,
+        min(feature_variant) as trace_feature_variant,
+        min(feature_start_ns) as trace_feature_start_ns
+    from lineage
+    where depth_below_feature_span = 0
+    group by trace_id
+    having count(distinct feature_id) = 1
+
+),
+
+trace_tenants as (
+
+    -- The trace's tenant, where its spans name exactly one.
+    select
+        trace_id,
+        min(own_tenant_id) as trace_tenant_id
+    from spans
+    where own_tenant_id is not null
+    group by trace_id
+    having count(distinct own_tenant_id) = 1
+
+),
+
+attributed as (
+
+    select
+        spans.*,
+        coalesce(
+            lineage.feature_id, trace_features.trace_feature_id, '__unattributed__'
+        ) as feature_id,
+        coalesce(
+            lineage.tenant_id,
+            trace_features.trace_feature_tenant_id,
+            spans.own_tenant_id,
+            trace_tenants.trace_tenant_id,
+            '__shared__'
+        ) as tenant_id,
+        coalesce(lineage.feature_variant, trace_features.trace_feature_variant) as feature_variant,
+        coalesce(
+            lineage.feature_start_ns, trace_features.trace_feature_start_ns
+        ) as invocation_start_ns,
+        case
+            when lineage.depth_below_feature_span = 0 then 'own'
+            when lineage.feature_id is not null then 'ancestor'
+            when trace_features.trace_feature_id is not null then 'trace'
+            else 'none'
+        end as attribution_basis,
+        coalesce(lineage.depth_below_feature_span = 0, false) as is_feature_span
+    from spans
+    left join lineage
+        on
+            spans.trace_id = lineage.trace_id
+            and spans.span_id = lineage.span_id
+    left join trace_features
+        on spans.trace_id = trace_features.trace_id
+    left join trace_tenants
+        on spans.trace_id = trace_tenants.trace_id
+    where {{ in_day_window('spans.start_day', window) }}
+
+),
+
+taxonomy as (
+
+    select * from {{ ref('feature_taxonomy') }}
+
+),
+
+flag_changes as (
+
+    select
+        feature_id,
+        tenant_id,
+        is_enabled,
+        {{ timestamp_to_nanos('changed_at') }} as changed_ns
+    from {{ ref('stg_app__feature_flags') }}
+
+),
+
+gated_spans as (
+
+    select
+        attributed.trace_id,
+        attributed.span_id,
+        attributed.feature_id,
+        attributed.tenant_id,
+        attributed.invocation_start_ns
+    from attributed
+    inner join taxonomy
+        on attributed.feature_id = taxonomy.feature_id
+    where taxonomy.requires_feature_flag
+
+),
+
+applicable_changes as (
+
+    select
+        gated_spans.trace_id,
+        gated_spans.span_id,
+        flag_changes.is_enabled,
+        row_number() over (
+            partition by gated_spans.trace_id, gated_spans.span_id
+            order by
+                flag_changes.changed_ns desc,
+                -- At the same instant a tenant's own change outranks a global one.
+                case when flag_changes.tenant_id is null then 1 else 0 end
+        ) as recency_rank
+    from gated_spans
+    inner join flag_changes
+        on
+            gated_spans.feature_id = flag_changes.feature_id
+            and gated_spans.invocation_start_ns >= flag_changes.changed_ns
+            and (flag_changes.tenant_id is null or gated_spans.tenant_id = flag_changes.tenant_id)
+
+),
+
+flag_state as (
+
+    select
+        trace_id,
+        span_id,
+        is_enabled
+    from applicable_changes
+    where recency_rank = 1
+
+),
+
+final as (
+
+    select
+        attributed.trace_id,
+        attributed.span_id,
+        case
+            when not attributed.is_in_parent_cycle then attributed.parent_span_id
+        end as parent_span_id,
+        attributed.is_in_parent_cycle,
+        attributed.span_name,
+        attributed.span_kind,
+        attributed.service_name,
+        attributed.cloud_region,
+        attributed.host_type,
+        attributed.start_ns,
+        attributed.end_ns,
+        attributed.start_day,
+        case
+            when flag_state.is_enabled = false then '__flag_off__' else attributed.feature_id
+        end as feature_id,
+        attributed.feature_id as gated_feature_id,
+        coalesce(flag_state.is_enabled = false, false) as is_flag_off,
+        attributed.tenant_id,
+        attributed.feature_variant,
+        attributed.invocation_start_ns,
+        attributed.attribution_basis,
+        attributed.is_feature_span,
+        attributed.db_system,
+        attributed.sampling_weight,
+        attributed.server_address,
+        attributed.db_rows_returned,
+        attributed.db_query_event_count,
+        attributed.gen_ai_request_model,
+        attributed.gen_ai_input_tokens,
+        attributed.gen_ai_output_tokens,
+        attributed.cpu_cores_attribute,
+        attributed.memory_gb_attribute,
+        attributed.gpu_count_attribute
+    from attributed
+    left join flag_state
+        on
+            attributed.trace_id = flag_state.trace_id
+            and attributed.span_id = flag_state.span_id
+
+)
+
+select * from final
