@@ -67,9 +67,13 @@ check-bigquery: install  ## compile for BigQuery offline; analyze every model wi
 
 BENCH_SPANS ?= 1000000
 BENCH_REPEATS ?= 3
-bench: install  ## benchmark builds against the floor query (BENCH_SPANS, BENCH_REPEATS)
+BENCH_HISTORY_DAYS ?= 7 90
+BENCH_SPANS_PER_DAY ?= 20000
+BENCH_ONLY ?=
+bench: install  ## benchmark builds against the floor query, and the daily run after 7 and 90 days (BENCH_*)
 	$(BIN)/python bench/run_benchmark.py --spans $(BENCH_SPANS) --repeats $(BENCH_REPEATS) \
-		--out reports/benchmark.md
+		--history-days $(BENCH_HISTORY_DAYS) --spans-per-day $(BENCH_SPANS_PER_DAY) \
+		$(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --out reports/benchmark.md
 
 pytest: install  ## the pytest suite (end to end against real DuckDB files)
 	$(BIN)/pytest

@@ -1,7 +1,8 @@
 """Benchmark: a full build and a one-day run against the floor, on generated span data.
 
-For each size (spans over a 30-day history) the script generates the demo telemetry once (cached
-under data/bench/), then times, in one run, with several repeats and the median kept:
+For each size (spans over a 30-day history) the script generates the benchmark telemetry once
+with `feature_cost.bench_data` (the demo's shapes, generated in DuckDB SQL; cached under
+data/bench/), then times, in one run, with several repeats and the median kept:
 
 - a build of seeds and models (tests excluded) from the Parquet span table (the ClickHouse
   exporter's layout) and its floor: a hand-written minimal DuckDB query over the same Parquet
@@ -9,14 +10,20 @@ under data/bench/), then times, in one run, with several repeats and the median 
   the feature's rate card, grouped by day, feature and tenant);
 - the same build from OTLP/JSON Lines and its floor: a bare `read_json` of the same files that
   unnests every span;
-- a one-day run: day 31 arrives as a new OTLP file and `dbt seed` + `dbt run` run again on
-  the 30-day history (OTLP decoding is incremental by file, the span models by UTC day: they
-  rebuild the latest day built, the lookback day and the new one);
+- a one-day run: day 31 arrives as new OTLP files (its rotated chunks) and `dbt seed` +
+  `dbt run` run again on the 30-day history (OTLP decoding is incremental by file, the span
+  models by UTC day: they rebuild the latest day built, the lookback day and the new one);
 - peak resident memory of the dbt process tree.
 
 Each build figure is printed as a ratio to its floor. Data and unit tests are not timed.
-The table, and the slowest models of the last full Parquet build and of the last one-day run
-(from dbt's run_results.json), are printed and written to --out.
+
+The history probe (`--history-days`, `--spans-per-day`) measures how the daily run grows with
+the history: with the same spans a day, the history (7 and 90 days by default) is built once,
+then one new day of OTLP files arrives and `dbt seed` + `dbt run` is timed, repeated from a
+copy of the built database; the medians are printed with their ratio to the shortest history's.
+
+The tables, and the slowest models of the last full Parquet build, of the last one-day run and
+of the history probe's runs (from dbt's run_results.json), are printed and written to --out.
 """
 
 from __future__ import annotations
@@ -42,12 +49,16 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from feature_cost.demo import DemoConfig, generate  # noqa: E402
+from feature_cost.bench_data import (  # noqa: E402
+    BenchConfig,
+    generate,
+    link_days,
+    write_side_inputs,
+)
 
 DAYS = 30
-SPANS_PER_REQUEST = 7.0  # the demo's request mix, measured
-JOB_SPANS_PER_DAY = 1400  # background jobs, independent of requests
 START = date(2026, 1, 1)
+GENERATOR = "feature_cost.bench_data"
 
 FLOOR_SQL = """
 with recursive
@@ -108,24 +119,54 @@ class Timing:
     peak_rss: int
 
 
-def dataset(spans: int, cache: Path) -> tuple[Path, int]:
-    """Generate (or reuse) ~`spans` spans over DAYS days, plus a day-31 file kept aside."""
-    requests = max(10, int((spans / DAYS - JOB_SPANS_PER_DAY) / SPANS_PER_REQUEST))
-    folder = cache / f"spans-{spans}"
+def _cached(folder: Path, config: BenchConfig) -> dict | None:
+    """The manifest of a data set generated with this config, if the cache holds one."""
     manifest = folder / "data" / "manifest.json"
     if not manifest.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        config = DemoConfig(
-            days=DAYS + 1, requests_per_day=requests, start_date=START, clickhouse_parquet=True
-        )
-        generate(config, folder / "data")
+        return None
+    data = json.loads(manifest.read_text())
+    wanted = {
+        "seed": config.seed,
+        "days": config.days,
+        "spans_per_day": config.spans_per_day,
+        "start_date": config.start_date.isoformat(),
+        "formats": list(config.formats),
+    }
+    if data.get("generator") != GENERATOR:
+        return None
+    if any(data["config"].get(k) != v for k, v in wanted.items()):
+        return None
+    return data
+
+
+def _generate(folder: Path, config: BenchConfig) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    data = generate(config, folder / "data")
+    size = sum(p.stat().st_size for paths in data.files.values() for p in paths) / 2**30
+    print(
+        f"  generated {data.spans:,} spans ({', '.join(config.formats)}; {size:.2f} GiB) in"
+        f" {data.seconds:.1f} s: {data.spans_per_second:,.0f} spans/s",
+        flush=True,
+    )
+
+
+def dataset(spans: int, cache: Path) -> tuple[Path, int]:
+    """Generate (or reuse) `spans` spans over DAYS days, plus day 31's files kept aside."""
+    per_day = max(spans // DAYS, BenchConfig().job_spans_per_day)
+    config = BenchConfig(days=DAYS + 1, spans_per_day=per_day, start_date=START)
+    folder = cache / f"spans-{spans}"
+    if _cached(folder, config) is None:
+        _generate(folder, config)
+    aside = folder / "aside"
+    if not aside.exists():
         day31 = (START + timedelta(days=DAYS)).isoformat()
-        aside = folder / "aside"
+        data = folder / "data"
         aside.mkdir()
-        shutil.move(folder / "data" / "otlp" / f"traces-{day31}.jsonl", aside)
-        (folder / "data" / "clickhouse" / f"spans-{day31}.parquet").unlink()
-    total = json.loads(manifest.read_text())["spans"]
-    return folder, total
+        for path in sorted((data / "otlp").glob(f"traces-{day31}-*.jsonl")):
+            shutil.move(path, aside / path.name)
+        for path in (data / "clickhouse").glob(f"spans-{day31}-*.parquet"):
+            path.unlink()
+    return folder, per_day * DAYS
 
 
 def _watch(process: subprocess.Popen[bytes], peak: list[int]) -> None:
@@ -208,12 +249,7 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
     """Every figure for one size."""
     folder, total = dataset(spans, cache)
     data = folder / "data"
-    base_vars = {
-        "otlp_path": str(data / "otlp" / "*.jsonl"),
-        "revenue_path": str(data / "revenue" / "*.csv"),
-        "feature_flags_path": str(data / "feature_flags" / "*.csv"),
-        "focus_billing_path": str(data / "billing" / "*.csv"),
-    }
+    base_vars = _input_vars(data)
     parquet_vars = {
         **base_vars,
         "span_source": "clickhouse_parquet",
@@ -230,13 +266,15 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
             parquet = dbt_run(work / "p.duckdb", parquet_vars, work / "p")
             profiles["parquet"] = model_times(work / "p")
             otlp = dbt_run(work / "o.duckdb", base_vars, work / "o")
-            day31 = next((folder / "aside").glob("*.jsonl"))
-            shutil.copy(day31, data / "otlp" / day31.name)
+            day31 = sorted((folder / "aside").glob("*.jsonl"))
+            for path in day31:
+                shutil.copy(path, data / "otlp" / path.name)
             try:
                 day = dbt_run(work / "o.duckdb", base_vars, work / "o")
                 profiles["day"] = model_times(work / "o")
             finally:
-                (data / "otlp" / day31.name).unlink()
+                for path in day31:
+                    (data / "otlp" / path.name).unlink()
         results["parquet"].append(parquet.seconds)
         results["otlp"].append(otlp.seconds)
         results["day"].append(day.seconds)
@@ -257,6 +295,107 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
         "peak": max(peaks),
         "profiles": profiles,
     }
+
+
+def _input_vars(data: Path) -> dict[str, str]:
+    return {
+        "otlp_path": str(data / "otlp" / "*.jsonl"),
+        "revenue_path": str(data / "revenue" / "*.csv"),
+        "feature_flags_path": str(data / "feature_flags" / "*.csv"),
+        "focus_billing_path": str(data / "billing" / "*.csv"),
+    }
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    for suffix in ("", ".wal"):
+        origin = source.with_name(source.name + suffix)
+        copy = target.with_name(target.name + suffix)
+        copy.unlink(missing_ok=True)
+        if origin.exists():
+            shutil.copy(origin, copy)
+
+
+def history_probe(
+    spans_per_day: int,
+    history_days: list[int],
+    repeats: int,
+    threads: int,
+    memory_limit: str,
+    cache: Path,
+) -> list[dict]:
+    """The daily run (one new day of OTLP files) after histories of different lengths."""
+    longest = max(history_days)
+    config = BenchConfig(
+        days=longest + 1, spans_per_day=spans_per_day, start_date=START, formats=("otlp",)
+    )
+    folder = cache / f"history-{spans_per_day}-per-day"
+    if _cached(folder, config) is None:
+        _generate(folder, config)
+    source = folder / "data"
+    os.environ["FEATURE_COST_DUCKDB_THREADS"] = str(threads)
+    os.environ["FEATURE_COST_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    rows = []
+    for days in sorted(set(history_days)):
+        print(f"  history probe: {days} days of {spans_per_day:,} spans ...", flush=True)
+        with tempfile.TemporaryDirectory(prefix="bench-history-") as name:
+            work = Path(name)
+            data = work / "data"
+            # The history's span files; revenue, flags and the bill cover the new day too, so
+            # the only difference between the two runs is the new day's span files.
+            link_days(source, data, config.dates[:days], ["otlp"])
+            link_days(source, data, config.dates[: days + 1], [])
+            write_side_inputs(data, config.dates[: days + 1], seed=config.seed)
+            dbt_vars = _input_vars(data)
+            built = dbt_run(work / "history.duckdb", dbt_vars, work / "dbt")
+            link_days(source, data, [config.dates[days]], ["otlp"])
+            runs: list[Timing] = []
+            for _ in range(repeats):
+                _copy_database(work / "history.duckdb", work / "day.duckdb")
+                runs.append(dbt_run(work / "day.duckdb", dbt_vars, work / "dbt"))
+            rows.append(
+                {
+                    "days": days,
+                    "spans": days * spans_per_day,
+                    "history": built.seconds,
+                    "day": median([r.seconds for r in runs]),
+                    "runs": [r.seconds for r in runs],
+                    "peak": max(r.peak_rss for r in runs),
+                    "profile": model_times(work / "dbt"),
+                }
+            )
+    return rows
+
+
+def history_table(rows: list[dict], spans_per_day: int, repeats: int) -> str:
+    """The history probe as Markdown: each history's daily run and its ratio to the first."""
+    first = rows[0]
+    lines = [
+        f"History probe: one new day of {spans_per_day:,} spans (OTLP) after a history built"
+        f" with the same spans a day; `dbt seed` + `dbt run`, medians of {repeats} runs from a"
+        " copy of the built database.",
+        "",
+        "| history | history spans | history build (s) | one-day run (s) | runs (s) "
+        f"| vs {first['days']} days | peak RSS (GiB) |",
+        "|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        runs = ", ".join(f"{x:.1f}" for x in r["runs"])
+        lines.append(
+            f"| {r['days']} days | {r['spans']:,} | {r['history']:.1f} | {r['day']:.1f} "
+            f"| {runs} | {r['day'] / first['day']:.2f}x | {r['peak'] / 2**30:.2f} |"
+        )
+    last = rows[-1]
+    lines += [
+        "",
+        f"Daily run after {last['days']} days / after {first['days']} days:"
+        f" {last['day'] / first['day']:.2f}x (target: at most 1.1x).",
+    ]
+    for r in rows:
+        if r["profile"]:
+            lines += ["", f"Slowest models, one-day run after {r['days']} days (last repeat):", ""]
+            lines += ["| model | seconds |", "| --- | ---: |"]
+            lines += [f"| {name} | {seconds:.1f} |" for name, seconds in r["profile"]]
+    return "\n".join(lines) + "\n"
 
 
 def machine() -> str:
@@ -309,18 +448,52 @@ def table(rows: list[dict], repeats: int, threads: int, memory_limit: str) -> st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spans", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument(
+        "--spans", type=int, nargs="*", default=[1_000_000], help="sizes of the build table"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        nargs="*",
+        default=[7, 90],
+        help="history lengths of the history probe (none: no probe)",
+    )
+    parser.add_argument(
+        "--spans-per-day", type=int, default=20_000, help="spans a day in the history probe"
+    )
+    parser.add_argument(
+        "--only", choices=("builds", "history"), help="run only the build table or the probe"
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.md")
     args = parser.parse_args()
-    rows = []
-    for spans in args.spans:
-        print(f"measuring ~{spans:,} spans ...", flush=True)
-        rows.append(measure(spans, args.repeats, args.threads, args.memory_limit, args.cache))
-    text = table(rows, args.repeats, args.threads, args.memory_limit)
+    sections = []
+    if args.only != "history" and args.spans:
+        rows = []
+        for spans in args.spans:
+            print(f"measuring ~{spans:,} spans ...", flush=True)
+            rows.append(measure(spans, args.repeats, args.threads, args.memory_limit, args.cache))
+        sections.append(table(rows, args.repeats, args.threads, args.memory_limit))
+    if args.only != "builds" and args.history_days:
+        print(f"history probe: {args.spans_per_day:,} spans a day ...", flush=True)
+        probe = history_probe(
+            args.spans_per_day,
+            args.history_days,
+            args.repeats,
+            args.threads,
+            args.memory_limit,
+            args.cache,
+        )
+        if not sections:
+            sections.append(
+                f"Machine: {machine()}\nDuckDB threads {args.threads}, memory limit"
+                f" {args.memory_limit}.\n"
+            )
+        sections.append(history_table(probe, args.spans_per_day, args.repeats))
+    text = "\n".join(sections)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
