@@ -313,8 +313,7 @@ def test_every_line_is_accounted_for(hostile: Path) -> None:
     assert quarantine(hostile, "i-map") == [(1, "unexpected_shape", "attributes_not_a_list")]
     assert rows(
         hostile,
-        "select feature_id from main.int_spans_attributed"
-        f" where span_id = '{'8' * 16}'",
+        f"select feature_id from main.int_spans_attributed where span_id = '{'8' * 16}'",
     ) == [("__unattributed__",)]
     # The sound span beside the wrong-shaped part was read (a redelivery: a duplicate).
     ninth = rows(
