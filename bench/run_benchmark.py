@@ -150,11 +150,12 @@ def _generate(folder: Path, config: BenchConfig) -> None:
     )
 
 
-def dataset(spans: int, cache: Path) -> tuple[Path, int]:
+def dataset(spans: int, cache: Path, formats: tuple[str, ...]) -> tuple[Path, int]:
     """Generate (or reuse) `spans` spans over DAYS days, plus day 31's files kept aside."""
     per_day = max(spans // DAYS, BenchConfig().job_spans_per_day)
-    config = BenchConfig(days=DAYS + 1, spans_per_day=per_day, start_date=START)
-    folder = cache / f"spans-{spans}"
+    config = BenchConfig(days=DAYS + 1, spans_per_day=per_day, start_date=START, formats=formats)
+    suffix = "" if set(formats) == {"otlp", "parquet"} else "-" + "-".join(formats)
+    folder = cache / f"spans-{spans}{suffix}"
     if _cached(folder, config) is None:
         _generate(folder, config)
     aside = folder / "aside"
@@ -245,9 +246,17 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Path) -> dict:
-    """Every figure for one size."""
-    folder, total = dataset(spans, cache)
+def measure(
+    spans: int,
+    repeats: int,
+    threads: int,
+    memory_limit: str,
+    cache: Path,
+    formats: tuple[str, ...] = ("otlp", "parquet"),
+) -> dict:
+    """Every figure for one size (only the Parquet ones when `formats` has no "otlp")."""
+    with_otlp = "otlp" in formats
+    folder, total = dataset(spans, cache, ("otlp", "parquet") if with_otlp else ("parquet",))
     data = folder / "data"
     base_vars = _input_vars(data)
     parquet_vars = {
@@ -265,6 +274,10 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
             work = Path(name)
             parquet = dbt_run(work / "p.duckdb", parquet_vars, work / "p")
             profiles["parquet"] = model_times(work / "p")
+            results["parquet"].append(parquet.seconds)
+            peaks.append(parquet.peak_rss)
+            if not with_otlp:
+                continue
             otlp = dbt_run(work / "o.duckdb", base_vars, work / "o")
             day31 = sorted((folder / "aside").glob("*.jsonl"))
             for path in day31:
@@ -275,10 +288,10 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
             finally:
                 for path in day31:
                     (data / "otlp" / path.name).unlink()
-        results["parquet"].append(parquet.seconds)
         results["otlp"].append(otlp.seconds)
         results["day"].append(day.seconds)
-        peaks.append(max(parquet.peak_rss, otlp.peak_rss, day.peak_rss))
+        peaks.append(max(otlp.peak_rss, day.peak_rss))
+    for _ in range(repeats):
         results["floor"].append(
             query_time(
                 FLOOR_SQL.format(parquet=data / "clickhouse" / "*.parquet", seeds=ROOT / "seeds"),
@@ -286,12 +299,14 @@ def measure(spans: int, repeats: int, threads: int, memory_limit: str, cache: Pa
                 memory_limit,
             )
         )
+        if not with_otlp:
+            continue
         results["json"].append(
             query_time(JSON_FLOOR_SQL.format(otlp=data / "otlp" / "*.jsonl"), threads, memory_limit)
         )
     return {
         "spans": total,
-        **{k: median(v) for k, v in results.items()},
+        **{k: median(v) if v else None for k, v in results.items()},
         "peak": max(peaks),
         "profiles": profiles,
     }
@@ -428,11 +443,16 @@ def table(rows: list[dict], repeats: int, threads: int, memory_limit: str) -> st
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        if r["otlp"] is None:
+            otlp = "| not run | not run | | not run | "
+        else:
+            otlp = (
+                f"| {r['otlp']:.1f} | {r['json']:.2f} | {r['otlp'] / r['json']:.1f}x "
+                f"| {r['day']:.1f} | {r['day'] / r['otlp']:.0%} "
+            )
         lines.append(
             f"| {r['spans']:,} | {r['parquet']:.1f} | {r['floor']:.2f} "
-            f"| {r['parquet'] / r['floor']:.1f}x | {r['otlp']:.1f} | {r['json']:.2f} "
-            f"| {r['otlp'] / r['json']:.1f}x | {r['day']:.1f} | {r['day'] / r['otlp']:.0%} "
-            f"| {r['peak'] / 2**30:.2f} |"
+            f"| {r['parquet'] / r['floor']:.1f}x {otlp}| {r['peak'] / 2**30:.2f} |"
         )
     titles = {"parquet": "full build from Parquet", "day": "one-day run (OTLP)"}
     for r in rows:
@@ -467,6 +487,13 @@ def main() -> int:
     parser.add_argument(
         "--only", choices=("builds", "history"), help="run only the build table or the probe"
     )
+    parser.add_argument(
+        "--formats",
+        choices=("both", "parquet"),
+        default="both",
+        help="parquet: time only the build from Parquet and its floor (sizes too large for"
+        " OTLP/JSON on this disk)",
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.md")
     args = parser.parse_args()
@@ -475,7 +502,10 @@ def main() -> int:
         rows = []
         for spans in args.spans:
             print(f"measuring ~{spans:,} spans ...", flush=True)
-            rows.append(measure(spans, args.repeats, args.threads, args.memory_limit, args.cache))
+            formats = ("parquet",) if args.formats == "parquet" else ("otlp", "parquet")
+            rows.append(
+                measure(spans, args.repeats, args.threads, args.memory_limit, args.cache, formats)
+            )
         sections.append(table(rows, args.repeats, args.threads, args.memory_limit))
     if args.only != "builds" and args.history_days:
         print(f"history probe: {args.spans_per_day:,} spans a day ...", flush=True)
