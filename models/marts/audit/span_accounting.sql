@@ -20,57 +20,28 @@ spans as (
 
 ),
 
-gated as (
-
-    select
-        trace_id,
-        span_id,
-        feature_id,
-        is_in_parent_cycle
-    from {{ ref('int_spans_attributed') }}
-
-),
-
 quarantine as (
 
     select * from {{ ref('span_quarantine') }}
 
 ),
 
-file_days as (
+dated_statuses as (
 
-    -- Lines are dated by the earliest sound span in their file, as in span_quarantine.
+    -- Every span screened with the day it is counted on: its start day, else (a span with no
+    -- start in bounds, always quarantined) the day span_quarantine gives it.
     select
-        filename,
-        min(start_day) as file_day
+        start_day as date_day,
+        span_status
     from spans
-    where quarantine_reason is null
-    group by filename
+    where start_day is not null
 
-),
-
-classified as (
+    union all
 
     select
-        coalesce(spans.start_day, quarantine.date_day) as date_day,
-        case
-            when spans.span_status = 'quarantined' then 'quarantined'
-            when spans.span_status = 'duplicate' then 'duplicate'
-            when spans.span_status = 'conflicting_duplicate' then 'conflicting_duplicate'
-            when gated.feature_id = '__unattributed__' then 'unattributed'
-            when gated.feature_id = '__flag_off__' then 'flag_off'
-            when gated.feature_id is not null then 'attributed'
-            -- Accepted, but its day lies before the window the last run rebuilt: a late
-            -- arrival that a backfill of its day will attribute.
-            when spans.span_status = 'accepted' then 'awaiting_backfill'
-        end as outcome,
-        coalesce(gated.is_in_parent_cycle, false) as is_in_parent_cycle
+        quarantine.date_day,
+        spans.span_status
     from spans
-    left join gated
-        on
-            spans.trace_id = gated.trace_id
-            and spans.span_id = gated.span_id
-            and spans.span_status = 'accepted'
     left join quarantine
         on
             spans.filename = quarantine.filename
@@ -78,27 +49,80 @@ classified as (
             and spans.resource_index = quarantine.resource_index
             and spans.scope_index = quarantine.scope_index
             and spans.span_index = quarantine.span_index
+    where spans.start_day is null
+
+),
+
+status_days as (
+
+    select
+        date_day,
+        count(*) as spans_screened,
+        sum(case when span_status = 'accepted' then 1 else 0 end) as spans_accepted,
+        sum(case when span_status = 'quarantined' then 1 else 0 end) as spans_quarantined,
+        sum(case when span_status = 'duplicate' then 1 else 0 end) as duplicates_removed,
+        sum(
+            case when span_status = 'conflicting_duplicate' then 1 else 0 end
+        ) as conflicting_duplicates,
+        sum(
+            case
+                when
+                    span_status not in (
+                        'accepted', 'quarantined', 'duplicate', 'conflicting_duplicate'
+                    )
+                    then 1
+                else 0
+            end
+        ) as spans_of_unknown_status
+    from dated_statuses
+    group by date_day
+
+),
+
+outcome_days as (
+
+    -- What became of the accepted spans attributed so far (by the same start day).
+    select
+        start_day as date_day,
+        count(*) as spans_with_outcome,
+        sum(
+            case
+                when feature_id not in ('__unattributed__', '__flag_off__') then 1 else 0
+            end
+        ) as spans_attributed,
+        sum(case when feature_id = '__unattributed__' then 1 else 0 end) as spans_unattributed,
+        sum(case when feature_id = '__flag_off__' then 1 else 0 end) as spans_flag_off,
+        sum(case when is_in_parent_cycle then 1 else 0 end) as spans_in_parent_cycles
+    from {{ ref('int_spans_attributed') }}
+    group by start_day
 
 ),
 
 span_days as (
 
     select
-        date_day,
-        count(*) as spans_received,
-        sum(case when outcome = 'attributed' then 1 else 0 end) as spans_attributed,
-        sum(case when outcome = 'unattributed' then 1 else 0 end) as spans_unattributed,
-        sum(case when outcome = 'flag_off' then 1 else 0 end) as spans_flag_off,
-        sum(case when outcome = 'quarantined' then 1 else 0 end) as spans_quarantined,
-        sum(case when outcome = 'duplicate' then 1 else 0 end) as duplicates_removed,
-        sum(
-            case when outcome = 'conflicting_duplicate' then 1 else 0 end
-        ) as conflicting_duplicates,
-        sum(case when outcome = 'awaiting_backfill' then 1 else 0 end) as spans_awaiting_backfill,
-        sum(case when outcome is null then 1 else 0 end) as spans_unaccounted,
-        sum(case when is_in_parent_cycle then 1 else 0 end) as spans_in_parent_cycles
-    from classified
-    group by date_day
+        status_days.date_day,
+        status_days.spans_screened as spans_received,
+        coalesce(outcome_days.spans_attributed, 0) as spans_attributed,
+        coalesce(outcome_days.spans_unattributed, 0) as spans_unattributed,
+        coalesce(outcome_days.spans_flag_off, 0) as spans_flag_off,
+        status_days.spans_quarantined,
+        status_days.duplicates_removed,
+        status_days.conflicting_duplicates,
+        -- Accepted, but its day lies before the window the last run rebuilt: a late
+        -- arrival that a backfill of its day will attribute.
+        greatest(
+            status_days.spans_accepted - coalesce(outcome_days.spans_with_outcome, 0), 0
+        ) as spans_awaiting_backfill,
+        -- Never anything: a status no rule knows, or more outcomes than accepted spans.
+        status_days.spans_of_unknown_status
+        + greatest(
+            coalesce(outcome_days.spans_with_outcome, 0) - status_days.spans_accepted, 0
+        ) as spans_unaccounted,
+        coalesce(outcome_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles
+    from status_days
+    left join outcome_days
+        on status_days.date_day = outcome_days.date_day
 
 ),
 
@@ -138,15 +162,40 @@ unscreened_days as (
 
 ),
 
-line_days as (
+{% if var('span_source') == 'otlp_json' -%}
+    line_outcomes as (
 
-    {% if var('span_source') == 'otlp_json' -%}
+        select
+            filename,
+            line_outcome
+        from {{ ref('stg_otel__otlp_lines') }}
+        where line_outcome != 'spans'
+
+    ),
+
+    file_days as (
+
+        -- Lines are dated by the earliest sound span in their file, as in span_quarantine;
+        -- only the files that have such lines are looked up.
+        select
+            spans.filename,
+            min(spans.start_day) as file_day
+        from spans
+        where
+            spans.quarantine_reason is null
+            and spans.filename in (select line_outcomes.filename from line_outcomes)
+        group by spans.filename
+
+    ),
+
+    line_days as (
+
         select
             file_days.file_day as date_day,
             sum(
                 case
                     when
-                        otlp_lines.line_outcome in (
+                        line_outcomes.line_outcome in (
                             'invalid_json', 'invalid_utf8', 'unexpected_shape',
                             'unreadable_file'
                         )
@@ -155,15 +204,18 @@ line_days as (
                 end
             ) as lines_quarantined,
             sum(
-                case when otlp_lines.line_outcome = 'no_spans' then 1 else 0 end
+                case when line_outcomes.line_outcome = 'no_spans' then 1 else 0 end
             ) as lines_without_spans,
-            sum(case when otlp_lines.line_outcome = 'blank' then 1 else 0 end) as lines_blank
-        from {{ ref('stg_otel__otlp_lines') }} as otlp_lines
+            sum(case when line_outcomes.line_outcome = 'blank' then 1 else 0 end) as lines_blank
+        from line_outcomes
         left join file_days
-            on otlp_lines.filename = file_days.filename
-        where otlp_lines.line_outcome != 'spans'
+            on line_outcomes.filename = file_days.filename
         group by file_days.file_day
-    {%- else -%}
+
+    ),
+{%- else -%}
+    line_days as (
+
         -- Table inputs have no lines.
         select
             cast(null as date) as date_day,
@@ -172,9 +224,9 @@ line_days as (
             0 as lines_blank
         from spans
         where false
-    {%- endif %}
 
-),
+    ),
+{%- endif %}
 
 final as (
 

@@ -13,13 +13,61 @@ spans as (
 
 ),
 
+items as (
+
+    select
+        filename,
+        line_number,
+        resource_index,
+        scope_index,
+        span_index,
+        start_day,
+        trace_id,
+        span_id,
+        span_name,
+        service_name,
+        coalesce(quarantine_reason, span_status) as quarantine_reason,
+        case
+            when span_status = 'conflicting_duplicate'
+                then 'differs from the delivery kept at ' || kept_delivery
+        end as quarantine_detail
+    from spans
+    where span_status in ('quarantined', 'conflicting_duplicate')
+
+),
+{%- if var('span_source') == 'otlp_json' %}
+
+    bad_line_items as (
+
+        select
+            filename,
+            line_number,
+            line_outcome as quarantine_reason,
+            coalesce(line_detail, line_excerpt) as quarantine_detail
+        from {{ ref('stg_otel__otlp_lines') }}
+        where
+            line_outcome in (
+                'invalid_json', 'invalid_utf8', 'unexpected_shape', 'unreadable_file'
+            )
+
+    ),
+{%- endif %}
+
 file_days as (
 
+    -- The earliest sound span of each file that has an item to date.
     select
         filename,
         min(start_day) as file_day
     from spans
-    where quarantine_reason is null
+    where
+        quarantine_reason is null
+        and (
+            filename in (select items.filename from items)
+            {%- if var('span_source') == 'otlp_json' %}
+                or filename in (select bad_line_items.filename from bad_line_items)
+            {%- endif %}
+        )
     group by filename
 
 ),
@@ -27,25 +75,21 @@ file_days as (
 quarantined_spans as (
 
     select
-        coalesce(spans.start_day, file_days.file_day) as date_day,
-        spans.filename,
-        spans.line_number,
-        spans.resource_index,
-        spans.scope_index,
-        spans.span_index,
-        spans.trace_id,
-        spans.span_id,
-        spans.span_name,
-        spans.service_name,
-        coalesce(spans.quarantine_reason, spans.span_status) as quarantine_reason,
-        case
-            when spans.span_status = 'conflicting_duplicate'
-                then 'differs from the delivery kept at ' || spans.kept_delivery
-        end as quarantine_detail
-    from spans
+        coalesce(items.start_day, file_days.file_day) as date_day,
+        items.filename,
+        items.line_number,
+        items.resource_index,
+        items.scope_index,
+        items.span_index,
+        items.trace_id,
+        items.span_id,
+        items.span_name,
+        items.service_name,
+        items.quarantine_reason,
+        items.quarantine_detail
+    from items
     left join file_days
-        on spans.filename = file_days.filename
-    where spans.span_status in ('quarantined', 'conflicting_duplicate')
+        on items.filename = file_days.filename
 
 ),
 
@@ -54,8 +98,8 @@ bad_lines as (
     {% if var('span_source') == 'otlp_json' -%}
         select
             file_days.file_day as date_day,
-            otlp_lines.filename,
-            otlp_lines.line_number,
+            bad_line_items.filename,
+            bad_line_items.line_number,
             0 as resource_index,
             0 as scope_index,
             0 as span_index,
@@ -63,15 +107,11 @@ bad_lines as (
             cast(null as {{ dbt.type_string() }}) as span_id,
             cast(null as {{ dbt.type_string() }}) as span_name,
             cast(null as {{ dbt.type_string() }}) as service_name,
-            otlp_lines.line_outcome as quarantine_reason,
-            coalesce(otlp_lines.line_detail, otlp_lines.line_excerpt) as quarantine_detail
-        from {{ ref('stg_otel__otlp_lines') }} as otlp_lines
+            bad_line_items.quarantine_reason,
+            bad_line_items.quarantine_detail
+        from bad_line_items
         left join file_days
-            on otlp_lines.filename = file_days.filename
-        where
-            otlp_lines.line_outcome in (
-                'invalid_json', 'invalid_utf8', 'unexpected_shape', 'unreadable_file'
-            )
+            on bad_line_items.filename = file_days.filename
     {%- else -%}
         -- Table inputs have no lines that could be corrupt.
         select * from quarantined_spans

@@ -10,9 +10,9 @@
 -- decompressed by `feature_cost_decompress` (src/feature_cost/duckdb_plugin.py).
 -- Incremental by file: a build reads only files that are new or changed (size or
 -- modification time, from the files' metadata: unchanged files are not opened) since the
--- last one and replaces their lines; files the glob no longer matches keep their lines
--- (history survives log rotation; `--full-refresh` forgets them). Read when the var
--- `span_source` is `otlp_json`.
+-- last one and replaces their lines, stamped with the run's start (`read_at`); files the
+-- glob no longer matches keep their lines (history survives log rotation; `--full-refresh`
+-- forgets them). Read when the var `span_source` is `otlp_json`.
 {{ config(
     enabled=var('span_source') == 'otlp_json',
     materialized='incremental',
@@ -22,6 +22,7 @@
 ) }}
 {{ assert_otlp_files_readable() }}
 {%- set files_to_read = otlp_files_to_read(source('otel', 'otlp_trace_files')) %}
+{%- set read_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" %}
 with
 
 files as (
@@ -136,6 +137,7 @@ classified as (
         cast(line_number as bigint) as line_number,
         file_size,
         file_modified_at,
+        {{ read_at }} as read_at,
         line_text,
         case
             when not is_utf8 then 'invalid_utf8'
@@ -156,6 +158,7 @@ unreadable_files as (
         cast(0 as bigint) as line_number,
         file_size,
         file_modified_at,
+        {{ read_at }} as read_at,
         cast(null as varchar) as line_text,
         'unreadable_file' as line_status
     from decoded

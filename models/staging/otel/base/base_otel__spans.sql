@@ -43,8 +43,7 @@ valid_lines as (
     select
         otlp_lines.filename,
         otlp_lines.line_number,
-        otlp_lines.file_size,
-        otlp_lines.file_modified_at,
+        otlp_lines.read_at,
         otlp_lines.line_text
     from {{ ref('base_otel__otlp_lines') }} as otlp_lines
     where otlp_lines.line_status = 'json'
@@ -52,13 +51,20 @@ valid_lines as (
 ),
 
 {% if is_incremental() -%}
-    decoded_files as (
+    new_versions as (
 
-        -- File versions (name, size, modification time) already decoded.
+        -- File versions read since the last decode: each read stamps its lines with
+        -- `read_at`, so only the few (filename, read_at) pairs are compared, and the lines
+        -- of older reads are skipped on their stored min/max, not scanned.
         select distinct
             filename,
-            file_size,
-            file_modified_at
+            read_at
+        from {{ ref('base_otel__otlp_lines') }}
+        where line_status = 'json'
+        except
+        select distinct
+            filename,
+            read_at
         from {{ this }}
 
     ),
@@ -67,12 +73,10 @@ valid_lines as (
 
         select valid_lines.*
         from valid_lines
-        left join decoded_files
+        inner join new_versions
             on
-                valid_lines.filename = decoded_files.filename
-                and valid_lines.file_size = decoded_files.file_size
-                and valid_lines.file_modified_at = decoded_files.file_modified_at
-        where decoded_files.filename is null
+                valid_lines.filename = new_versions.filename
+                and valid_lines.read_at = new_versions.read_at
 
     ),
 {%- else -%}
@@ -88,8 +92,7 @@ lines as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         line_text,
         from_json(line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
     from new_lines
@@ -103,8 +106,7 @@ line_notes as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         0 as resource_index,
         0 as scope_index,
         case
@@ -129,8 +131,7 @@ attribute_notes as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         0 as resource_index,
         0 as scope_index,
         'attributes_not_a_list' as line_note
@@ -144,8 +145,7 @@ resource_spans as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         line_text,
         unnest(traces_data.resourceSpans) as resource_span,
         generate_subscripts(traces_data.resourceSpans, 1) as resource_index
@@ -158,8 +158,7 @@ scope_spans as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         resource_index,
         line_text,
         resource_span.resource.attributes as resource_attributes,
@@ -174,8 +173,7 @@ resource_notes as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         resource_index,
         0 as scope_index,
         case
@@ -198,8 +196,7 @@ spans as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         resource_index,
         scope_index,
         resource_attributes,
@@ -215,8 +212,7 @@ scope_notes as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         resource_index,
         scope_index,
         case
@@ -252,8 +248,7 @@ final as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         cast(resource_index as integer) as resource_index,
         cast(scope_index as integer) as scope_index,
         cast(span_index as integer) as span_index,
@@ -291,8 +286,7 @@ final as (
     select
         filename,
         line_number,
-        file_size,
-        file_modified_at,
+        read_at,
         cast(resource_index as integer) as resource_index,
         cast(scope_index as integer) as scope_index,
         0 as span_index,
