@@ -9,6 +9,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -93,7 +94,7 @@ DAY = 1_767_571_200_000_000_000  # 2026-01-05T00:00:00Z
 MS = 1_000_000
 
 
-def _write_damaged_input(data_dir: Path) -> dict[str, int]:
+def _write_damaged_input(data_dir: Path) -> dict[str, Any]:
     """One file with every kind of damage a real pipeline delivers; returns what to expect."""
     good = _span(
         "a" * 32,
@@ -127,13 +128,20 @@ def _write_damaged_input(data_dir: Path) -> dict[str, int]:
     otlp = data_dir / "otlp"
     otlp.mkdir(parents=True)
     (otlp / "damaged.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return {"received": 8, "duplicates": 1, "quarantined": 4, "corrupt_lines": 2}
+    return {
+        "received": 8,
+        "duplicates": 1,
+        "quarantined": 4,
+        "corrupt_lines": 2,
+        "lines": lines,
+    }
 
 
 def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
     """Duplicates removed, bad spans and lines quarantined with reasons, orphans as roots."""
     data_dir = tmp_path / "data"
     expected = _write_damaged_input(data_dir)
+    lines_written = expected["lines"]
     generate(replace(DEMO_CONFIG, days=1, requests_per_day=0), tmp_path / "context")
     dbt_vars = {
         **dbt_vars_for(tmp_path / "context"),
@@ -176,6 +184,13 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
             ("invalid_json", 6),
         ]
     )
+    # A line that is not JSON shows its start, to see what it was.
+    excerpts = _rows(
+        db,
+        "select line_number, quarantine_detail from main.span_quarantine"
+        " where quarantine_reason = 'invalid_json' order by 1",
+    )
+    assert excerpts == [(5, lines_written[4]), (6, "this is not JSON {")]
     # The orphan whose parent never arrived is a root: its feature and its child's stand.
     orphans = _rows(
         db,

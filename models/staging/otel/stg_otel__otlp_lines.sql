@@ -15,7 +15,7 @@ lines as (
         filename,
         line_number,
         line_status,
-        line_text
+        line_excerpt
     from {{ ref('base_otel__otlp_lines') }}
 
 ),
@@ -25,7 +25,8 @@ notes as (
     select
         filename,
         line_number,
-        line_note
+        line_note,
+        line_excerpt
     from {{ ref('base_otel__spans') }}
     where line_note is not null
 
@@ -36,7 +37,8 @@ shape_problems as (
     select
         filename,
         line_number,
-        min(line_note) as line_detail
+        min(line_note) as line_detail,
+        min(line_excerpt) as line_excerpt
     from notes
     where line_note not in ('no_resource_spans', 'no_spans')
     group by filename, line_number
@@ -78,10 +80,7 @@ final as (
         end as line_outcome,
         coalesce(shape_problems.line_detail, empty_parts.line_detail) as line_detail,
         -- The start of a line that could not be used, to see what it was.
-        case
-            when lines.line_status != 'json' or shape_problems.line_detail is not null
-                then left(lines.line_text, 200)
-        end as line_excerpt
+        coalesce(lines.line_excerpt, shape_problems.line_excerpt) as line_excerpt
     from lines
     left join shape_problems
         on

@@ -166,11 +166,21 @@ unreadable_files as (
 
 ),
 
-final as (
+all_lines_and_files as (
 
     select * from classified
     union all
     select * from unreadable_files
+
+),
+
+final as (
+
+    select
+        *,
+        -- The start of a line that is not JSON, kept so that audits need not read the text.
+        case when line_status != 'json' then left(line_text, 200) end as line_excerpt
+    from all_lines_and_files
 
 )
 

@@ -117,7 +117,8 @@ line_notes as (
                 and coalesce(json_type(line_text, '$.resourceSpans'), 'NULL') != 'NULL'
                 then 'resource_spans_not_a_list'
             else 'no_resource_spans'
-        end as line_note
+        end as line_note,
+        left(line_text, 200) as line_excerpt
     from lines
     where traces_data.resourceSpans is null or len(traces_data.resourceSpans) = 0
 
@@ -134,7 +135,8 @@ attribute_notes as (
         read_at,
         0 as resource_index,
         0 as scope_index,
-        'attributes_not_a_list' as line_note
+        'attributes_not_a_list' as line_note,
+        left(line_text, 200) as line_excerpt
     from lines
     where regexp_matches(line_text, '"attributes"\s*:\s*\{')
 
@@ -185,7 +187,8 @@ resource_notes as (
                 ), 'NULL') != 'NULL'
                 then 'scope_spans_not_a_list'
             else 'no_spans'
-        end as line_note
+        end as line_note,
+        left(line_text, 200) as line_excerpt
     from resource_spans
     where resource_span.scopeSpans is null or len(resource_span.scopeSpans) = 0
 
@@ -225,7 +228,8 @@ scope_notes as (
                 ), 'NULL') != 'NULL'
                 then 'spans_not_a_list'
             else 'no_spans'
-        end as line_note
+        end as line_note,
+        left(line_text, 200) as line_excerpt
     from scope_spans
     where scope_span.spans is null or len(scope_span.spans) = 0
 
@@ -290,7 +294,8 @@ final as (
         cast(resource_index as integer) as resource_index,
         cast(scope_index as integer) as scope_index,
         0 as span_index,
-        line_note
+        line_note,
+        line_excerpt
     from notes
 
 )
