@@ -53,6 +53,11 @@
     {%- endif -%}
     {%- set latest_day = modules.datetime.date.fromisoformat((latest | string)[:10]) -%}
     {%- set start_day = latest_day - modules.datetime.timedelta(days=lookback | int) -%}
+    {#- A model that rolls up the usage days of another (keyed by start day) also rebuilds
+        the days that model's spans reach before its own latest day. -#}
+    {%- if (config.get('meta') or {}).get('day_window_widen_by_span_reach') -%}
+        {%- set start_day = start_day - modules.datetime.timedelta(days=span_reach_days()) -%}
+    {%- endif -%}
     {{ return({'start': start_day.isoformat(), 'end': none}) }}
 {% endmacro %}
 

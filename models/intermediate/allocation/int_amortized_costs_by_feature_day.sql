@@ -8,9 +8,9 @@
 -- the rows sum to the feature-level amounts.
 with
 
-priced as (
+costs as (
 
-    select * from {{ ref('int_span_days_priced') }}
+    select * from {{ ref('int_span_costs_by_feature_day') }}
 
 ),
 
@@ -37,7 +37,7 @@ window_bounds as (
     select
         min({{ date_to_day_number('date_day') }}) as first_day_number,
         max({{ date_to_day_number('date_day') }}) as last_day_number
-    from priced
+    from costs
 
 ),
 
@@ -135,7 +135,7 @@ tenant_requests as (
         feature_id,
         tenant_id,
         sum(invocation_count) as request_count
-    from priced
+    from costs
     where invocation_count > 0
     group by date_day, feature_id, tenant_id
 

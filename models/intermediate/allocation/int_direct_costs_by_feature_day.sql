@@ -1,15 +1,16 @@
 -- Grain: one row per (date_day, feature_id, tenant_id) with any accepted span.
--- Guarantees: sums of int_span_days_priced. Components a shared resource claims on that
--- day (its pool cost replaces them, see shared_cost_allocation) are left out, so nothing is
--- counted twice; every other cost is carried through unchanged. `reconciled_compute_cost`
--- scales each span's compute estimate by its service's billed / estimated ratio for the
--- month (rule 10), so a billed service's reconciled compute sums to its bill; where the bill
--- has no line for the service it stays the estimate (`unreconciled_compute_cost`).
+-- Guarantees: sums of the priced span-days (int_span_costs_by_feature_day). Components a
+-- shared resource claims on that day (its pool cost replaces them, see
+-- shared_cost_allocation) are left out, so nothing is counted twice; every other cost is
+-- carried through unchanged. `reconciled_compute_cost` scales each service's compute
+-- estimate by its billed / estimated ratio for the month (rule 10), so a billed service's
+-- reconciled compute sums to its bill; where the bill has no line for the service it stays
+-- the estimate (`unreconciled_compute_cost`).
 with
 
-priced as (
+costs as (
 
-    select * from {{ ref('int_span_days_priced') }}
+    select * from {{ ref('int_span_costs_by_feature_day') }}
 
 ),
 
@@ -19,19 +20,19 @@ factors as (
 
 ),
 
-priced_with_factor as (
+costs_with_factor as (
 
     select
-        priced.*,
-        case when priced.compute_pool_id is null then 1 else 0 end as is_direct_compute,
+        costs.*,
+        case when costs.compute_pool_id is null then 1 else 0 end as is_direct_compute,
         factors.reconciliation_factor
-    from priced
+    from costs
     left join factors
         on
-            cast({{ dbt.date_trunc('month', 'priced.date_day') }} as date)
+            cast({{ dbt.date_trunc('month', 'costs.date_day') }} as date)
             = factors.billing_month
-            and priced.service_name = factors.service_name
-            and coalesce(priced.cloud_region, '*') = factors.cloud_region
+            and costs.service_name = factors.service_name
+            and coalesce(costs.cloud_region, '*') = factors.cloud_region
 
 ),
 
@@ -42,7 +43,7 @@ final as (
         feature_id,
         tenant_id,
         sum(invocation_count) as request_count,
-        count(*) as span_day_count,
+        sum(span_day_count) as span_day_count,
         sum(busy_ns) as busy_ns,
         sum(query_count) as query_count,
         {{ exact_sum("is_direct_compute * cpu_cost") }} as cpu_cost,
@@ -60,7 +61,7 @@ final as (
             "case when reconciliation_factor is null"
             ~ " then is_direct_compute * (cpu_cost + memory_cost + gpu_cost) else 0 end"
         ) }} as unreconciled_compute_cost
-    from priced_with_factor
+    from costs_with_factor
     group by date_day, feature_id, tenant_id
 
 )

@@ -6,9 +6,9 @@
 -- allocation_strategy driver: features measured by different drivers stay comparable.
 with
 
-priced as (
+costs as (
 
-    select * from {{ ref('int_span_days_priced') }}
+    select * from {{ ref('int_span_costs_by_feature_day') }}
 
 ),
 
@@ -35,28 +35,29 @@ in_scope as (
     select
         pool_days.date_day,
         resources.resource_id,
-        priced.feature_id,
-        priced.tenant_id,
-        priced.query_count,
-        priced.rows_scanned,
-        priced.busy_ms,
-        priced.busy_ms * priced.memory_gb as memory_gb_ms,
-        priced.busy_ms * priced.gpu_count / 60000.0 as gpu_minutes,
+        costs.feature_id,
+        costs.tenant_id,
+        costs.span_day_count,
+        costs.query_count,
+        costs.rows_scanned,
+        costs.busy_ms,
+        costs.memory_gb_ms,
+        costs.gpu_minutes,
         case coalesce(taxonomy.allocation_strategy, 'proportional_duration')
-            when 'proportional_duration' then priced.cpu_cost + priced.memory_cost
-            when 'proportional_queries' then priced.db_query_cost
-            when 'gpu_minutes' then priced.gpu_cost
-            when 'memory_usage' then priced.memory_cost
+            when 'proportional_duration' then costs.cpu_cost + costs.memory_cost
+            when 'proportional_queries' then costs.db_query_cost
+            when 'gpu_minutes' then costs.gpu_cost
+            when 'memory_usage' then costs.memory_cost
         end as strategy_driver_cost
-    from priced
+    from costs
     inner join resources
-        on {{ span_in_pool_scope('priced', 'resources') }}
+        on {{ span_in_pool_scope('costs', 'resources') }}
     inner join pool_days
         on
             resources.resource_id = pool_days.resource_id
-            and priced.date_day = pool_days.date_day
+            and costs.date_day = pool_days.date_day
     left join taxonomy
-        on priced.gated_feature_id = taxonomy.feature_id
+        on costs.gated_feature_id = taxonomy.feature_id
 
 ),
 
@@ -67,7 +68,7 @@ final as (
         resource_id,
         feature_id,
         tenant_id,
-        count(*) as span_day_count,
+        sum(span_day_count) as span_day_count,
         sum(query_count) as query_count,
         sum(rows_scanned) as rows_scanned,
         {{ exact_sum("busy_ms") }} as busy_ms,

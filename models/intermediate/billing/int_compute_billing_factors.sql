@@ -6,9 +6,9 @@
 -- reconciled compute equals its bill. Null where either side is missing or zero.
 with
 
-priced as (
+costs as (
 
-    select * from {{ ref('int_span_days_priced') }}
+    select * from {{ ref('int_span_costs_by_feature_day') }}
     where compute_pool_id is null
 
 ),
@@ -27,8 +27,8 @@ estimated_by_month as (
         service_name,
         coalesce(cloud_region, '*') as cloud_region,
         {{ exact_sum("cpu_cost + memory_cost + gpu_cost") }} as estimated_cost,
-        {{ exact_sum("busy_ms * vcpu_cores") }} as vcpu_ms
-    from priced
+        {{ exact_sum("vcpu_ms") }} as vcpu_ms
+    from costs
     group by
         cast({{ dbt.date_trunc('month', 'date_day') }} as date),
         service_name,

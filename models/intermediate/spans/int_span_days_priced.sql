@@ -21,25 +21,13 @@
     partition_by=day_partition('date_day'),
     cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
-{%- set window = day_window() %}
-{#- A span lasts at most max_span_duration_hours (longer ones are quarantined), so its usage
-    reaches at most this many days past its start day. -#}
-{%- set reach_days = ((var('max_span_duration_hours', 24) | float) / 24) | round(0, 'ceil') | int %}
-{%- set usage_window = window %}
-{%- if window.end %}
-    {%- set usage_window = {
-        'start': window.start,
-        'end': (modules.datetime.date.fromisoformat(window.end)
-            + modules.datetime.timedelta(days=reach_days)).isoformat()
-    } %}
-{%- endif %}
-{%- set read_window = {'start': usage_window.start, 'end': usage_window.end} %}
+{%- set usage_window = usage_day_window(day_window()) %}
 with
 
 attributed as (
 
     select * from {{ ref('int_spans_attributed') }}
-    where {{ in_day_window('start_day', read_window, reach_days) }}
+    where {{ in_day_window('start_day', usage_window, span_reach_days()) }}
 
 ),
 

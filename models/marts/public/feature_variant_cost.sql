@@ -5,9 +5,9 @@
 -- direct cost estimate before pools (work outside any variant has variant `__none__`).
 with
 
-priced as (
+costs as (
 
-    select * from {{ ref('int_span_days_priced') }}
+    select * from {{ ref('int_span_costs_by_feature_day') }}
 
 ),
 
@@ -32,7 +32,7 @@ final as (
             ),
             'sum(invocation_count)'
         ) }} as estimated_cost_per_request
-    from priced
+    from costs
     group by date_day, feature_id, tenant_id, coalesce(feature_variant, '__none__')
 
 )

@@ -12,9 +12,9 @@ factors as (
 
 ),
 
-priced as (
+costs as (
 
-    select * from {{ ref('int_span_days_priced') }}
+    select * from {{ ref('int_span_costs_by_feature_day') }}
 
 ),
 
@@ -53,7 +53,7 @@ pool_estimates as (
             "case when compute_pool_id is not null then cpu_cost + memory_cost + gpu_cost else 0 end"
             ~ " + case when query_pool_id is not null then db_query_cost else 0 end"
         ) }} as estimated_cost
-    from priced
+    from costs
     where compute_pool_id is not null or query_pool_id is not null
     group by
         cast({{ dbt.date_trunc('month', 'date_day') }} as date),
