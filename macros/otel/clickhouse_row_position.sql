@@ -1,6 +1,7 @@
 {% macro clickhouse_row_position() %}
     {#- (filename, line_number) for a row of the ClickHouse layout: the Parquet file and row
-        (from 1) on DuckDB; the table and a stable row order on BigQuery. -#}
+        (from 1) on DuckDB; the table and day, and a stable row order within the day, on
+        BigQuery. -#}
     {{ return(adapter.dispatch('clickhouse_row_position', 'feature_cost')()) }}
 {% endmacro %}
 
@@ -10,6 +11,10 @@
 {% endmacro %}
 
 {% macro bigquery__clickhouse_row_position() %}
-    '{{ var("clickhouse_spans_table") }}' as filename,
-    row_number() over (order by Timestamp, TraceId, SpanId) as line_number
+    {#- Numbered within each day, so that the numbering never spans the whole table and a
+        filter on the day can be applied below it. -#}
+    '{{ var("clickhouse_spans_table") }}/' || cast(date(Timestamp) as string) as filename,
+    row_number() over (
+        partition by date(Timestamp) order by Timestamp, TraceId, SpanId
+    ) as line_number
 {% endmacro %}
