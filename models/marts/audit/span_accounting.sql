@@ -157,7 +157,8 @@ unscreened_days as (
             as spans_unscreened
     from received_days
     left join screened_days
-        on received_days.raw_start_day = screened_days.raw_start_day
+        -- Spans with no readable start day (quarantined) are matched too.
+        on received_days.raw_start_day is not distinct from screened_days.raw_start_day
     where received_days.spans_received > coalesce(screened_days.spans_screened, 0)
 
 ),
