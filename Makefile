@@ -70,9 +70,12 @@ BENCH_REPEATS ?= 3
 BENCH_HISTORY_DAYS ?= 7 90
 BENCH_SPANS_PER_DAY ?= 20000
 BENCH_ONLY ?=
+BENCH_FORMATS ?= both
+BENCH_MEMORY_LIMIT ?= 4GB
 bench: install  ## benchmark builds against the floor query, and the daily run after 7 and 90 days (BENCH_*)
 	$(BIN)/python bench/run_benchmark.py --spans $(BENCH_SPANS) --repeats $(BENCH_REPEATS) \
 		--history-days $(BENCH_HISTORY_DAYS) --spans-per-day $(BENCH_SPANS_PER_DAY) \
+		--formats $(BENCH_FORMATS) --memory-limit $(BENCH_MEMORY_LIMIT) \
 		$(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --out reports/benchmark.md
 
 pytest: install  ## the pytest suite (end to end against real DuckDB files)
