@@ -76,18 +76,34 @@ trace_spans as (
 
 ),
 
-{{ parent_cycle_ctes('trace_spans') }}
+links as (
 
-spans as (
+    -- The parent links and own feature of each span: the recursive walks join only these
+    -- narrow rows on every step (the attributes are joined back once, below).
+    select
+        trace_id,
+        span_id,
+        parent_span_id,
+        start_ns,
+        own_feature_id,
+        own_tenant_id,
+        own_feature_variant
+    from trace_spans
+
+),
+
+{{ parent_cycle_ctes('links') }}
+
+linked as (
 
     select
-        trace_spans.*,
+        links.*,
         spans_in_parent_cycles.span_id is not null as is_in_parent_cycle
-    from trace_spans
+    from links
     left join spans_in_parent_cycles
         on
-            trace_spans.trace_id = spans_in_parent_cycles.trace_id
-            and trace_spans.span_id = spans_in_parent_cycles.span_id
+            links.trace_id = spans_in_parent_cycles.trace_id
+            and links.span_id = spans_in_parent_cycles.span_id
 
 ),
 
@@ -102,7 +118,7 @@ lineage as (
         own_feature_variant as feature_variant,
         start_ns as feature_start_ns,
         0 as depth_below_feature_span
-    from spans
+    from linked
     where own_feature_id is not null
 
     union all
@@ -116,7 +132,7 @@ lineage as (
         lineage.feature_start_ns,
         lineage.depth_below_feature_span + 1 as depth_below_feature_span
     from lineage
-    inner join spans as child
+    inner join linked as child
         on
             lineage.trace_id = child.trace_id
             and lineage.span_id = child.parent_span_id
@@ -146,7 +162,7 @@ trace_tenants as (
     select
         trace_id,
         min(own_tenant_id) as trace_tenant_id
-    from spans
+    from links
     where own_tenant_id is not null
     group by trace_id
     having count(distinct own_tenant_id) = 1
@@ -157,6 +173,7 @@ attributed as (
 
     select
         spans.*,
+        spans_in_parent_cycles.span_id is not null as is_in_parent_cycle,
         coalesce(
             lineage.feature_id, trace_features.trace_feature_id, '__unattributed__'
         ) as feature_id,
@@ -178,7 +195,11 @@ attributed as (
             else 'none'
         end as attribution_basis,
         coalesce(lineage.depth_below_feature_span = 0, false) as is_feature_span
-    from spans
+    from trace_spans as spans
+    left join spans_in_parent_cycles
+        on
+            spans.trace_id = spans_in_parent_cycles.trace_id
+            and spans.span_id = spans_in_parent_cycles.span_id
     left join lineage
         on
             spans.trace_id = lineage.trace_id
