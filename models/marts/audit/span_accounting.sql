@@ -176,16 +176,7 @@ unscreened_days as (
 
     file_days as (
 
-        -- Lines are dated by the earliest sound span in their file, as in span_quarantine;
-        -- only the files that have such lines are looked up.
-        select
-            spans.filename,
-            min(spans.start_day) as file_day
-        from spans
-        where
-            spans.quarantine_reason is null
-            and spans.filename in (select line_outcomes.filename from line_outcomes)
-        group by spans.filename
+        {{ file_days('spans', ['line_outcomes']) }}
 
     ),
 

@@ -55,20 +55,10 @@ items as (
 
 file_days as (
 
-    -- The earliest sound span of each file that has an item to date.
-    select
-        filename,
-        min(start_day) as file_day
-    from spans
-    where
-        quarantine_reason is null
-        and (
-            filename in (select items.filename from items)
-            {%- if var('span_source') == 'otlp_json' %}
-                or filename in (select bad_line_items.filename from bad_line_items)
-            {%- endif %}
-        )
-    group by filename
+    {{ file_days(
+        'spans',
+        ['items', 'bad_line_items'] if var('span_source') == 'otlp_json' else ['items']
+    ) }}
 
 ),
 
