@@ -226,6 +226,7 @@ class RawSpan:
     resource: dict[str, Any]
     events: list[dict[str, Any]]
     name: str = ""
+    trace_state: str = ""
 
     @property
     def service(self) -> str:
@@ -320,6 +321,7 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     resource=resource,
                     events=events,
                     name=str(span.get("name") or ""),
+                    trace_state=str(span.get("traceState") or ""),
                 )
 
 
@@ -867,16 +869,59 @@ def busy_by_day(span: RawSpan, children: Iterable[RawSpan]) -> dict[date, int]:
     return out
 
 
-def query_count(span: RawSpan) -> int:
-    """``db.query`` events if any, else 1 for a CLIENT span with ``db.system(.name)`` set."""
-    events = sum(1 for e in span.events if e.get("name") == "db.query")
-    if events:
-        return events
+def query_events(span: RawSpan) -> int:
+    """The span's own ``db.query`` events."""
+    return sum(1 for e in span.events if e.get("name") == "db.query")
+
+
+def is_database_client(span: RawSpan) -> bool:
+    """A CLIENT span with ``db.system.name`` (or the older ``db.system``) set."""
     has_db = (
         span.attributes.get("db.system.name") is not None
         or span.attributes.get("db.system") is not None
     )
-    return 1 if span.kind == SPAN_KIND_CLIENT and has_db else 0
+    return span.kind == SPAN_KIND_CLIENT and has_db
+
+
+def queries_of_trace(spans: list[RawSpan], attributed: Mapping[str, Attribution]) -> dict[str, int]:
+    """Rule 11: the queries each span of one trace counts, each query once.
+
+    Within one service, feature and tenant, every database client span is one query (or its
+    own ``db.query`` events, if more); the events on the other spans first pay off those
+    queries, taken span by span in start order, and only what is left over counts.
+    """
+    groups: dict[tuple[str, str, str], list[RawSpan]] = defaultdict(list)
+    for span in spans:
+        attribution = attributed[str(span.span_id)]
+        groups[(span.service, attribution.original_feature, attribution.tenant)].append(span)
+    out: dict[str, int] = {}
+    for group in groups.values():
+        clients = [s for s in group if is_database_client(s)]
+        for span in clients:
+            out[str(span.span_id)] = max(query_events(span), 1)
+        unmatched = sum(out[str(s.span_id)] for s in clients)
+        reporters = sorted(
+            (s for s in group if not is_database_client(s) and query_events(s)),
+            key=lambda s: (s.start or 0, str(s.span_id)),
+        )
+        for span in reporters:
+            events = query_events(span)
+            matched = min(events, unmatched)
+            unmatched -= matched
+            out[str(span.span_id)] = events - matched
+    return out
+
+
+_SAMPLING_THRESHOLD = re.compile(r"ot=[^,]*th:([0-9a-f]{1,14})")
+
+
+def sampling_weight(span: RawSpan) -> float:
+    """The span's adjusted count: 2^56 / (2^56 - T) for a trace state ``ot=th:T``, else 1."""
+    found = _SAMPLING_THRESHOLD.search(span.trace_state)
+    if not found:
+        return 1.0
+    threshold = int(found.group(1).ljust(14, "0"), 16)
+    return 2**56 / (2**56 - threshold)
 
 
 # --- pricing ------------------------------------------------------------------------------------
@@ -983,9 +1028,10 @@ class MartRow:
     The rate-card components hold only what no pool claims (rule C).
     """
 
-    request_count: int = 0
-    query_count: int = 0
-    busy_ns: int = 0
+    request_count: float = 0.0
+    """Adjusted counts (rule 11): each span counts its sampling weight."""
+    query_count: float = 0.0
+    busy_ns: float = 0.0
     cpu_cost: float = 0.0
     memory_cost: float = 0.0
     gpu_cost: float = 0.0
@@ -1088,6 +1134,9 @@ class SpanDay:
     rows_returned: float = 0.0
     in_scope: tuple[str, ...] = ()
     """Resource ids whose scope the span is in (rule C's scope; cost or not)."""
+    weight: float = 1.0
+    """The span's sampling weight (adjusted count): costs above already carry it; counts,
+    busy time and drivers are the span's own and are multiplied by it where summed."""
 
     @property
     def busy_ms(self) -> float:
@@ -1189,6 +1238,7 @@ def compute(
     span_days: list[SpanDay] = []
     for trace_id, spans in traces.items():
         attributed = attribute_trace(spans, seeds, flags)
+        queries = queries_of_trace(spans, attributed)
         children: dict[tuple[str, str], list[RawSpan]] = defaultdict(list)
         for span in spans:
             if span.parent_span_id:
@@ -1201,6 +1251,7 @@ def compute(
                     span,
                     attribution,
                     children[(str(span.span_id), span.service)],
+                    queries.get(str(span.span_id), 0),
                     seeds,
                     default_rate_card,
                     pools,
@@ -1209,13 +1260,13 @@ def compute(
             )
 
     rows: dict[Key, MartRow] = defaultdict(MartRow)
-    flag_off_by_origin: Counter[Key] = Counter()
+    flag_off_by_origin: dict[Key, float] = defaultdict(float)
     for item in span_days:
         key = (item.day.isoformat(), item.attribution.feature, item.attribution.tenant)
         row = rows[key]
-        row.request_count += item.invocation_count
-        row.query_count += item.query_count
-        row.busy_ns += item.busy_ns
+        row.request_count += item.weight * item.invocation_count
+        row.query_count += item.weight * item.query_count
+        row.busy_ns += item.weight * item.busy_ns
         if not item.compute_claimed:
             row.cpu_cost += item.cpu_cost
             row.memory_cost += item.memory_cost
@@ -1225,7 +1276,7 @@ def compute(
         row.llm_cost += item.llm_cost
         if item.attribution.feature == FLAG_OFF and item.invocation_count:
             origin = (item.day.isoformat(), item.attribution.original_feature, key[2])
-            flag_off_by_origin[origin] += item.invocation_count
+            flag_off_by_origin[origin] += item.weight * item.invocation_count
 
     allocations = allocate_shared(span_days, pools, seeds)
     for share in allocations:
@@ -1272,6 +1323,7 @@ def _price_span(
     span: RawSpan,
     attribution: Attribution,
     children: list[RawSpan],
+    queries: int,
     seeds: Seeds,
     default_rate_card: str,
     pools: Pools,
@@ -1281,7 +1333,7 @@ def _price_span(
     card_id = seeds.taxonomy_rate_card.get(attribution.original_feature, default_rate_card)
     sizes = sizes_of(span, seeds)
     start_day = day_of(int(span.start or 0))
-    queries = query_count(span)
+    weight = sampling_weight(span)
     input_tokens, output_tokens = tokens_of(span)
     model = as_text(span.attributes.get("gen_ai.request.model"))
     rows_returned = as_number(span.attributes.get("db.response.returned_rows")) or 0.0
@@ -1300,9 +1352,13 @@ def _price_span(
                 llm_unpriced = True
             else:
                 llm_cost = (
-                    input_tokens * price.input_per_1k_tokens
-                    + output_tokens * price.output_per_1k_tokens
-                ) / 1000
+                    weight
+                    * (
+                        input_tokens * price.input_per_1k_tokens
+                        + output_tokens * price.output_per_1k_tokens
+                    )
+                    / 1000
+                )
         out.append(
             SpanDay(
                 span=span,
@@ -1314,16 +1370,19 @@ def _price_span(
                 rate_card_id=card_id,
                 rate_card=card,
                 sizes=sizes,
-                cpu_cost=busy_ms * sizes.cores * card.cpu_per_ms if card else 0.0,
-                memory_cost=busy_ms * sizes.memory_gb * card.memory_per_ms if card else 0.0,
-                gpu_cost=busy_ms * sizes.gpus * card.gpu_per_ms if card else 0.0,
-                db_query_cost=day_queries * card.db_query_base if card else 0.0,
+                cpu_cost=weight * busy_ms * sizes.cores * card.cpu_per_ms if card else 0.0,
+                memory_cost=weight * busy_ms * sizes.memory_gb * card.memory_per_ms
+                if card
+                else 0.0,
+                gpu_cost=weight * busy_ms * sizes.gpus * card.gpu_per_ms if card else 0.0,
+                db_query_cost=weight * day_queries * card.db_query_base if card else 0.0,
                 compute_claimed=compute_claimed,
                 queries_claimed=queries_claimed,
                 llm_cost=llm_cost,
                 llm_unpriced=llm_unpriced,
                 rows_returned=rows_returned if on_start_day else 0.0,
                 in_scope=in_scope,
+                weight=weight,
             )
         )
     return out
@@ -1346,15 +1405,15 @@ def driver(key: str, item: SpanDay, seeds: Seeds) -> float:
     ``even`` is 1 per pair, not per span-day: ``allocate_shared`` handles it.
     """
     if key == "query_count":
-        return float(item.query_count)
+        return item.weight * item.query_count
     if key == "rows_scanned":
-        return item.rows_returned
+        return item.weight * item.rows_returned
     if key == "memory_usage":
-        return item.busy_ms * item.sizes.memory_gb
+        return item.weight * item.busy_ms * item.sizes.memory_gb
     if key == "duration":
-        return item.busy_ms
+        return item.weight * item.busy_ms
     if key == "gpu_minutes":
-        return item.busy_ms * item.sizes.gpus / 60_000
+        return item.weight * item.busy_ms * item.sizes.gpus / 60_000
     if key == "cost_weighted":
         strategy = seeds.taxonomy_strategy.get(
             item.attribution.original_feature, "proportional_duration"
@@ -1467,11 +1526,11 @@ def amortize(
                 for feature, weight in weights.items():
                     maintenance[(day, feature)] += daily * weight / total
 
-    invocations: dict[tuple[date, str], Counter[str]] = defaultdict(Counter)
+    invocations: dict[tuple[date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for item in span_days:
         if item.invocation_count:
             invocations[(item.day, item.attribution.feature)][item.attribution.tenant] += (
-                item.invocation_count
+                item.weight * item.invocation_count
             )
     out: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for index, amounts in enumerate((build, maintenance)):

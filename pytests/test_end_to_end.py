@@ -363,17 +363,50 @@ def test_total_cost_is_sum_of_cost_columns(demo_mart: Mart) -> None:
     assert not problems, report(problems)
 
 
+def test_a_query_reported_as_client_span_and_event_counts_once(
+    demo_mart: Mart, demo_oracle: oracle.OracleResult
+) -> None:
+    """Checkout's queries arrive twice, as the method's middleware writes them: a database
+    client span from the driver's instrumentation and a ``db.query`` event on the handler
+    span. The mart counts each once: checkout-v2's query_count is its client spans."""
+    client_spans: Counter[str] = Counter()
+    handler_events: Counter[str] = Counter()
+    for span in demo_oracle.read.accepted:
+        attribution = demo_oracle.attributions[(str(span.trace_id), str(span.span_id))]
+        if attribution.original_feature != "checkout-v2":
+            continue
+        if oracle.is_database_client(span):
+            client_spans[span.service] += 1
+        else:
+            handler_events[span.service] += oracle.query_events(span)
+    mart_queries = sum(
+        demo_mart.value(key, "query_count") for key in demo_mart.rows if key[1] == "checkout-v2"
+    )
+    assert client_spans["checkout-service"] > 0
+    # Every checkout-service query is reported both ways.
+    assert handler_events["checkout-service"] == client_spans["checkout-service"]
+    assert mart_queries == sum(client_spans.values())
+
+
 def test_request_count_is_feature_spans_started_that_day(
     demo_mart: Mart, demo_oracle: oracle.OracleResult
 ) -> None:
-    """request_count = feature spans (own ``feature.id``) that started that day, per the oracle."""
+    """request_count = feature spans (own ``feature.id``) that started that day, per the oracle.
+
+    Adjusted counts: a feature span of a trace sampled at 1 in 2 counts 2 (the demo samples
+    its reports route), so the sampled feature must show more requests than spans received.
+    """
     started: Counter[Key] = Counter()
+    received: Counter[Key] = Counter()
     for item in demo_oracle.span_days:
         if item.attribution.is_feature_span and item.day == oracle.day_of(
             int(item.span.start or 0)
         ):
-            started[(item.day.isoformat(), item.attribution.feature, item.attribution.tenant)] += 1
+            key = (item.day.isoformat(), item.attribution.feature, item.attribution.tenant)
+            started[key] += int(oracle.sampling_weight(item.span))
+            received[key] += 1
     assert sum(started.values()) > 0
+    assert sum(started.values()) > sum(received.values())
     mart_counts = {
         k: int(demo_mart.value(k, "request_count"))
         for k in demo_mart.rows

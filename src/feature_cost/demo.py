@@ -3,11 +3,13 @@
 The traces follow the feature middleware of the method this project implements: an HTTP
 SERVER span wraps one ``feature:<id>`` span that carries ``feature.id``,
 ``feature.category`` and ``tenant.id``; calls into other services carry only the trace
-context; database work shows up as CLIENT spans and ``db.query`` events. The scenario has
+context; database work shows up as CLIENT spans and ``db.query`` events (on the client span,
+on the feature's handler span beside the client span, or alone). The scenario has
 several services in two regions, requests with no feature, a page that calls two features,
 a flag-gated GPU feature whose flag goes off while its background job keeps tagging spans
 (a "zombie path"), an LLM feature with ``gen_ai.*`` token attributes, A/B variants, a job
-that runs across midnight, and the odd trace whose gateway spans were lost.
+that runs across midnight, a route sampled at 1 in 2, and the odd trace whose gateway spans
+were lost.
 
 Same seed and options, same bytes.
 """
@@ -28,6 +30,8 @@ from feature_cost.clickhouse import write_parquet
 from feature_cost.otlp import AttributeValue, Event, Span, dumps_line, traces_data
 
 NS_PER_MS = 1_000_000
+# The W3C trace state a 50 % OpenTelemetry probability sampler writes (rejection threshold 0x8).
+SAMPLED_TRACE_STATE = "ot=th:8"
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 HTTP_SCOPE = "@opentelemetry/instrumentation-http"
@@ -228,9 +232,22 @@ class Scenario:
 
     # --- building blocks -------------------------------------------------------------
     def _db_calls(
-        self, trace: Trace, parent: Span, resource: str, start: int, count: int, events: bool
+        self,
+        trace: Trace,
+        parent: Span,
+        resource: str,
+        start: int,
+        count: int,
+        events: bool,
+        handler_events: bool = False,
     ) -> int:
-        """Sequential database CLIENT spans under ``parent``; returns the end time."""
+        """Sequential database CLIENT spans under ``parent``; returns the end time.
+
+        ``events``: each client span also carries its own ``db.query`` event.
+        ``handler_events``: the method's middleware records a ``db.query`` event for each
+        query on the handler's span (``parent``) as well, beside the client span the driver's
+        instrumentation writes: the same query reported twice, counted once.
+        """
         t = start
         for _ in range(count):
             table = self.rng.choice(("orders", "carts", "payments", "reports", "sessions"))
@@ -243,6 +260,10 @@ class Scenario:
                 "server.address": "prod-postgres-01",
                 "db.response.returned_rows": self.rng.randint(1, 400),
             }
+            if handler_events:
+                parent.events.append(
+                    Event("db.query", t, {"db.query.text": attributes["db.query.text"]})
+                )
             if not events and self.rng.random() < 0.5:
                 # Older instrumentation still sends the deprecated attribute name.
                 attributes["db.system"] = attributes.pop("db.system.name")
@@ -345,7 +366,9 @@ class Scenario:
             t = start + _ms(self.rng, 1.0, 6.0)
 
             def charge(server: Span, s: int) -> int:
-                return self._db_calls(trace, server, "checkout-service@eu-west-1", s, queries, True)
+                return self._db_calls(
+                    trace, server, "checkout-service@eu-west-1", s, queries, False, True
+                )
 
             return self._remote(
                 trace, span, gateway, t, "checkout-service@eu-west-1", "/charge", charge
@@ -470,6 +493,11 @@ class Scenario:
                 [("guest-checkout", {}, self._checkout(rng.randint(1, 3)))],
             )
         elif kind == "reports":
+            # The reports route is head-sampled at 1 in 2 (an OpenTelemetry consistent
+            # probability sampler, threshold 0x8): half the traces are never exported and
+            # each kept span stands for two.
+            if rng.random() < 0.5:
+                return trace
             self._ingress(
                 trace,
                 tenant,
@@ -478,6 +506,8 @@ class Scenario:
                 "/api/v1/reports",
                 [("advanced-reports", {}, self._reports)],
             )
+            for span in trace.spans:
+                span.trace_state = SAMPLED_TRACE_STATE
         elif kind == "dashboard":
             if flag_enabled(self.flags, tenant, at):
                 self._ingress(
@@ -650,7 +680,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                         str(span.attributes["feature.id"]),
                         str(span.attributes["tenant.id"]),
                     )
-                ] += 1
+                ] += 2 if span.trace_state == SAMPLED_TRACE_STATE else 1
         path = otlp_dir / f"traces-{day.isoformat()}.jsonl"
         with path.open("w", encoding="utf-8", newline="\n") as handle:
             for i in range(0, len(spans), config.spans_per_line):
@@ -667,7 +697,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
         for key, seconds in busy_seconds_by_service_day(spans).items():
             busy[key] = busy.get(key, 0.0) + seconds
         span_total += len(spans)
-        trace_total += len(traces)
+        trace_total += sum(1 for t in traces if t.spans)
 
     _write_revenue(out_dir / "revenue" / "revenue.csv", requests, rng)
     _write_flags(out_dir / "feature_flags" / "feature_flags.csv", scenario.flags)

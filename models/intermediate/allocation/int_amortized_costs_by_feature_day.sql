@@ -134,7 +134,7 @@ tenant_requests as (
         date_day,
         feature_id,
         tenant_id,
-        sum(invocation_count) as request_count
+        {{ exact_sum("invocation_count") }} as request_count
     from costs
     where invocation_count > 0
     group by date_day, feature_id, tenant_id

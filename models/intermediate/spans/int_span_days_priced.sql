@@ -37,6 +37,59 @@ spans as (
 
 ),
 
+query_reports as (
+
+    -- The spans that report queries: database CLIENT spans and spans with `db.query` events.
+    select
+        trace_id,
+        span_id,
+        service_name,
+        gated_feature_id,
+        tenant_id,
+        start_ns,
+        span_kind = 'CLIENT' and db_system is not null as is_database_client,
+        db_query_event_count
+    from spans
+    where db_query_event_count > 0 or (span_kind = 'CLIENT' and db_system is not null)
+
+),
+
+query_reports_summed as (
+
+    select
+        *,
+        sum(case when is_database_client then greatest(db_query_event_count, 1) else 0 end)
+            over (partition by trace_id, service_name, gated_feature_id, tenant_id)
+            as client_span_queries,
+        sum(case when is_database_client then 0 else db_query_event_count end) over (
+            partition by trace_id, service_name, gated_feature_id, tenant_id
+            order by start_ns, span_id
+            rows between unbounded preceding and current row
+        ) as events_so_far
+    from query_reports
+
+),
+
+span_queries as (
+
+    -- Rule 11 (a query counts once): a database CLIENT span is one query (or its own
+    -- `db.query` events, if it carries more). Events on other spans count only beyond the
+    -- queries of the client spans of the same trace, service, feature and tenant: the
+    -- events of the spans in start order are matched to those queries first, and only
+    -- what remains counts.
+    select
+        trace_id,
+        span_id,
+        case
+            when is_database_client then greatest(db_query_event_count, 1)
+            else greatest(
+                least(db_query_event_count, events_so_far - client_span_queries), 0
+            )
+        end as query_count
+    from query_reports_summed
+
+),
+
 children as (
 
     -- Same-service children, clipped to their parent's interval.
@@ -163,10 +216,7 @@ usage_all_days as (
             else 0
         end as invocation_count,
         case
-            when not span_days.is_start_day then 0
-            when spans.db_query_event_count > 0 then spans.db_query_event_count
-            when spans.span_kind = 'CLIENT' and spans.db_system is not null then 1
-            else 0
+            when span_days.is_start_day then coalesce(span_queries.query_count, 0) else 0
         end as query_count,
         case
             when span_days.is_start_day then coalesce(spans.gen_ai_input_tokens, 0) else 0
@@ -193,6 +243,10 @@ usage_all_days as (
             span_days.trace_id = children_per_day.trace_id
             and span_days.span_id = children_per_day.span_id
             and span_days.day_number = children_per_day.day_number
+    left join span_queries
+        on
+            span_days.trace_id = span_queries.trace_id
+            and span_days.span_id = span_queries.span_id
 
 ),
 

@@ -21,8 +21,8 @@ final as (
         priced.span_name,
         count(distinct priced.tenant_id) as tenant_count,
         count(*) as span_day_count,
-        sum(priced.invocation_count) as invocation_count,
-        sum(priced.busy_ns) / 1e6 as busy_ms,
+        {{ exact_sum("priced.sampling_weight * priced.invocation_count") }} as invocation_count,
+        {{ exact_sum("priced.sampling_weight * priced.busy_ns") }} / 1e6 as busy_ms,
         {{ exact_sum(
             "coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)"
             ~ " + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)"

@@ -18,9 +18,9 @@ final as (
         feature_id,
         tenant_id,
         coalesce(feature_variant, '__none__') as feature_variant,
-        sum(invocation_count) as request_count,
-        sum(query_count) as query_count,
-        sum(busy_ns) / 1e6 as busy_ms,
+        {{ exact_sum("invocation_count") }} as request_count,
+        {{ exact_sum("query_count") }} as query_count,
+        {{ exact_sum("busy_ns") }} / 1e6 as busy_ms,
         {{ exact_sum(
             "coalesce(cpu_cost, 0) + coalesce(memory_cost, 0) + coalesce(gpu_cost, 0)"
             ~ " + coalesce(db_query_cost, 0) + coalesce(llm_cost, 0)"
@@ -30,7 +30,7 @@ final as (
                 'coalesce(cpu_cost, 0) + coalesce(memory_cost, 0) + coalesce(gpu_cost, 0)'
                 ~ ' + coalesce(db_query_cost, 0) + coalesce(llm_cost, 0)'
             ),
-            'sum(invocation_count)'
+            exact_sum('invocation_count')
         ) }} as estimated_cost_per_request
     from costs
     group by date_day, feature_id, tenant_id, coalesce(feature_variant, '__none__')
