@@ -983,6 +983,32 @@ class LlmPrice:
     effective_to: date | None
     input_per_1k_tokens: float
     output_per_1k_tokens: float
+    cached_input_per_1k_tokens: float | None = None
+    cache_write_per_1k_tokens: float | None = None
+    reasoning_per_1k_tokens: float | None = None
+
+    def cost(self, tokens: Mapping[str, float]) -> float:
+        """Rule 11's price of counted tokens: cached, cache-write and reasoning tokens are
+        parts of the input and output tokens, each at its own price (else input or output)."""
+
+        def price(own: float | None, fallback: float) -> float:
+            return fallback if own is None else own
+
+        uncached = max(tokens["input"] - tokens["cache_read"] - tokens["cache_creation"], 0.0)
+        answered = max(tokens["output"] - tokens["reasoning"], 0.0)
+        return (
+            uncached * self.input_per_1k_tokens
+            + tokens["cache_read"]
+            * price(self.cached_input_per_1k_tokens, self.input_per_1k_tokens)
+            + tokens["cache_creation"]
+            * price(self.cache_write_per_1k_tokens, self.input_per_1k_tokens)
+            + answered * self.output_per_1k_tokens
+            + tokens["reasoning"] * price(self.reasoning_per_1k_tokens, self.output_per_1k_tokens)
+        ) / 1000
+
+
+def _optional_float(text: str | None) -> float | None:
+    return float(text) if text else None
 
 
 def load_llm_prices(seed_dir: Path) -> list[LlmPrice]:
@@ -994,6 +1020,9 @@ def load_llm_prices(seed_dir: Path) -> list[LlmPrice]:
             effective_to=date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
             input_per_1k_tokens=float(row["input_per_1k_tokens"]),
             output_per_1k_tokens=float(row["output_per_1k_tokens"]),
+            cached_input_per_1k_tokens=_optional_float(row.get("cached_input_per_1k_tokens")),
+            cache_write_per_1k_tokens=_optional_float(row.get("cache_write_per_1k_tokens")),
+            reasoning_per_1k_tokens=_optional_float(row.get("reasoning_per_1k_tokens")),
         )
         for row in _read_csv(seed_dir / "llm_model_prices.csv")
     ]
@@ -1011,13 +1040,48 @@ def pick_llm_price(prices: Iterable[LlmPrice], model: str | None, day: date) -> 
     return None
 
 
-def tokens_of(span: RawSpan) -> tuple[float, float]:
-    """(input, output) tokens of the span (0 when not set)."""
-    attributes = span.attributes
-    return (
-        as_number(attributes.get("gen_ai.usage.input_tokens")) or 0.0,
-        as_number(attributes.get("gen_ai.usage.output_tokens")) or 0.0,
-    )
+TOKEN_ATTRIBUTES = {
+    "input": "gen_ai.usage.input_tokens",
+    "output": "gen_ai.usage.output_tokens",
+    "cache_read": "gen_ai.usage.cache_read.input_tokens",
+    "cache_creation": "gen_ai.usage.cache_creation.input_tokens",
+    "reasoning": "gen_ai.usage.reasoning.output_tokens",
+}
+NO_TOKENS = dict.fromkeys(TOKEN_ATTRIBUTES, 0.0)
+
+
+def reported_tokens(span: RawSpan) -> dict[str, float] | None:
+    """The token usage the span reports, by kind (``None`` when it reports none)."""
+    values = {k: as_number(span.attributes.get(a)) for k, a in TOKEN_ATTRIBUTES.items()}
+    if all(v is None for v in values.values()):
+        return None
+    return {k: v or 0.0 for k, v in values.items()}
+
+
+def tokens_of_trace(spans: list[RawSpan]) -> dict[str, dict[str, float]]:
+    """Rule 11: the token usage each span of one trace counts, each token once.
+
+    A span whose usage is the total of the calls below it (an agent or workflow span) counts
+    only what exceeds what its nearest reporting descendants report, kind by kind.
+    """
+    by_id = {str(s.span_id): s for s in spans}
+    reported = {sid: r for sid, s in by_id.items() if (r := reported_tokens(s)) is not None}
+    below: dict[str, dict[str, float]] = defaultdict(lambda: dict(NO_TOKENS))
+    for span_id, usage in reported.items():
+        parent, seen = by_id[span_id].parent_span_id, {span_id}
+        while parent in by_id and parent not in seen:
+            if parent in reported:
+                for kind, value in usage.items():
+                    below[parent][kind] += value
+                break
+            seen.add(parent)
+            parent = by_id[parent].parent_span_id
+    return {
+        span_id: {k: max(v - below[span_id][k], 0.0) for k, v in usage.items()}
+        if span_id in below
+        else usage
+        for span_id, usage in reported.items()
+    }
 
 
 # --- the mart -----------------------------------------------------------------------------------
@@ -1239,6 +1303,7 @@ def compute(
     for trace_id, spans in traces.items():
         attributed = attribute_trace(spans, seeds, flags)
         queries = queries_of_trace(spans, attributed)
+        tokens = tokens_of_trace(spans)
         children: dict[tuple[str, str], list[RawSpan]] = defaultdict(list)
         for span in spans:
             if span.parent_span_id:
@@ -1252,6 +1317,7 @@ def compute(
                     attribution,
                     children[(str(span.span_id), span.service)],
                     queries.get(str(span.span_id), 0),
+                    tokens.get(str(span.span_id), NO_TOKENS),
                     seeds,
                     default_rate_card,
                     pools,
@@ -1324,6 +1390,7 @@ def _price_span(
     attribution: Attribution,
     children: list[RawSpan],
     queries: int,
+    tokens: Mapping[str, float],
     seeds: Seeds,
     default_rate_card: str,
     pools: Pools,
@@ -1334,7 +1401,6 @@ def _price_span(
     sizes = sizes_of(span, seeds)
     start_day = day_of(int(span.start or 0))
     weight = sampling_weight(span)
-    input_tokens, output_tokens = tokens_of(span)
     model = as_text(span.attributes.get("gen_ai.request.model"))
     rows_returned = as_number(span.attributes.get("db.response.returned_rows")) or 0.0
     in_scope = tuple(p.resource_id for p in pools.covering(span))
@@ -1346,19 +1412,12 @@ def _price_span(
         busy_ms = busy_ns / NS_PER_MS
         compute_claimed, queries_claimed = pools.claims(span, day)
         llm_cost, llm_unpriced = 0.0, False
-        if on_start_day and (input_tokens or output_tokens):
+        if on_start_day and any(tokens.values()):
             price = pick_llm_price(llm_prices, model, day)
             if price is None:
                 llm_unpriced = True
             else:
-                llm_cost = (
-                    weight
-                    * (
-                        input_tokens * price.input_per_1k_tokens
-                        + output_tokens * price.output_per_1k_tokens
-                    )
-                    / 1000
-                )
+                llm_cost = weight * price.cost(tokens)
         out.append(
             SpanDay(
                 span=span,

@@ -388,6 +388,40 @@ def test_a_query_reported_as_client_span_and_event_counts_once(
     assert mart_queries == sum(client_spans.values())
 
 
+def test_agent_usage_counts_once_on_its_llm_calls(
+    demo_mart: Mart, demo_oracle: oracle.OracleResult
+) -> None:
+    """The summary agent span reports the summed usage of its chat calls: smart-summary's
+    llm_cost equals its chat calls priced alone (cached input at its own price, reasoning as
+    output), counted straight from the raw spans without the oracle's rule."""
+    prices = oracle.load_llm_prices(SEED_DIR)
+    agents = 0
+    by_key: Counter[Key] = Counter()
+    for span in demo_oracle.read.accepted:
+        attribution = demo_oracle.attributions[(str(span.trace_id), str(span.span_id))]
+        operation = span.attributes.get("gen_ai.operation.name")
+        if attribution.feature != "smart-summary":
+            continue
+        if operation == "invoke_agent" and oracle.reported_tokens(span):
+            agents += 1
+        if operation != "chat":
+            continue
+        day = oracle.day_of(int(span.start or 0))
+        price = oracle.pick_llm_price(prices, span.attributes.get("gen_ai.request.model"), day)
+        assert price is not None
+        usage = oracle.reported_tokens(span)
+        assert usage is not None
+        key = (day.isoformat(), attribution.feature, attribution.tenant)
+        by_key[key] += oracle.sampling_weight(span) * price.cost(usage)
+    assert agents > 0
+    assert any(
+        oracle.reported_tokens(s) and (oracle.reported_tokens(s) or {})["cache_read"]
+        for s in demo_oracle.read.accepted
+    )
+    for key, expected in by_key.items():
+        assert math.isclose(demo_mart.value(key, "llm_cost"), expected, rel_tol=1e-9), key
+
+
 def test_request_count_is_feature_spans_started_that_day(
     demo_mart: Mart, demo_oracle: oracle.OracleResult
 ) -> None:

@@ -428,10 +428,20 @@ class Scenario:
         trace = self._current
         model = self.rng.choice(LLM_MODELS)
 
-        def chat(server: Span, s: int) -> int:
+        def chat(parent: Span, s: int, turn: int) -> tuple[int, dict[str, int]]:
             end = s + _ms(self.rng, 300.0, 1800.0)
+            input_tokens = self.rng.randint(400, 4000)
+            output_tokens = self.rng.randint(80, 900)
+            usage = {
+                "gen_ai.usage.input_tokens": input_tokens,
+                "gen_ai.usage.output_tokens": output_tokens,
+                # The second turn re-sends the first turn's prompt: the provider serves part
+                # of it from its prompt cache (cached tokens are part of the input tokens).
+                "gen_ai.usage.cache_read.input_tokens": input_tokens // 2 if turn else 0,
+                "gen_ai.usage.reasoning.output_tokens": output_tokens // 4,
+            }
             trace.span(
-                server,
+                parent,
                 f"chat {model}",
                 "CLIENT",
                 "llm-gateway@us-east-1",
@@ -444,14 +454,35 @@ class Scenario:
                     "gen_ai.request.model": model,
                     "gen_ai.response.model": f"{model}-2025-04-14",
                     "gen_ai.request.temperature": 0.2,
-                    "gen_ai.usage.input_tokens": self.rng.randint(400, 4000),
-                    "gen_ai.usage.output_tokens": self.rng.randint(80, 900),
+                    **usage,
                     "gen_ai.response.finish_reasons": ["stop"],
                 },
             )
-            return end
+            return end, usage
 
-        return self._remote(trace, span, gateway, start, "llm-gateway@us-east-1", "/v1/chat", chat)
+        def agent(server: Span, s: int) -> int:
+            # An agent span over its LLM calls that also reports their summed usage, as
+            # agent frameworks do: the usage must count once, on the calls.
+            invoke = trace.span(
+                server,
+                "invoke_agent summarizer",
+                "INTERNAL",
+                "llm-gateway@us-east-1",
+                GENAI_SCOPE,
+                s,
+                s,
+                {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "summarizer"},
+            )
+            t, totals = s, {}
+            for turn in range(self.rng.randint(1, 2)):
+                t, usage = chat(invoke, t, turn)
+                for key, value in usage.items():
+                    totals[key] = totals.get(key, 0) + value
+            invoke.end_unix_nano = t
+            invoke.attributes.update(totals)
+            return t
+
+        return self._remote(trace, span, gateway, start, "llm-gateway@us-east-1", "/v1/chat", agent)
 
     def _local_query(self, span: Span, gateway: str, start: int) -> int:
         span.events = [Event("db.query", start + 1000, {"db.query.text": "select 1"})]

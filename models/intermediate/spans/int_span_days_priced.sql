@@ -22,7 +22,7 @@
     cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
 ) }}
 {%- set usage_window = usage_day_window(day_window()) %}
-with
+with recursive
 
 attributed as (
 
@@ -87,6 +87,135 @@ span_queries as (
             )
         end as query_count
     from query_reports_summed
+
+),
+
+token_reports as (
+
+    -- The spans that report LLM token usage.
+    select
+        trace_id,
+        span_id,
+        parent_span_id,
+        coalesce(gen_ai_input_tokens, 0) as input_tokens,
+        coalesce(gen_ai_output_tokens, 0) as output_tokens,
+        coalesce(gen_ai_cache_read_tokens, 0) as cache_read_tokens,
+        coalesce(gen_ai_cache_creation_tokens, 0) as cache_creation_tokens,
+        coalesce(gen_ai_reasoning_tokens, 0) as reasoning_tokens
+    from spans
+    where
+        gen_ai_input_tokens is not null
+        or gen_ai_output_tokens is not null
+        or gen_ai_cache_read_tokens is not null
+        or gen_ai_cache_creation_tokens is not null
+        or gen_ai_reasoning_tokens is not null
+
+),
+
+token_traces as (
+
+    -- Only a trace with two or more reporting spans can report the same usage twice.
+    select trace_id from token_reports
+    group by trace_id
+    having count(*) > 1
+
+),
+
+token_trace_links as (
+
+    select
+        spans.trace_id,
+        spans.span_id,
+        spans.parent_span_id,
+        token_reports.span_id is not null as is_token_report
+    from spans
+    left join token_reports
+        on
+            spans.trace_id = token_reports.trace_id
+            and spans.span_id = token_reports.span_id
+    where spans.trace_id in (select token_traces.trace_id from token_traces)
+
+),
+
+token_ancestry as (
+
+    -- From each reporting span up its parents to the nearest reporting ancestor.
+    select
+        token_reports.trace_id,
+        token_reports.span_id as reporter_span_id,
+        token_reports.parent_span_id as ancestor_span_id,
+        1 as steps
+    from token_reports
+    where
+        token_reports.parent_span_id is not null
+        and token_reports.trace_id in (select token_traces.trace_id from token_traces)
+
+    union all
+
+    select
+        token_ancestry.trace_id,
+        token_ancestry.reporter_span_id,
+        ancestor.parent_span_id as ancestor_span_id,
+        token_ancestry.steps + 1 as steps
+    from token_ancestry
+    inner join token_trace_links as ancestor
+        on
+            token_ancestry.trace_id = ancestor.trace_id
+            and token_ancestry.ancestor_span_id = ancestor.span_id
+    where
+        not ancestor.is_token_report
+        and ancestor.parent_span_id is not null
+        and token_ancestry.steps < {{ var('max_trace_depth', 200) | int }}
+
+),
+
+tokens_reported_below as (
+
+    -- What the reporting spans below each reporting span (its nearest reports) carry.
+    select
+        token_ancestry.trace_id,
+        token_ancestry.ancestor_span_id as span_id,
+        sum(below.input_tokens) as input_tokens,
+        sum(below.output_tokens) as output_tokens,
+        sum(below.cache_read_tokens) as cache_read_tokens,
+        sum(below.cache_creation_tokens) as cache_creation_tokens,
+        sum(below.reasoning_tokens) as reasoning_tokens
+    from token_ancestry
+    inner join token_reports as below
+        on
+            token_ancestry.trace_id = below.trace_id
+            and token_ancestry.reporter_span_id = below.span_id
+    inner join token_reports as reporter
+        on
+            token_ancestry.trace_id = reporter.trace_id
+            and token_ancestry.ancestor_span_id = reporter.span_id
+    group by token_ancestry.trace_id, token_ancestry.ancestor_span_id
+
+),
+
+span_tokens as (
+
+    -- Rule 11 (usage counts once): an agent or workflow span that reports the totals of the
+    -- calls below it counts only what exceeds the usage the nearest reporting spans below
+    -- it report, kind by kind (none, when it only sums them).
+    select
+        token_reports.trace_id,
+        token_reports.span_id,
+        greatest(token_reports.input_tokens - coalesce(below.input_tokens, 0), 0)
+            as input_tokens,
+        greatest(token_reports.output_tokens - coalesce(below.output_tokens, 0), 0)
+            as output_tokens,
+        greatest(token_reports.cache_read_tokens - coalesce(below.cache_read_tokens, 0), 0)
+            as cache_read_tokens,
+        greatest(token_reports.cache_creation_tokens - coalesce(below.cache_creation_tokens, 0), 0)
+            as cache_creation_tokens,
+        greatest(token_reports.reasoning_tokens - coalesce(below.reasoning_tokens, 0), 0)
+            as reasoning_tokens
+    from token_reports
+    left join tokens_reported_below as below
+        on
+            token_reports.trace_id = below.trace_id
+            and token_reports.span_id = below.span_id
 
 ),
 
@@ -219,11 +348,20 @@ usage_all_days as (
             when span_days.is_start_day then coalesce(span_queries.query_count, 0) else 0
         end as query_count,
         case
-            when span_days.is_start_day then coalesce(spans.gen_ai_input_tokens, 0) else 0
+            when span_days.is_start_day then coalesce(span_tokens.input_tokens, 0) else 0
         end as input_tokens,
         case
-            when span_days.is_start_day then coalesce(spans.gen_ai_output_tokens, 0) else 0
+            when span_days.is_start_day then coalesce(span_tokens.output_tokens, 0) else 0
         end as output_tokens,
+        case
+            when span_days.is_start_day then coalesce(span_tokens.cache_read_tokens, 0) else 0
+        end as cache_read_tokens,
+        case
+            when span_days.is_start_day then coalesce(span_tokens.cache_creation_tokens, 0) else 0
+        end as cache_creation_tokens,
+        case
+            when span_days.is_start_day then coalesce(span_tokens.reasoning_tokens, 0) else 0
+        end as reasoning_tokens,
         case
             when span_days.is_start_day then coalesce(spans.db_rows_returned, 0) else 0
         end as rows_scanned,
@@ -247,6 +385,10 @@ usage_all_days as (
         on
             span_days.trace_id = span_queries.trace_id
             and span_days.span_id = span_queries.span_id
+    left join span_tokens
+        on
+            span_days.trace_id = span_tokens.trace_id
+            and span_days.span_id = span_tokens.span_id
 
 ),
 
@@ -447,6 +589,9 @@ final as (
         sized.rows_scanned,
         sized.input_tokens,
         sized.output_tokens,
+        sized.cache_read_tokens,
+        sized.cache_creation_tokens,
+        sized.reasoning_tokens,
         sized.gen_ai_request_model,
         sized.vcpu_cores,
         sized.memory_gb,
@@ -459,11 +604,24 @@ final as (
         sized.sampling_weight * sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms
             as gpu_cost,
         sized.sampling_weight * sized.query_count * rates.db_query_base as db_query_cost,
-        sized.sampling_weight * (
-            coalesce(sized.input_tokens, 0) * coalesce(llm_prices.input_per_1k_tokens, 0)
-            + coalesce(sized.output_tokens, 0) * coalesce(llm_prices.output_per_1k_tokens, 0)
-        ) / 1000.0 as llm_cost,
-        coalesce(sized.input_tokens, 0) + coalesce(sized.output_tokens, 0) = 0
+        -- Cached, cache-write and reasoning tokens are parts of the input and output tokens
+        -- (as the conventions define them), priced at their own rate where the seed has one.
+        -- No price for the model that day: 0 here, and assert_llm_prices_cover_usage fails.
+        coalesce(sized.sampling_weight * (
+            greatest(
+                sized.input_tokens - sized.cache_read_tokens - sized.cache_creation_tokens, 0
+            ) * llm_prices.input_per_1k_tokens
+            + sized.cache_read_tokens
+            * coalesce(llm_prices.cached_input_per_1k_tokens, llm_prices.input_per_1k_tokens)
+            + sized.cache_creation_tokens
+            * coalesce(llm_prices.cache_write_per_1k_tokens, llm_prices.input_per_1k_tokens)
+            + greatest(sized.output_tokens - sized.reasoning_tokens, 0)
+            * llm_prices.output_per_1k_tokens
+            + sized.reasoning_tokens
+            * coalesce(llm_prices.reasoning_per_1k_tokens, llm_prices.output_per_1k_tokens)
+        ) / 1000.0, 0) as llm_cost,
+        sized.input_tokens + sized.output_tokens + sized.cache_read_tokens
+        + sized.cache_creation_tokens + sized.reasoning_tokens = 0
         or llm_prices.model is not null as llm_price_found,
         claims.compute_pool_id,
         claims.query_pool_id,

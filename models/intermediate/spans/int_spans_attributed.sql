@@ -64,6 +64,9 @@ trace_spans as (
         gen_ai_request_model,
         gen_ai_input_tokens,
         gen_ai_output_tokens,
+        gen_ai_cache_read_tokens,
+        gen_ai_cache_creation_tokens,
+        gen_ai_reasoning_tokens,
         cpu_cores_attribute,
         memory_gb_attribute,
         gpu_count_attribute
@@ -312,6 +315,9 @@ final as (
         attributed.gen_ai_request_model,
         attributed.gen_ai_input_tokens,
         attributed.gen_ai_output_tokens,
+        attributed.gen_ai_cache_read_tokens,
+        attributed.gen_ai_cache_creation_tokens,
+        attributed.gen_ai_reasoning_tokens,
         attributed.cpu_cores_attribute,
         attributed.memory_gb_attribute,
         attributed.gpu_count_attribute

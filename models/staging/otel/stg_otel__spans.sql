@@ -91,6 +91,18 @@ typed as (
             otel_attribute('span_attributes', 'gen_ai.usage.output_tokens'), dbt.type_bigint()
         ) }} as gen_ai_output_tokens,
         {{ dbt.safe_cast(
+            otel_attribute('span_attributes', 'gen_ai.usage.cache_read.input_tokens'),
+            dbt.type_bigint()
+        ) }} as gen_ai_cache_read_tokens,
+        {{ dbt.safe_cast(
+            otel_attribute('span_attributes', 'gen_ai.usage.cache_creation.input_tokens'),
+            dbt.type_bigint()
+        ) }} as gen_ai_cache_creation_tokens,
+        {{ dbt.safe_cast(
+            otel_attribute('span_attributes', 'gen_ai.usage.reasoning.output_tokens'),
+            dbt.type_bigint()
+        ) }} as gen_ai_reasoning_tokens,
+        {{ dbt.safe_cast(
             'coalesce(' ~ otel_attribute('span_attributes', 'cost.cpu.cores')
             ~ ', ' ~ otel_attribute('resource_attributes', 'cost.cpu.cores') ~ ')',
             type_double()
