@@ -405,6 +405,8 @@ class Seeds:
     taxonomy_strategy: dict[str, str]
     rate_cards: list[RateCard]
     service_defaults: dict[str, Sizes]
+    flag_features: dict[str, str] = field(default_factory=dict)
+    """Flag key -> the gated feature it gates (the taxonomy's key, else the feature id)."""
 
 
 @dataclass(frozen=True)
@@ -459,6 +461,11 @@ def load_seeds(seed_dir: Path) -> Seeds:
         taxonomy_strategy={row["feature_id"]: row["allocation_strategy"] for row in taxonomy},
         rate_cards=cards,
         service_defaults=defaults,
+        flag_features={
+            (row.get("feature_flag_key") or "").strip() or row["feature_id"]: row["feature_id"]
+            for row in taxonomy
+            if _truthy(row["requires_feature_flag"])
+        },
     )
 
 
@@ -785,8 +792,13 @@ def attribute_trace(
 ) -> dict[str, Attribution]:
     """Attribute every accepted span of one trace to its final feature and tenant."""
     by_id = {s.span_id: s for s in spans if s.span_id}
-    feature_spans = [s for s in spans if feature_of(s) is not None]
-    trace_features = {feature_of(s) for s in feature_spans}
+    verdicts, stand_ins = flag_evaluations_of_trace(spans, seeds)
+
+    def own_feature(span: RawSpan) -> str | None:
+        return feature_of(span) or stand_ins.get(str(span.span_id))
+
+    feature_spans = [s for s in spans if own_feature(s) is not None]
+    trace_features = {own_feature(s) for s in feature_spans}
     trace_tenants = {t for t in (tenant_of(s) for s in spans) if t is not None}
     trace_tenant = next(iter(trace_tenants)) if len(trace_tenants) == 1 else None
 
@@ -797,7 +809,7 @@ def attribute_trace(
         current: RawSpan | None = span
         visited: set[str] = set()
         while current is not None and current.span_id not in visited:
-            if feature_of(current) is not None:
+            if own_feature(current) is not None:
                 return current
             visited.add(str(current.span_id))
             current = by_id.get(current.parent_span_id) if current.parent_span_id else None
@@ -807,7 +819,7 @@ def attribute_trace(
     for span in spans:
         owner = nearest_feature_span(span)
         if owner is not None:
-            original = str(feature_of(owner))
+            original = str(own_feature(owner))
             tenant = tenant_of(owner) or fallback_tenant(span)
             start = owner.start
         elif len(trace_features) == 1:
@@ -818,7 +830,10 @@ def attribute_trace(
         else:
             original, tenant, start = UNATTRIBUTED, fallback_tenant(span), None
         feature = original
-        if (
+        if original in verdicts:
+            # Rule 13: the trace's own evaluations of the flag win over the history file.
+            feature = FLAG_OFF if verdicts[original] else original
+        elif (
             start is not None
             and seeds.taxonomy_requires_flag.get(original, False)
             and not flag_is_on(flags, original, tenant, start)
@@ -830,9 +845,52 @@ def attribute_trace(
             tenant=tenant,
             feature_span=owner,
             invocation_start=start,
-            is_feature_span=feature_of(span) is not None,
+            is_feature_span=own_feature(span) is not None,
         )
     return out
+
+
+FLAG_EVENTS = ("feature_flag.evaluation", "feature_flag")
+FLAG_OFF_RESULTS = ("false", "off", "disabled")
+
+
+def flag_evaluations_of_trace(
+    spans: list[RawSpan], seeds: Seeds
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """Rule 13: per gated feature whose flag the trace evaluated, whether an evaluation came
+    out off; and the spans that stand in for a feature span the middleware did not open (an
+    off evaluation on a span with no feature, in a trace with no span of that feature)."""
+    evaluations: dict[str, list[tuple[RawSpan, bool]]] = defaultdict(list)
+    for span in spans:
+        for event in span.events:
+            if event.get("name") not in FLAG_EVENTS:
+                continue
+            attributes = event.get("attributes") or {}
+            feature = seeds.flag_features.get(as_text(attributes.get("feature_flag.key")) or "")
+            if feature is None:
+                continue
+            result = next(
+                (
+                    as_text(attributes[key])
+                    for key in (
+                        "feature_flag.result.value",
+                        "feature_flag.result.variant",
+                        "feature_flag.variant",
+                    )
+                    if attributes.get(key) is not None
+                ),
+                None,
+            )
+            evaluations[feature].append((span, (result or "").lower() in FLAG_OFF_RESULTS))
+    verdicts = {feature: any(off for _, off in found) for feature, found in evaluations.items()}
+    stand_ins: dict[str, str] = {}
+    for feature, found in sorted(evaluations.items()):
+        if any(feature_of(s) == feature for s in spans):
+            continue
+        for span, off in found:
+            if off and feature_of(span) is None:
+                stand_ins.setdefault(str(span.span_id), feature)
+    return verdicts, stand_ins
 
 
 # --- busy time ----------------------------------------------------------------------------------
@@ -883,32 +941,25 @@ def is_database_client(span: RawSpan) -> bool:
     return span.kind == SPAN_KIND_CLIENT and has_db
 
 
-def queries_of_trace(spans: list[RawSpan], attributed: Mapping[str, Attribution]) -> dict[str, int]:
+def queries_of_trace(spans: list[RawSpan]) -> dict[str, int]:
     """Rule 11: the queries each span of one trace counts, each query once.
 
-    Within one service, feature and tenant, every database client span is one query (or its
-    own ``db.query`` events, if more); the events on the other spans first pay off those
-    queries, taken span by span in start order, and only what is left over counts.
+    Every database client span is one query (or its own ``db.query`` events, if more); the
+    events on any other span count only beyond the queries of the database client spans that
+    are its children in the same service.
     """
-    groups: dict[tuple[str, str, str], list[RawSpan]] = defaultdict(list)
-    for span in spans:
-        attribution = attributed[str(span.span_id)]
-        groups[(span.service, attribution.original_feature, attribution.tenant)].append(span)
     out: dict[str, int] = {}
-    for group in groups.values():
-        clients = [s for s in group if is_database_client(s)]
-        for span in clients:
-            out[str(span.span_id)] = max(query_events(span), 1)
-        unmatched = sum(out[str(s.span_id)] for s in clients)
-        reporters = sorted(
-            (s for s in group if not is_database_client(s) and query_events(s)),
-            key=lambda s: (s.start or 0, str(s.span_id)),
-        )
-        for span in reporters:
-            events = query_events(span)
-            matched = min(events, unmatched)
-            unmatched -= matched
-            out[str(span.span_id)] = events - matched
+    below: Counter[tuple[str, str]] = Counter()
+    for span in spans:
+        if is_database_client(span):
+            queries = max(query_events(span), 1)
+            out[str(span.span_id)] = queries
+            if span.parent_span_id:
+                below[(span.parent_span_id, span.service)] += queries
+    for span in spans:
+        events = query_events(span)
+        if events and not is_database_client(span):
+            out[str(span.span_id)] = max(events - below[(str(span.span_id), span.service)], 0)
     return out
 
 
@@ -1302,7 +1353,7 @@ def compute(
     span_days: list[SpanDay] = []
     for trace_id, spans in traces.items():
         attributed = attribute_trace(spans, seeds, flags)
-        queries = queries_of_trace(spans, attributed)
+        queries = queries_of_trace(spans)
         tokens = tokens_of_trace(spans)
         children: dict[tuple[str, str], list[RawSpan]] = defaultdict(list)
         for span in spans:

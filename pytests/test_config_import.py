@@ -39,10 +39,10 @@ def test_the_template_imports_as_written(tmp_path: Path, capsys: pytest.CaptureF
     assert "wrote" in out
     assert (seeds / "feature_taxonomy.csv").read_text(encoding="utf-8") == (
         "feature_id,feature_group,feature_name,rate_card_id,allocation_strategy,"
-        "requires_feature_flag\n"
-        "real-time-dashboard,analytics,real-time-dashboard,gpu_enabled,gpu_minutes,true\n"
-        "checkout-v2,commerce,checkout-v2,high_compute,proportional_queries,false\n"
-        "guest-checkout,commerce,guest-checkout,standard,proportional_duration,false\n"
+        "requires_feature_flag,feature_flag_key\n"
+        "real-time-dashboard,analytics,real-time-dashboard,gpu_enabled,gpu_minutes,true,\n"
+        "checkout-v2,commerce,checkout-v2,high_compute,proportional_queries,false,\n"
+        "guest-checkout,commerce,guest-checkout,standard,proportional_duration,false,\n"
     )
     assert (seeds / "rate_cards.csv").read_text(encoding="utf-8") == (
         "rate_card_id,cloud_region,instance_family,effective_from,effective_to,cpu_per_ms,"

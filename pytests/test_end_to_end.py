@@ -422,6 +422,47 @@ def test_agent_usage_counts_once_on_its_llm_calls(
         assert math.isclose(demo_mart.value(key, "llm_cost"), expected, rel_tol=1e-9), key
 
 
+def test_flag_off_requests_are_found_without_a_flag_file(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """With no flag-history file, the telemetry's ``feature_flag.evaluation`` events alone say
+    which dashboard requests ran with the flag off (the middleware opened no feature span and
+    ran the handler anyway): flag_leakage lists them under the feature with their count, day
+    by day, counted here straight from the raw events; and the mart agrees with the oracle."""
+    dbt_vars = {**demo_build.vars, "feature_flags_path": ""}
+    path = tmp_path / "no_flag_file.duckdb"
+    run_dbt(
+        ["build", "--exclude-resource-type", "test", "unit_test"],
+        duckdb_path=path,
+        vars=dbt_vars,
+        target_dir=tmp_path,
+    )
+    off_requests: Counter[str] = Counter()
+    read = oracle.read_spans(oracle.expand_glob(dbt_vars["otlp_path"]), now_ns=2**62)
+    for span in read.accepted:
+        for event in span.events:
+            attributes = event.get("attributes") or {}
+            if (
+                event.get("name") == "feature_flag.evaluation"
+                and attributes.get("feature_flag.result.value") is False
+            ):
+                off_requests[oracle.day_of(int(span.start or 0)).isoformat()] += 1
+    assert sum(off_requests.values()) > 0, "the demo has no flag-off request"
+    with duckdb.connect(str(path), read_only=True) as con:
+        listed = dict(
+            con.execute(
+                "select cast(date_day as varchar), sum(invocation_count) from main.flag_leakage"
+                " where feature_id = 'real-time-dashboard' group by date_day"
+            ).fetchall()
+        )
+    assert listed == dict(off_requests)
+    result = run_oracle(dbt_vars)
+    mart = read_mart(path)
+    problems = compare_keys(mart, result)
+    problems += compare(mart, result, (*COST_COLUMNS, "request_count"), abs_tol=COST_ABS_TOL)
+    assert not problems, report(problems)
+
+
 def test_request_count_is_feature_spans_started_that_day(
     demo_mart: Mart, demo_oracle: oracle.OracleResult
 ) -> None:

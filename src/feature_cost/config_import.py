@@ -57,6 +57,7 @@ TAXONOMY_HEADER = [
     "rate_card_id",
     "allocation_strategy",
     "requires_feature_flag",
+    "feature_flag_key",
 ]
 RATE_CARD_HEADER = [
     "rate_card_id",
@@ -275,6 +276,7 @@ def build_seeds(config: Any, existing_rate_cards: set[str] | None = None) -> See
                         card,
                         strategy,
                         "true" if flag is True else "false",
+                        str(feature.get("feature_flag_key") or ""),
                     ]
                 )
         seeds.files["feature_taxonomy.csv"] = (

@@ -314,8 +314,13 @@ class Scenario:
         method: str,
         route: str,
         features: list[tuple[str, dict[str, AttributeValue], Callable[[Span, str, int], int]]],
+        open_feature_spans: bool = True,
     ) -> Span:
-        """Gateway SERVER span wrapping one feature span per entry (the middleware)."""
+        """Gateway SERVER span wrapping one feature span per entry (the middleware).
+
+        ``open_feature_spans`` false: the middleware found the feature's flag off and ran the
+        handler anyway, under the server span, without a feature span.
+        """
         gateway = f"web-gateway@{TENANTS[tenant][0]}"
         server = trace.span(None, f"{method} {route}", "SERVER", gateway, HTTP_SCOPE, start, start)
         server.attributes = {
@@ -343,6 +348,9 @@ class Scenario:
         )
         t = start + lookup + _ms(self.rng, 0.5, 3.0)
         for feature_id, extra, body in features:
+            if not open_feature_spans:
+                t = body(server, gateway, t + _ms(self.rng, 0.5, 4.0))
+                continue
             span = trace.span(
                 server, f"feature:{feature_id}", "INTERNAL", gateway, FEATURE_SCOPE, t, t
             )
@@ -540,32 +548,35 @@ class Scenario:
             for span in trace.spans:
                 span.trace_state = SAMPLED_TRACE_STATE
         elif kind == "dashboard":
-            if flag_enabled(self.flags, tenant, at):
-                self._ingress(
-                    trace,
-                    tenant,
-                    start,
-                    "GET",
-                    "/api/v1/dashboard/live",
-                    [("real-time-dashboard", {"feature.flag.key": FLAG_KEY}, self._dashboard)],
-                )
-            else:
-                # Flag off: the entry point returns at once, with no feature span.
-                gateway = f"web-gateway@{TENANTS[tenant][0]}"
-                trace.span(
-                    None,
-                    "GET /api/v1/dashboard/live",
-                    "SERVER",
-                    gateway,
-                    HTTP_SCOPE,
-                    start,
-                    start + _ms(rng, 0.3, 1.5),
+            # The method's middleware evaluates the flag on the request's span (recorded as
+            # an OpenTelemetry `feature_flag.evaluation` event); when it is off it opens no
+            # feature span but runs the handler anyway: the work leaks.
+            enabled = flag_enabled(self.flags, tenant, at)
+            server = self._ingress(
+                trace,
+                tenant,
+                start,
+                "GET",
+                "/api/v1/dashboard/live",
+                [("real-time-dashboard", {"feature.flag.key": FLAG_KEY}, self._dashboard)],
+                open_feature_spans=enabled,
+            )
+            # The request's own tenant, tagged by the authentication middleware.
+            server.attributes["tenant.id"] = tenant
+            server.events.insert(
+                0,
+                Event(
+                    "feature_flag.evaluation",
+                    start + 50_000,
                     {
-                        "http.request.method": "GET",
-                        "http.route": "/api/v1/dashboard/live",
-                        "http.response.status_code": 404,
+                        "feature_flag.key": FLAG_KEY,
+                        "feature_flag.result.variant": "on" if enabled else "off",
+                        "feature_flag.result.value": enabled,
+                        "feature_flag.result.reason": "targeting_match",
+                        "feature_flag.provider.name": "flagd",
                     },
-                )
+                ),
+            )
         elif kind == "summary":
             self._ingress(
                 trace,
@@ -665,6 +676,8 @@ class GeneratedDemo:
     spans: int
     traces: int
     feature_requests: Counter[tuple[str, str, str]]
+    """Invocations per (day, feature, tenant): feature spans (a span of a route sampled at 1
+    in 2 counts 2) and requests of the flagged feature that ran with its flag off."""
 
 
 def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
@@ -680,6 +693,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     files: list[Path] = []
     span_total = trace_total = 0
     requests: Counter[tuple[str, str, str]] = Counter()
+    invocations: Counter[tuple[str, str, str]] = Counter()
     busy: dict[tuple[date, str], float] = {}
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for offset in range(config.days):
@@ -712,6 +726,14 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                         str(span.attributes["tenant.id"]),
                     )
                 ] += 2 if span.trace_state == SAMPLED_TRACE_STATE else 1
+            for event in span.events:
+                if event.name == "feature_flag.evaluation" and not event.attributes.get(
+                    "feature_flag.result.value"
+                ):
+                    # A request of the flagged feature that ran with its flag off.
+                    span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
+                    key = (span_day.isoformat(), FLAGGED_FEATURE, str(span.attributes["tenant.id"]))
+                    invocations[key] += 1
         path = otlp_dir / f"traces-{day.isoformat()}.jsonl"
         with path.open("w", encoding="utf-8", newline="\n") as handle:
             for i in range(0, len(spans), config.spans_per_line):
@@ -742,7 +764,8 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
         "files": [p.name for p in files],
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return GeneratedDemo(out_dir, files, span_total, trace_total, requests)
+    invocations.update(requests)
+    return GeneratedDemo(out_dir, files, span_total, trace_total, invocations)
 
 
 def _write_revenue(path: Path, requests: Counter[tuple[str, str, str]], rng: random.Random) -> None:

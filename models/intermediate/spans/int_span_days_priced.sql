@@ -37,56 +37,44 @@ spans as (
 
 ),
 
-query_reports as (
+database_client_queries as (
 
-    -- The spans that report queries: database CLIENT spans and spans with `db.query` events.
+    -- The queries of the database CLIENT spans below each span, in its own service.
     select
         trace_id,
-        span_id,
+        parent_span_id as span_id,
         service_name,
-        gated_feature_id,
-        tenant_id,
-        start_ns,
-        span_kind = 'CLIENT' and db_system is not null as is_database_client,
-        db_query_event_count
+        sum(greatest(db_query_event_count, 1)) as query_count
     from spans
-    where db_query_event_count > 0 or (span_kind = 'CLIENT' and db_system is not null)
-
-),
-
-query_reports_summed as (
-
-    select
-        *,
-        sum(case when is_database_client then greatest(db_query_event_count, 1) else 0 end)
-            over (partition by trace_id, service_name, gated_feature_id, tenant_id)
-            as client_span_queries,
-        sum(case when is_database_client then 0 else db_query_event_count end) over (
-            partition by trace_id, service_name, gated_feature_id, tenant_id
-            order by start_ns, span_id
-            rows between unbounded preceding and current row
-        ) as events_so_far
-    from query_reports
+    where span_kind = 'CLIENT' and db_system is not null and parent_span_id is not null
+    group by trace_id, parent_span_id, service_name
 
 ),
 
 span_queries as (
 
     -- Rule 11 (a query counts once): a database CLIENT span is one query (or its own
-    -- `db.query` events, if it carries more). Events on other spans count only beyond the
-    -- queries of the client spans of the same trace, service, feature and tenant: the
-    -- events of the spans in start order are matched to those queries first, and only
-    -- what remains counts.
+    -- `db.query` events, if it carries more). The `db.query` events on any other span count
+    -- only beyond the queries of the database client spans directly below it in the same
+    -- service: the middleware records the event on the span that is active when the
+    -- driver's instrumentation opens the client span as its child.
     select
-        trace_id,
-        span_id,
+        spans.trace_id,
+        spans.span_id,
         case
-            when is_database_client then greatest(db_query_event_count, 1)
-            else greatest(
-                least(db_query_event_count, events_so_far - client_span_queries), 0
-            )
+            when spans.span_kind = 'CLIENT' and spans.db_system is not null
+                then greatest(spans.db_query_event_count, 1)
+            else greatest(spans.db_query_event_count - coalesce(below.query_count, 0), 0)
         end as query_count
-    from query_reports_summed
+    from spans
+    left join database_client_queries as below
+        on
+            spans.trace_id = below.trace_id
+            and spans.span_id = below.span_id
+            and spans.service_name = below.service_name
+    where
+        spans.db_query_event_count > 0
+        or (spans.span_kind = 'CLIENT' and spans.db_system is not null)
 
 ),
 

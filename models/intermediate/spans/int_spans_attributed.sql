@@ -14,6 +14,13 @@
 -- state at an instant is the latest change at or before it that applies to the tenant (its
 -- own, else a global one; at the same instant the tenant's own wins); a feature with no
 -- recorded change before the work counts as on.
+-- Rule 13 (the telemetry is the flag history): where a trace evaluated a gated feature's
+-- flag (`feature_flag.evaluation` events; the flag key from the taxonomy, else the feature
+-- id), its evaluations decide instead of the flag-history file: the feature's work in the
+-- trace is flag-off when an evaluation came out off. A span that evaluated the flag off, in
+-- a trace with no span of that feature, stands in for the feature span the middleware did
+-- not open (`attribution_basis` `flag_evaluation`), so the handler's work is still counted
+-- as that feature's flag-off invocation.
 -- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
 -- rebuilds the spans that started in its window, reading the whole of each trace that has a
 -- span there (from `trace_lookbehind_days` earlier).
@@ -61,6 +68,8 @@ trace_spans as (
         server_address,
         db_rows_returned,
         db_query_event_count,
+        flag_keys_evaluated,
+        flag_keys_evaluated_off,
         gen_ai_request_model,
         gen_ai_input_tokens,
         gen_ai_output_tokens,
@@ -79,6 +88,111 @@ trace_spans as (
 
 ),
 
+taxonomy as (
+
+    select * from {{ ref('feature_taxonomy') }}
+
+),
+
+gated_flags as (
+
+    -- The features that require a flag, with the key their flag's evaluations carry.
+    select
+        feature_id,
+        coalesce(nullif(trim(feature_flag_key), ''), feature_id) as flag_key
+    from taxonomy
+    where requires_feature_flag
+
+),
+
+flag_evaluations as (
+
+    -- Rule 13: each span's `feature_flag.evaluation` events of a gated feature's flag.
+    select
+        trace_spans.trace_id,
+        trace_spans.span_id,
+        trace_spans.own_feature_id,
+        gated_flags.feature_id,
+        strpos(
+            concat(',', coalesce(trace_spans.flag_keys_evaluated_off, ''), ','),
+            concat(',', gated_flags.flag_key, ',')
+        ) > 0 as is_off
+    from trace_spans
+    inner join gated_flags
+        on
+            strpos(
+                concat(',', trace_spans.flag_keys_evaluated, ','),
+                concat(',', gated_flags.flag_key, ',')
+            ) > 0
+    where trace_spans.flag_keys_evaluated is not null
+
+),
+
+trace_flag_verdicts as (
+
+    -- A trace that evaluated a gated feature's flag: off when an evaluation came out off.
+    select
+        trace_id,
+        feature_id,
+        max(case when is_off then 1 else 0 end) = 1 as is_evaluated_off
+    from flag_evaluations
+    group by trace_id, feature_id
+
+),
+
+traces_with_feature_spans as (
+
+    select distinct
+        trace_id,
+        own_feature_id as feature_id
+    from trace_spans
+    where
+        own_feature_id is not null
+        and trace_id in (
+            select flag_evaluations.trace_id from flag_evaluations
+            where flag_evaluations.is_off
+        )
+
+),
+
+flag_stand_ins as (
+
+    -- A span with no feature of its own that evaluated a gated feature's flag off, in a
+    -- trace with no span of that feature: the request ran the feature's handler without
+    -- opening its feature span (the method's middleware runs the handler anyway when the
+    -- flag is off). The span stands in for the feature span: its work and the work below
+    -- it are that feature's invocation, which rule 6 then moves to `__flag_off__`.
+    select
+        flag_evaluations.trace_id,
+        flag_evaluations.span_id,
+        min(flag_evaluations.feature_id) as feature_id
+    from flag_evaluations
+    left join traces_with_feature_spans
+        on
+            flag_evaluations.trace_id = traces_with_feature_spans.trace_id
+            and flag_evaluations.feature_id = traces_with_feature_spans.feature_id
+    where
+        flag_evaluations.is_off
+        and flag_evaluations.own_feature_id is null
+        and traces_with_feature_spans.trace_id is null
+    group by flag_evaluations.trace_id, flag_evaluations.span_id
+
+),
+
+spans_with_stand_ins as (
+
+    select
+        trace_spans.*,
+        coalesce(trace_spans.own_feature_id, flag_stand_ins.feature_id) as invoked_feature_id,
+        flag_stand_ins.span_id is not null as is_flag_stand_in
+    from trace_spans
+    left join flag_stand_ins
+        on
+            trace_spans.trace_id = flag_stand_ins.trace_id
+            and trace_spans.span_id = flag_stand_ins.span_id
+
+),
+
 links as (
 
     -- The parent links and own feature of each span: the recursive walks join only these
@@ -88,10 +202,10 @@ links as (
         span_id,
         parent_span_id,
         start_ns,
-        own_feature_id,
+        invoked_feature_id as own_feature_id,
         own_tenant_id,
         own_feature_variant
-    from trace_spans
+    from spans_with_stand_ins
 
 ),
 
@@ -192,13 +306,14 @@ attributed as (
             lineage.feature_start_ns, trace_features.trace_feature_start_ns
         ) as invocation_start_ns,
         case
+            when spans.is_flag_stand_in then 'flag_evaluation'
             when lineage.depth_below_feature_span = 0 then 'own'
             when lineage.feature_id is not null then 'ancestor'
             when trace_features.trace_feature_id is not null then 'trace'
             else 'none'
         end as attribution_basis,
         coalesce(lineage.depth_below_feature_span = 0, false) as is_feature_span
-    from trace_spans as spans
+    from spans_with_stand_ins as spans
     left join spans_in_parent_cycles
         on
             spans.trace_id = spans_in_parent_cycles.trace_id
@@ -212,12 +327,6 @@ attributed as (
     left join trace_tenants
         on spans.trace_id = trace_tenants.trace_id
     where {{ in_day_window('spans.start_day', window) }}
-
-),
-
-taxonomy as (
-
-    select * from {{ ref('feature_taxonomy') }}
 
 ),
 
@@ -298,10 +407,17 @@ final as (
         attributed.end_ns,
         attributed.start_day,
         case
-            when flag_state.is_enabled = false then '__flag_off__' else attributed.feature_id
+            when flag_verdicts.is_evaluated_off then '__flag_off__'
+            when flag_verdicts.feature_id is not null then attributed.feature_id
+            when flag_state.is_enabled = false then '__flag_off__'
+            else attributed.feature_id
         end as feature_id,
         attributed.feature_id as gated_feature_id,
-        coalesce(flag_state.is_enabled = false, false) as is_flag_off,
+        coalesce(
+            flag_verdicts.is_evaluated_off,
+            flag_state.is_enabled = false,
+            false
+        ) as is_flag_off,
         attributed.tenant_id,
         attributed.feature_variant,
         attributed.invocation_start_ns,
@@ -322,6 +438,10 @@ final as (
         attributed.memory_gb_attribute,
         attributed.gpu_count_attribute
     from attributed
+    left join trace_flag_verdicts as flag_verdicts
+        on
+            attributed.trace_id = flag_verdicts.trace_id
+            and attributed.feature_id = flag_verdicts.feature_id
     left join flag_state
         on
             attributed.trace_id = flag_state.trace_id

@@ -64,6 +64,8 @@ spans as (
         memory_gb_attribute,
         gpu_count_attribute,
         db_query_event_count,
+        flag_keys_evaluated,
+        flag_keys_evaluated_off,
         start_at,
         end_at,
         start_day,

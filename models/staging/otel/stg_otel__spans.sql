@@ -117,7 +117,9 @@ typed as (
             ~ ', ' ~ otel_attribute('resource_attributes', 'cost.gpu.count') ~ ')',
             type_double()
         ) }} as gpu_count_attribute,
-        {{ count_events_named('span_events', 'db.query') }} as db_query_event_count
+        {{ count_events_named('span_events', 'db.query') }} as db_query_event_count,
+        {{ flag_keys_evaluated('span_events') }} as flag_keys_evaluated,
+        {{ flag_keys_evaluated('span_events', only_off=true) }} as flag_keys_evaluated_off
     from decoded
 
 ),
