@@ -63,6 +63,24 @@ def test_both_span_inputs_give_the_same_mart(tmp_path: Path) -> None:
         assert all(_close(a, b) for a, b in zip(left, right, strict=True)), (left, right)
     accounting = "select * from main.span_accounting order by date_day"
     assert _rows(otlp_db, accounting) == _rows(parquet_db, accounting)
+    # Span links (the batch consumer's links to its producers) decode the same from both.
+    links = (
+        "select trace_id, span_id, link_index, linked_trace_id, linked_span_id"
+        " from main.stg_otel__span_links order by all"
+    )
+    link_rows = _rows(otlp_db, links)
+    assert link_rows == _rows(parquet_db, links)
+    written = [
+        (span["traceId"], span["spanId"], link["traceId"], link["spanId"])
+        for path in sorted((data_dir / "otlp").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        for resource in json.loads(line)["resourceSpans"]
+        for scope in resource["scopeSpans"]
+        for span in scope["spans"]
+        for link in span.get("links", [])
+    ]
+    assert len(written) > 0
+    assert sorted((r[0], r[1], r[3], r[4]) for r in link_rows) == sorted(written)
 
 
 def _span(trace: str, span: str, start: int, end: int, **attributes: str) -> dict:

@@ -25,3 +25,31 @@
         from unnest(Events) as event
     )
 {% endmacro %}
+
+{% macro clickhouse_links() %}
+    {#- The ClickHouse exporter's span links (parallel `Links.*` arrays in Parquet; an array
+        of structs in a BigQuery table) as a list of {traceId, spanId, attributes}, the shape
+        the OTLP decoder produces. -#}
+    {{ return(adapter.dispatch('clickhouse_links', 'feature_cost')()) }}
+{% endmacro %}
+
+{% macro default__clickhouse_links() %}
+    list_transform(
+        range(1, len(coalesce("Links.TraceId", [])) + 1),
+        lambda i: {
+            'traceId': "Links.TraceId"[i],
+            'spanId': "Links.SpanId"[i],
+            'attributes': {{ string_map_to_key_values('"Links.Attributes"[i]') }}
+        }
+    )
+{% endmacro %}
+
+{% macro bigquery__clickhouse_links() %}
+    array(
+        select as struct
+            link.TraceId as traceId,
+            link.SpanId as spanId,
+            link.Attributes as attributes
+        from unnest(Links) as link
+    )
+{% endmacro %}

@@ -96,10 +96,10 @@ def span_row(
         "Events.Timestamp": [e.time_unix_nano for e in span.events],
         "Events.Name": [e.name for e in span.events],
         "Events.Attributes": [_string_map(e.attributes) for e in span.events],
-        "Links.TraceId": [],
-        "Links.SpanId": [],
-        "Links.TraceState": [],
-        "Links.Attributes": [],
+        "Links.TraceId": [link.trace_id for link in span.links],
+        "Links.SpanId": [link.span_id for link in span.links],
+        "Links.TraceState": ["" for _ in span.links],
+        "Links.Attributes": [_string_map(link.attributes) for link in span.links],
     }
 
 

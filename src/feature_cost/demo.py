@@ -8,8 +8,8 @@ on the feature's handler span beside the client span, or alone). The scenario ha
 several services in two regions, requests with no feature, a page that calls two features,
 a flag-gated GPU feature whose flag goes off while its background job keeps tagging spans
 (a "zombie path"), an LLM feature with ``gen_ai.*`` token attributes, A/B variants, a job
-that runs across midnight, a route sampled at 1 in 2, and the odd trace whose gateway spans
-were lost.
+that runs across midnight, a route sampled at 1 in 2, a batch consumer of the checkouts' order
+events linked to their producer spans, and the odd trace whose gateway spans were lost.
 
 Same seed and options, same bytes.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from feature_cost.billing import busy_seconds_by_service_day, focus_rows, write_focus_csv
 from feature_cost.clickhouse import write_parquet
-from feature_cost.otlp import AttributeValue, Event, Span, dumps_line, traces_data
+from feature_cost.otlp import AttributeValue, Event, Link, Span, dumps_line, traces_data
 
 NS_PER_MS = 1_000_000
 # The W3C trace state a 50 % OpenTelemetry probability sampler writes (rejection threshold 0x8).
@@ -40,6 +40,7 @@ PG_SCOPE = "@opentelemetry/instrumentation-pg"
 JOB_SCOPE = "feature-cost-demo.jobs"
 GENAI_SCOPE = "opentelemetry.instrumentation.openai"
 REDIS_SCOPE = "@opentelemetry/instrumentation-ioredis"
+KAFKA_SCOPE = "@opentelemetry/instrumentation-kafkajs"
 SCOPE_VERSIONS = {
     HTTP_SCOPE: "0.57.1",
     FEATURE_SCOPE: "1.0.0",
@@ -47,6 +48,7 @@ SCOPE_VERSIONS = {
     JOB_SCOPE: "1.0.0",
     GENAI_SCOPE: "0.40.2",
     REDIS_SCOPE: "0.49.0",
+    KAFKA_SCOPE: "0.9.0",
 }
 
 
@@ -229,6 +231,8 @@ class Scenario:
         self.config = config
         self.rng = random.Random(config.seed)
         self.flags = flag_history(config)
+        # Order events published by checkouts and not yet consumed: (trace id, span id, end).
+        self.published: list[tuple[str, str, int]] = []
 
     # --- building blocks -------------------------------------------------------------
     def _db_calls(
@@ -374,9 +378,26 @@ class Scenario:
             t = start + _ms(self.rng, 1.0, 6.0)
 
             def charge(server: Span, s: int) -> int:
-                return self._db_calls(
+                t = self._db_calls(
                     trace, server, "checkout-service@eu-west-1", s, queries, False, True
                 )
+                end = t + _ms(self.rng, 0.3, 1.5)
+                producer = trace.span(
+                    server,
+                    "publish order-events",
+                    "PRODUCER",
+                    "checkout-service@eu-west-1",
+                    KAFKA_SCOPE,
+                    t,
+                    end,
+                    {
+                        "messaging.system": "kafka",
+                        "messaging.operation.type": "send",
+                        "messaging.destination.name": "order-events",
+                    },
+                )
+                self.published.append((trace.trace_id, producer.span_id, end))
+                return end
 
             return self._remote(
                 trace, span, gateway, t, "checkout-service@eu-west-1", "/charge", charge
@@ -636,6 +657,36 @@ class Scenario:
             server.end_unix_nano += _ms(rng, 0.5, 2.0)
         return trace
 
+    def consume(self, start: int) -> Trace:
+        """A batch consumer of the order events published before ``start``: one trace of its
+        own, linked to the producer span of each message it processed (the messaging
+        conventions' batch receive), with the database writes it did for them."""
+        trace = self._current = Trace(self.rng)
+        batch = [m for m in self.published if m[2] <= start]
+        self.published = [m for m in self.published if m[2] > start]
+        if not batch:
+            return trace
+        resource = "checkout-service@eu-west-1"
+        root = trace.span(
+            None,
+            "process order-events",
+            "CONSUMER",
+            resource,
+            KAFKA_SCOPE,
+            start,
+            start,
+            {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": "order-events",
+                "messaging.batch.message_count": len(batch),
+            },
+        )
+        root.links = [Link(trace_id, span_id) for trace_id, span_id, _ in batch]
+        t = self._db_calls(trace, root, resource, start + 500_000, 1 + len(batch) // 10, False)
+        root.end_unix_nano = t + _ms(self.rng, 0.5, 2.0)
+        return trace
+
     def job(self, tenant: str, start: int, long_running: bool = False) -> Trace:
         """The dashboard's cache refresh: tags its spans with the feature whatever the flag says."""
         trace = self._current = Trace(self.rng)
@@ -708,6 +759,9 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
         for tenant in TENANTS:
             for start in range(day_start + 7 * 60 * 10**9, day_start + NS_PER_DAY, step):
                 traces.append(scenario.job(tenant, start + rng.randrange(60 * 10**9)))
+        # The order-events consumer drains what checkouts published, every job interval.
+        for start in range(day_start + step, day_start + NS_PER_DAY + 1, step):
+            traces.append(scenario.consume(start - 1))
         # One refresh runs across midnight: its time must be split between the two days.
         traces.append(
             scenario.job("tenant-acme", day_start + NS_PER_DAY - 20 * 10**9, long_running=True)

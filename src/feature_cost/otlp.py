@@ -67,6 +67,22 @@ class Event:
 
 
 @dataclass
+class Link:
+    """A link to a span of another trace (e.g. the producer of a message a consumer read)."""
+
+    trace_id: str
+    span_id: str
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+
+    def to_otlp(self) -> dict[str, Any]:
+        return {
+            "traceId": self.trace_id,
+            "spanId": self.span_id,
+            "attributes": key_values(self.attributes),
+        }
+
+
+@dataclass
 class Span:
     """A finished span, with the resource (service) and scope that emitted it."""
 
@@ -83,6 +99,7 @@ class Span:
     events: list[Event] = field(default_factory=list)
     status: str = "UNSET"
     trace_state: str = ""
+    links: list[Link] = field(default_factory=list)
 
     def to_otlp(self) -> dict[str, Any]:
         span: dict[str, Any] = {
@@ -101,6 +118,8 @@ class Span:
             span["traceState"] = self.trace_state
         if self.events:
             span["events"] = [e.to_otlp() for e in self.events]
+        if self.links:
+            span["links"] = [link.to_otlp() for link in self.links]
         return span
 
 

@@ -54,7 +54,8 @@ decoded as (
         scope_name,
         resource_attributes,
         span_attributes,
-        coalesce(span_events, []) as span_events
+        coalesce(span_events, []) as span_events,
+        coalesce(span_links, []) as span_links
     from spans
 
 ),
@@ -153,7 +154,7 @@ screened as (
         {{ row_fingerprint([
             'parent_span_id', 'trace_state', 'span_name', 'span_kind', 'status_code',
             'status_message', 'start_ns', 'end_ns', 'scope_name', 'resource_attributes',
-            'span_attributes', 'span_events'
+            'span_attributes', 'span_events', 'span_links'
         ]) }} as content_fingerprint
     from typed
 

@@ -1,9 +1,9 @@
 -- Grain: one row per row of the ClickHouse exporter's `otel_traces` layout (one span each).
 -- Guarantees: the same columns as base_otel__spans, so one staging contract serves both
 -- inputs: ids and times as text, span kind and status as sent, attributes (string maps in
--- this layout) as lists of {key, value} text, events rebuilt from the parallel
--- `Events.*` arrays. Read when the var `span_source` is `clickhouse_parquet` or
--- `clickhouse_table`.
+-- this layout) as lists of {key, value} text, events and links rebuilt from the parallel
+-- `Events.*` and `Links.*` arrays. Read when the var `span_source` is `clickhouse_parquet`
+-- or `clickhouse_table`.
 -- A view, not a table: there is no JSON to parse once, and screening's filter on
 -- `raw_start_day` then reaches the Parquet files (their row groups' min/max) or the
 -- table's day partitions, so a daily run reads only the days it rebuilds.
@@ -42,7 +42,8 @@ final as (
         scopename as scope_name,
         {{ string_map_to_key_values('resourceattributes') }} as resource_attributes,
         {{ string_map_to_key_values('spanattributes') }} as span_attributes,
-        {{ clickhouse_events() }} as span_events
+        {{ clickhouse_events() }} as span_events,
+        {{ clickhouse_links() }} as span_links
     from source
 
 )

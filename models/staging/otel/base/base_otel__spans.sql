@@ -33,6 +33,7 @@
 "startTimeUnixNano": "VARCHAR", "endTimeUnixNano": "VARCHAR",
 "attributes": {{ key_values }},
 "events": [{"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": {{ key_values }}}],
+"links": [{"traceId": "VARCHAR", "spanId": "VARCHAR", "attributes": {{ key_values }}}],
 "status": {"code": "VARCHAR", "message": "VARCHAR"}}]}]}]}
 {%- endset %}
 
@@ -282,6 +283,14 @@ final as (
                 'attributes': {{ otel_attributes_as_text('event.attributes') }}
             }
         ) as span_events,
+        list_transform(
+            coalesce(span.links, []),
+            lambda link: {
+                'traceId': link.traceId,
+                'spanId': link.spanId,
+                'attributes': {{ otel_attributes_as_text('link.attributes') }}
+            }
+        ) as span_links,
         cast(null as varchar) as line_note
     from spans
 

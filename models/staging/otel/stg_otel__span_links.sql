@@ -1,0 +1,37 @@
+-- Grain: one row per link of every received span (a batch consumer's links to the spans
+-- whose messages it processed, for example).
+-- Guarantees: the linked ids normalized like the span's own (lowercase hex), the link's
+-- attributes kept, and the number of messages the link stands for where the producer or
+-- consumer records it (`messaging.batch.message_count` on the link).
+with
+
+spans as (
+
+    select * from {{ ref('stg_otel__spans') }}
+
+),
+
+final as (
+
+    select
+        spans.filename,
+        spans.line_number,
+        spans.resource_index,
+        spans.scope_index,
+        spans.span_index,
+        cast(link_index as integer) as link_index,
+        spans.trace_id,
+        spans.span_id,
+        lower(trim(span_link.traceId)) as linked_trace_id,
+        lower(trim(span_link.spanId)) as linked_span_id,
+        {{ dbt.safe_cast(
+            otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
+            dbt.type_bigint()
+        ) }} as message_count,
+        span_link.attributes as link_attributes
+    from spans
+    cross join {{ unnest_with_ordinality('spans.span_links', 'span_link', 'link_index') }}
+
+)
+
+select * from final
