@@ -196,6 +196,38 @@ def test_building_day_by_day_equals_one_full_build(history: History) -> None:
     assert awaiting_backfill(history.full_db) == {}
 
 
+def test_a_history_built_in_batches_of_days_equals_one_full_build(
+    history: History, tmp_path: Path
+) -> None:
+    """A long history can be built in batches: a first build given --event-time-start/-end
+    builds only those days, and the next batch (a backfill) the following ones."""
+    db = tmp_path / "batches.duckdb"
+    split = day(3).isoformat()
+    build(
+        db,
+        history.generated,
+        tmp_path / "run",
+        "--event-time-start",
+        day(1).isoformat(),
+        "--event-time-end",
+        split,
+    )
+    with duckdb.connect(str(db), read_only=True) as con:
+        built_days = con.execute("select distinct start_day from main.int_spans_attributed")
+        assert {d for (d,) in built_days.fetchall()} == {day(1), day(2)}
+    build(
+        db,
+        history.generated,
+        tmp_path / "run",
+        "--event-time-start",
+        split,
+        "--event-time-end",
+        day(DAYS + 2).isoformat(),  # work that ran past the last midnight included
+    )
+    assert differences(built_tables(db), built_tables(history.full_db)) == {}
+    assert awaiting_backfill(db) == {}
+
+
 def test_the_incremental_run_rebuilds_only_the_latest_days(history: History) -> None:
     """The daily run's SQL deletes from the latest day built minus the lookback (1 day),
     and the days its new rows fall on."""

@@ -1,8 +1,10 @@
 {% macro day_window() %}
     {#- The UTC days this run of an incremental span model rebuilds, as
         {'start': 'YYYY-MM-DD' or none, 'end': 'YYYY-MM-DD' or none} (end exclusive; none
-        means unbounded). A first build or --full-refresh rebuilds everything. A backfill
-        (`--event-time-start` / `--event-time-end`) rebuilds exactly those whole days. Any
+        means unbounded). --full-refresh rebuilds everything, and so does a first build. A
+        backfill (`--event-time-start` / `--event-time-end`) rebuilds exactly those whole
+        days; given to a first build, it builds only those days, so a long history can be
+        built in batches of days, oldest first, each later batch a backfill. Any
         other incremental run rebuilds from the latest day already in the model minus the
         var `lookback_days`, onwards. A model may widen its window to whole days its new
         rows touch (see get_incremental_day_window_sql). -#}
@@ -12,11 +14,17 @@
         {#- Fixed window for offline compiles (no warehouse to ask): see check-bigquery. -#}
         {{ return({'start': override.get('start'), 'end': override.get('end')}) }}
     {%- endif -%}
-    {%- if not execute or this is none or not is_incremental() -%}
+    {%- if not execute or this is none -%}
         {{ return(everything) }}
     {%- endif -%}
     {%- set backfill_start = invocation_args_dict.get('event_time_start') -%}
     {%- set backfill_end = invocation_args_dict.get('event_time_end') -%}
+    {%- if not is_incremental() -%}
+        {%- if backfill_start and backfill_end and not flags.FULL_REFRESH -%}
+            {{ return(backfill_day_window(backfill_start, backfill_end)) }}
+        {%- endif -%}
+        {{ return(everything) }}
+    {%- endif -%}
     {%- if backfill_start and backfill_end -%}
         {{ return(backfill_day_window(backfill_start, backfill_end)) }}
     {%- endif -%}

@@ -761,7 +761,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                 traces.append(scenario.job(tenant, start + rng.randrange(60 * 10**9)))
         # The order-events consumer drains what checkouts published, every job interval.
         for start in range(day_start + step, day_start + NS_PER_DAY + 1, step):
-            traces.append(scenario.consume(start - 1))
+            traces.append(scenario.consume(start - 60 * 10**9))
         # One refresh runs across midnight: its time must be split between the two days.
         traces.append(
             scenario.job("tenant-acme", day_start + NS_PER_DAY - 20 * 10**9, long_running=True)

@@ -84,7 +84,7 @@ spans as (
 
 ),
 
-{% if window.start -%}
+{% if window.start and is_incremental() -%}
     earlier_deliveries as (
 
         -- Accepted spans of the days just before the window, already screened: a later
@@ -119,7 +119,7 @@ ranked as (
 
 ),
 
-{% if window.start -%}
+{% if window.start and is_incremental() -%}
     redelivered as (
 
         -- The window's sound deliveries of a span accepted before the window.
@@ -142,7 +142,8 @@ ranked as (
 {%- else -%}
     redelivered as (
 
-        -- A full build screens every day at once: nothing was accepted before it.
+        -- A full build screens every day at once, and the first batch of a history built
+        -- in batches is the oldest: nothing was accepted before either.
         select
             filename,
             line_number,
