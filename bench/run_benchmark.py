@@ -200,8 +200,15 @@ def _timed(command: list[str], env: dict[str, str], log_path: Path) -> Timing:
     return Timing(elapsed, peak[0])
 
 
-def dbt_run(duckdb_path: Path, dbt_vars: dict[str, str], work: Path) -> Timing:
-    """`dbt seed` then `dbt run` (tests excluded), timed together, with peak memory."""
+def dbt_run(
+    duckdb_path: Path,
+    dbt_vars: dict[str, str],
+    work: Path,
+    window: tuple[date, date] | None = None,
+    seed: bool = True,
+) -> Timing:
+    """`dbt seed` then `dbt run` (tests excluded), timed together, with peak memory;
+    `window`: only those days (`--event-time-start/--event-time-end`)."""
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(ROOT),
@@ -219,9 +226,29 @@ def dbt_run(duckdb_path: Path, dbt_vars: dict[str, str], work: Path) -> Timing:
     ]
     dbt = str(ROOT / ".venv" / "bin" / "dbt")
     log = work / "dbt-output.txt"
-    seeded = _timed([dbt, "seed", *common], env, log)
+    seeded = _timed([dbt, "seed", *common], env, log) if seed else Timing(0.0, 0)
+    if window:
+        common += ["--event-time-start", window[0].isoformat()]
+        common += ["--event-time-end", window[1].isoformat()]
     ran = _timed([dbt, "run", *common], env, log)
     return Timing(seeded.seconds + ran.seconds, max(seeded.peak_rss, ran.peak_rss))
+
+
+def dbt_run_batches(
+    duckdb_path: Path, dbt_vars: dict[str, str], work: Path, batch_days: int
+) -> Timing:
+    """The same first build made in batches of `batch_days` days, oldest first (`dbt run
+    --event-time-start/--event-time-end`, the first batch on a new file): timed together,
+    with the peak memory of the largest batch."""
+    first = dbt_run(duckdb_path, dbt_vars, work, window=(START, START + timedelta(batch_days)))
+    seconds, peak = first.seconds, first.peak_rss
+    for offset in range(batch_days, DAYS + 1, batch_days):
+        start = START + timedelta(days=offset)
+        # The last batch runs to the day after the last, for work past its midnight.
+        end = START + timedelta(days=min(offset + batch_days, DAYS + 1))
+        batch = dbt_run(duckdb_path, dbt_vars, work, window=(start, end), seed=False)
+        seconds, peak = seconds + batch.seconds, max(peak, batch.peak_rss)
+    return Timing(seconds, peak)
 
 
 def model_times(work: Path, top: int = 8) -> list[tuple[str, float]]:
@@ -253,6 +280,7 @@ def measure(
     memory_limit: str,
     cache: Path,
     formats: tuple[str, ...] = ("otlp", "parquet"),
+    batch_days: int | None = None,
 ) -> dict:
     """Every figure for one size (only the Parquet ones when `formats` has no "otlp")."""
     with_otlp = "otlp" in formats
@@ -266,7 +294,10 @@ def measure(
     }
     os.environ["FEATURE_COST_DUCKDB_THREADS"] = str(threads)
     os.environ["FEATURE_COST_DUCKDB_MEMORY_LIMIT"] = memory_limit
-    results: dict[str, list[float]] = {k: [] for k in ("parquet", "otlp", "day", "floor", "json")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("parquet", "batches", "otlp", "day", "floor", "json")
+    }
+    batch_peaks: list[int] = []
     peaks: list[int] = []
     profiles: dict[str, list[tuple[str, float]]] = {}
     for _ in range(repeats):
@@ -276,6 +307,10 @@ def measure(
             profiles["parquet"] = model_times(work / "p")
             results["parquet"].append(parquet.seconds)
             peaks.append(parquet.peak_rss)
+            if batch_days:
+                batches = dbt_run_batches(work / "b.duckdb", parquet_vars, work / "b", batch_days)
+                results["batches"].append(batches.seconds)
+                batch_peaks.append(batches.peak_rss)
             if not with_otlp:
                 continue
             otlp = dbt_run(work / "o.duckdb", base_vars, work / "o")
@@ -308,6 +343,8 @@ def measure(
         "spans": total,
         **{k: median(v) if v else None for k, v in results.items()},
         "peak": max(peaks),
+        "batch_days": batch_days,
+        "batch_peak": max(batch_peaks) if batch_peaks else None,
         "profiles": profiles,
     }
 
@@ -454,6 +491,15 @@ def table(rows: list[dict], repeats: int, threads: int, memory_limit: str) -> st
             f"| {r['spans']:,} | {r['parquet']:.1f} | {r['floor']:.2f} "
             f"| {r['parquet'] / r['floor']:.1f}x {otlp}| {r['peak'] / 2**30:.2f} |"
         )
+    for r in rows:
+        if r.get("batches") is not None:
+            lines.append(
+                f"\nThe same first build from Parquet in batches of {r['batch_days']} days"
+                f" ({r['spans']:,} spans): {r['batches']:.1f} s"
+                f" ({r['batches'] / r['parquet']:.2f}x the one-statement build,"
+                f" {r['batches'] / r['floor']:.1f}x the floor), peak RSS"
+                f" {r['batch_peak'] / 2**30:.2f} GiB."
+            )
     titles = {"parquet": "full build from Parquet", "day": "one-day run (OTLP)"}
     for r in rows:
         for kind, title in titles.items():
@@ -494,6 +540,11 @@ def main() -> int:
         help="parquet: time only the build from Parquet and its floor (sizes too large for"
         " OTLP/JSON on this disk)",
     )
+    parser.add_argument(
+        "--batch-days",
+        type=int,
+        help="also time the first build from Parquet made in batches of this many days",
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmark.md")
     args = parser.parse_args()
@@ -504,7 +555,15 @@ def main() -> int:
             print(f"measuring ~{spans:,} spans ...", flush=True)
             formats = ("parquet",) if args.formats == "parquet" else ("otlp", "parquet")
             rows.append(
-                measure(spans, args.repeats, args.threads, args.memory_limit, args.cache, formats)
+                measure(
+                    spans,
+                    args.repeats,
+                    args.threads,
+                    args.memory_limit,
+                    args.cache,
+                    formats,
+                    args.batch_days,
+                )
             )
         sections.append(table(rows, args.repeats, args.threads, args.memory_limit))
     if args.only != "builds" and args.history_days:
