@@ -4,7 +4,8 @@
         means unbounded). --full-refresh rebuilds everything, and so does a first build. A
         backfill (`--event-time-start` / `--event-time-end`) rebuilds exactly those whole
         days; given to a first build, it builds only those days, so a long history can be
-        built in batches of days, oldest first, each later batch a backfill. Any
+        built in batches of days, oldest first, each later batch a backfill (that first
+        batch's window has `first_build` true: no rows of the model exist yet). Any
         other incremental run rebuilds from the latest day already in the model minus the
         var `lookback_days`, onwards. A model may widen its window to whole days its new
         rows touch (see get_incremental_day_window_sql). -#}
@@ -21,7 +22,9 @@
     {%- set backfill_end = invocation_args_dict.get('event_time_end') -%}
     {%- if not is_incremental() -%}
         {%- if backfill_start and backfill_end and not flags.FULL_REFRESH -%}
-            {{ return(backfill_day_window(backfill_start, backfill_end)) }}
+            {%- set first_batch = backfill_day_window(backfill_start, backfill_end) -%}
+            {%- do first_batch.update({'first_build': true}) -%}
+            {{ return(first_batch) }}
         {%- endif -%}
         {{ return(everything) }}
     {%- endif -%}

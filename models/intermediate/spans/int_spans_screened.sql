@@ -84,7 +84,7 @@ spans as (
 
 ),
 
-{% if window.start and is_incremental() -%}
+{% if window.start and not window.get('first_build') -%}
     earlier_deliveries as (
 
         -- Accepted spans of the days just before the window, already screened: a later
@@ -119,7 +119,7 @@ ranked as (
 
 ),
 
-{% if window.start and is_incremental() -%}
+{% if window.start and not window.get('first_build') -%}
     redelivered as (
 
         -- The window's sound deliveries of a span accepted before the window.
