@@ -771,8 +771,8 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
             (s for t in traces for s in t.spans), key=lambda s: (s.end_unix_nano, s.span_id)
         )
         for span in spans:
+            span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
             if "feature.id" in span.attributes:
-                span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
                 requests[
                     (
                         span_day.isoformat(),
@@ -785,7 +785,6 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                     "feature_flag.result.value"
                 ):
                     # A request of the flagged feature that ran with its flag off.
-                    span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
                     key = (span_day.isoformat(), FLAGGED_FEATURE, str(span.attributes["tenant.id"]))
                     invocations[key] += 1
         path = otlp_dir / f"traces-{day.isoformat()}.jsonl"
