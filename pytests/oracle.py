@@ -68,6 +68,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNATTRIBUTED = "__unattributed__"
 FLAG_OFF = "__flag_off__"
 SHARED_TENANT = "__shared__"
+LINKED = "__linked__"
+MAX_LINK_HOPS = 8
 UNKNOWN = "__unknown__"
 UNKNOWN_SERVICE = "unknown_service"
 DEFAULT_SERVICE = "__default__"
@@ -227,6 +229,8 @@ class RawSpan:
     events: list[dict[str, Any]]
     name: str = ""
     trace_state: str = ""
+    links: list[tuple[str | None, str | None, float]] = field(default_factory=list)
+    """(trace id, span id, weight): the messages a link stands for, else 1 (rule 12)."""
 
     @property
     def service(self) -> str:
@@ -322,7 +326,22 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     events=events,
                     name=str(span.get("name") or ""),
                     trace_state=str(span.get("traceState") or ""),
+                    links=[
+                        (
+                            _normalize_id(link.get("traceId")),
+                            _normalize_id(link.get("spanId")),
+                            _link_weight(decode_attributes(link.get("attributes"))),
+                        )
+                        for link in span.get("links") or []
+                        if isinstance(link, Mapping)
+                    ],
                 )
+
+
+def _link_weight(attributes: Mapping[str, Any]) -> float:
+    """The messages a link stands for (``messaging.batch.message_count``), else 1."""
+    count = as_number(attributes.get("messaging.batch.message_count"))
+    return float(int(count)) if count is not None and count >= 1 else 1.0
 
 
 def quarantine_reason(span: RawSpan, now_ns: int) -> str | None:
@@ -795,9 +814,11 @@ def attribute_trace(
     verdicts, stand_ins = flag_evaluations_of_trace(spans, seeds)
 
     def own_feature(span: RawSpan) -> str | None:
-        return feature_of(span) or stand_ins.get(str(span.span_id))
+        own = feature_of(span) or stand_ins.get(str(span.span_id))
+        # Rule 12: a span with links and no feature of its own starts linked work.
+        return own or (LINKED if span.links else None)
 
-    feature_spans = [s for s in spans if own_feature(s) is not None]
+    feature_spans = [s for s in spans if own_feature(s) not in (None, LINKED)]
     trace_features = {own_feature(s) for s in feature_spans}
     trace_tenants = {t for t in (tenant_of(s) for s in spans) if t is not None}
     trace_tenant = next(iter(trace_tenants)) if len(trace_tenants) == 1 else None
@@ -818,6 +839,16 @@ def attribute_trace(
     out: dict[str, Attribution] = {}
     for span in spans:
         owner = nearest_feature_span(span)
+        if owner is not None and own_feature(owner) == LINKED:
+            out[str(span.span_id)] = Attribution(
+                original_feature=LINKED,
+                feature=LINKED,
+                tenant=LINKED,
+                feature_span=owner,
+                invocation_start=None,
+                is_feature_span=False,
+            )
+            continue
         if owner is not None:
             original = str(own_feature(owner))
             tenant = tenant_of(owner) or fallback_tenant(span)
@@ -847,6 +878,41 @@ def attribute_trace(
             invocation_start=start,
             is_feature_span=own_feature(span) is not None,
         )
+    return out
+
+
+def link_shares(
+    seed: RawSpan, attributions: Mapping[tuple[str, str], Attribution], hops: int = 1
+) -> list[tuple[Attribution, float, str]]:
+    """Rule 12: whose work a span with links does, as (attribution, share, resolution).
+
+    Each link weighs its messages; it takes the linked span's attribution (after flags), or
+    goes on through the links of linked work, at most ``MAX_LINK_HOPS`` links deep; a link to
+    a span not received (or a chain too deep) goes to ``__unattributed__``/``__shared__``.
+    """
+    total = sum(weight for _, _, weight in seed.links)
+    unresolved = Attribution(UNATTRIBUTED, UNATTRIBUTED, SHARED_TENANT, None, None, False)
+    out: list[tuple[Attribution, float, str]] = []
+    for trace_id, span_id, weight in seed.links:
+        share = weight / total
+        target = attributions.get((str(trace_id), str(span_id)))
+        if target is None:
+            out.append((unresolved, share, "not_received"))
+        elif target.feature == LINKED:
+            if hops >= MAX_LINK_HOPS or target.feature_span is None:
+                out.append((unresolved, share, "too_deep"))
+            else:
+                out.extend(
+                    (attribution, share * part, resolution)
+                    for attribution, part, resolution in link_shares(
+                        target.feature_span, attributions, hops + 1
+                    )
+                )
+        else:
+            received = Attribution(
+                target.original_feature, target.feature, target.tenant, None, None, False
+            )
+            out.append((received, share, "received"))
     return out
 
 
@@ -1350,9 +1416,19 @@ def compute(
         traces[str(span.trace_id)].append(span)
 
     attributions: dict[tuple[str, str], Attribution] = {}
+    for trace_id, spans in traces.items():
+        for span_id, attribution in attribute_trace(spans, seeds, flags).items():
+            attributions[(trace_id, span_id)] = attribution
+    shares: dict[tuple[str, str], list[tuple[Attribution, float, str]]] = {}
+    for (trace_id, _), attribution in attributions.items():
+        seed = attribution.feature_span
+        if attribution.feature == LINKED and seed is not None:
+            key = (trace_id, str(seed.span_id))
+            if key not in shares:
+                shares[key] = link_shares(seed, attributions)
+
     span_days: list[SpanDay] = []
     for trace_id, spans in traces.items():
-        attributed = attribute_trace(spans, seeds, flags)
         queries = queries_of_trace(spans)
         tokens = tokens_of_trace(spans)
         children: dict[tuple[str, str], list[RawSpan]] = defaultdict(list)
@@ -1360,21 +1436,31 @@ def compute(
             if span.parent_span_id:
                 children[(span.parent_span_id, span.service)].append(span)
         for span in spans:
-            attribution = attributed[str(span.span_id)]
-            attributions[(trace_id, str(span.span_id))] = attribution
-            span_days.extend(
-                _price_span(
-                    span,
-                    attribution,
-                    children[(str(span.span_id), span.service)],
-                    queries.get(str(span.span_id), 0),
-                    tokens.get(str(span.span_id), NO_TOKENS),
-                    seeds,
-                    default_rate_card,
-                    pools,
-                    llm_prices,
-                )
+            attribution = attributions[(trace_id, str(span.span_id))]
+            seed = attribution.feature_span
+            parts = (
+                [
+                    (share_attribution, share)
+                    for share_attribution, share, _ in shares[(trace_id, str(seed.span_id))]
+                ]
+                if attribution.feature == LINKED and seed is not None
+                else [(attribution, 1.0)]
             )
+            for part_attribution, share in parts:
+                span_days.extend(
+                    _price_span(
+                        span,
+                        part_attribution,
+                        children[(str(span.span_id), span.service)],
+                        queries.get(str(span.span_id), 0),
+                        tokens.get(str(span.span_id), NO_TOKENS),
+                        seeds,
+                        default_rate_card,
+                        pools,
+                        llm_prices,
+                        share,
+                    )
+                )
 
     rows: dict[Key, MartRow] = defaultdict(MartRow)
     flag_off_by_origin: dict[Key, float] = defaultdict(float)
@@ -1446,12 +1532,14 @@ def _price_span(
     default_rate_card: str,
     pools: Pools,
     llm_prices: list[LlmPrice],
+    share: float = 1.0,
 ) -> list[SpanDay]:
-    """Split one span's busy time by day and price each day (rules 2, 3, 5 and A)."""
+    """Split one span's busy time by day and price each day (rules 2, 3, 5 and A); linked
+    work (rule 12) is priced once per share, its weight times the share."""
     card_id = seeds.taxonomy_rate_card.get(attribution.original_feature, default_rate_card)
     sizes = sizes_of(span, seeds)
     start_day = day_of(int(span.start or 0))
-    weight = sampling_weight(span)
+    weight = sampling_weight(span) * share
     model = as_text(span.attributes.get("gen_ai.request.model"))
     rows_returned = as_number(span.attributes.get("db.response.returned_rows")) or 0.0
     in_scope = tuple(p.resource_id for p in pools.covering(span))

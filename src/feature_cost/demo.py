@@ -232,7 +232,8 @@ class Scenario:
         self.rng = random.Random(config.seed)
         self.flags = flag_history(config)
         # Order events published by checkouts and not yet consumed: (trace id, span id, end).
-        self.published: list[tuple[str, str, int]] = []
+        # (trace id, span id, end, messages sent).
+        self.published: list[tuple[str, str, int, int]] = []
 
     # --- building blocks -------------------------------------------------------------
     def _db_calls(
@@ -396,7 +397,11 @@ class Scenario:
                         "messaging.destination.name": "order-events",
                     },
                 )
-                self.published.append((trace.trace_id, producer.span_id, end))
+                # One order in three also sends its receipt: a batch of two messages.
+                messages = 2 if int(producer.span_id, 16) % 3 == 0 else 1
+                if messages > 1:
+                    producer.attributes["messaging.batch.message_count"] = messages
+                self.published.append((trace.trace_id, producer.span_id, end, messages))
                 return end
 
             return self._remote(
@@ -660,7 +665,9 @@ class Scenario:
     def consume(self, start: int) -> Trace:
         """A batch consumer of the order events published before ``start``: one trace of its
         own, linked to the producer span of each message it processed (the messaging
-        conventions' batch receive), with the database writes it did for them."""
+        conventions' batch receive; a link stands for the messages its producer sent), with
+        the database writes it did for them. Every seventh run also takes a message of the
+        legacy order importer, which exports no spans: a link to a span never received."""
         trace = self._current = Trace(self.rng)
         batch = [m for m in self.published if m[2] <= start]
         self.published = [m for m in self.published if m[2] > start]
@@ -679,10 +686,18 @@ class Scenario:
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
                 "messaging.destination.name": "order-events",
-                "messaging.batch.message_count": len(batch),
+                "messaging.batch.message_count": sum(m[3] for m in batch),
             },
         )
-        root.links = [Link(trace_id, span_id) for trace_id, span_id, _ in batch]
+        root.links = [
+            Link(trace_id, span_id, {"messaging.batch.message_count": messages})
+            if messages > 1
+            else Link(trace_id, span_id)
+            for trace_id, span_id, _, messages in batch
+        ]
+        if start // (60 * 10**9) % 7 == 0:
+            root.links.append(Link(f"{start:032x}", f"{start:016x}"))
+            root.attributes["messaging.batch.message_count"] = sum(m[3] for m in batch) + 1
         t = self._db_calls(trace, root, resource, start + 500_000, 1 + len(batch) // 10, False)
         root.end_unix_nano = t + _ms(self.rng, 0.5, 2.0)
         return trace

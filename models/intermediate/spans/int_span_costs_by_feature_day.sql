@@ -6,8 +6,9 @@
 -- the models after it read days x features x tenants x services instead of every span-day
 -- of the history; nothing is added or dropped. Quantities are adjusted counts (rule 11):
 -- each span-day's invocations, queries, rows, busy time and resource-time count its
--- sampling weight, as its costs already do, so counts, drivers and costs agree under
--- sampling; `span_day_count` stays the span-days received.
+-- `count_weight` (its sampling weight, times its share of linked work under rule 12), as
+-- its costs already do, so counts, drivers and costs agree under sampling and links;
+-- `span_day_count` stays the span-days received.
 -- Incremental by usage day: a run rebuilds the days int_span_days_priced rebuilt (from its
 -- own latest day minus `lookback_days` and the days a span can reach, so the days the
 -- pricing model rebuilt are always among them); a backfill the same days as that model.
@@ -39,15 +40,16 @@ final as (
         server_address,
         compute_pool_id,
         query_pool_id,
-        count(*) as span_day_count,
-        {{ exact_sum("sampling_weight * invocation_count") }} as invocation_count,
-        {{ exact_sum("sampling_weight * busy_ns") }} as busy_ns,
-        {{ exact_sum("sampling_weight * query_count") }} as query_count,
-        {{ exact_sum("sampling_weight * rows_scanned") }} as rows_scanned,
-        {{ exact_sum("sampling_weight * busy_ms") }} as busy_ms,
-        {{ exact_sum("sampling_weight * busy_ms * vcpu_cores") }} as vcpu_ms,
-        {{ exact_sum("sampling_weight * busy_ms * memory_gb") }} as memory_gb_ms,
-        {{ exact_sum("sampling_weight * busy_ms * gpu_count / 60000.0") }} as gpu_minutes,
+        -- A span-day split over linked shares (rule 12) is one span-day, counted on its first.
+        sum(case when share_number = 1 then 1 else 0 end) as span_day_count,
+        {{ exact_sum("count_weight * invocation_count") }} as invocation_count,
+        {{ exact_sum("count_weight * busy_ns") }} as busy_ns,
+        {{ exact_sum("count_weight * query_count") }} as query_count,
+        {{ exact_sum("count_weight * rows_scanned") }} as rows_scanned,
+        {{ exact_sum("count_weight * busy_ms") }} as busy_ms,
+        {{ exact_sum("count_weight * busy_ms * vcpu_cores") }} as vcpu_ms,
+        {{ exact_sum("count_weight * busy_ms * memory_gb") }} as memory_gb_ms,
+        {{ exact_sum("count_weight * busy_ms * gpu_count / 60000.0") }} as gpu_minutes,
         {{ exact_sum("cpu_cost") }} as cpu_cost,
         {{ exact_sum("memory_cost") }} as memory_cost,
         {{ exact_sum("gpu_cost") }} as gpu_cost,

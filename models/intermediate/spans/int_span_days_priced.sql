@@ -11,6 +11,10 @@
 -- from span or resource attributes, else the service's default, else `__default__`; LLM
 -- tokens x the model's price in force. Each span-day names the compute and query pools that
 -- claim it (their cost is then shared, not direct).
+-- Rule 12 (span links): the span-days of linked work (`link_span_id`) are split into one
+-- row per share of int_span_link_shares (`share_number`), each with the share's feature
+-- and tenant and its `attribution_share`; costs carry the share, and the roll-up weighs
+-- counts by it, so the linked span's work is counted once in all.
 -- Incremental by the day of the usage (`date_day`, see macros/incremental/day_window.sql):
 -- a run rebuilds whole usage days from its window on; it reads the spans that started up to
 -- `max_span_duration_hours` before (they can reach into the window) and, in a backfill, the
@@ -34,6 +38,13 @@ attributed as (
 spans as (
 
     select * from attributed
+
+),
+
+link_shares as (
+
+    select * from {{ ref('int_span_link_shares') }}
+    where {{ in_day_window('start_day', usage_window, span_reach_days()) }}
 
 ),
 
@@ -313,16 +324,22 @@ usage_all_days as (
     select
         span_days.trace_id,
         span_days.span_id,
+        -- Whose work it is: the span's attribution, or one share of its linked work.
+        coalesce(link_shares.share_number, 1) as share_number,
         {{ day_number_to_date('span_days.day_number') }} as date_day,
         spans.start_day,
         spans.span_name,
         spans.service_name,
         spans.cloud_region,
         spans.host_type,
-        spans.feature_id,
-        spans.gated_feature_id,
-        spans.tenant_id,
-        spans.feature_variant,
+        coalesce(link_shares.feature_id, spans.feature_id) as feature_id,
+        coalesce(link_shares.gated_feature_id, spans.gated_feature_id) as gated_feature_id,
+        coalesce(link_shares.tenant_id, spans.tenant_id) as tenant_id,
+        case
+            when link_shares.span_id is not null then link_shares.feature_variant
+            else spans.feature_variant
+        end as feature_variant,
+        coalesce(link_shares.attribution_share, 1) as attribution_share,
         {{ overlap_nanos(
             'span_days.start_ns', 'span_days.end_ns',
             'span_days.day_start_ns', 'span_days.day_end_ns'
@@ -355,6 +372,8 @@ usage_all_days as (
         end as rows_scanned,
         spans.server_address,
         coalesce(spans.sampling_weight, 1) as sampling_weight,
+        coalesce(spans.sampling_weight, 1) * coalesce(link_shares.attribution_share, 1)
+            as count_weight,
         spans.gen_ai_request_model,
         spans.cpu_cores_attribute,
         spans.memory_gb_attribute,
@@ -364,6 +383,10 @@ usage_all_days as (
         on
             span_days.trace_id = spans.trace_id
             and span_days.span_id = spans.span_id
+    left join link_shares
+        on
+            spans.trace_id = link_shares.trace_id
+            and spans.link_span_id = link_shares.span_id
     left join children_per_day
         on
             span_days.trace_id = children_per_day.trace_id
@@ -556,6 +579,7 @@ final as (
     select
         sized.trace_id,
         sized.span_id,
+        sized.share_number,
         sized.date_day,
         sized.start_day,
         sized.span_name,
@@ -585,17 +609,19 @@ final as (
         sized.memory_gb,
         sized.gpu_count,
         sized.sampling_weight,
-        sized.sampling_weight * sized.busy_ns / 1e6 * sized.vcpu_cores * rates.cpu_per_ms
+        sized.attribution_share,
+        sized.count_weight,
+        sized.count_weight * sized.busy_ns / 1e6 * sized.vcpu_cores * rates.cpu_per_ms
             as cpu_cost,
-        sized.sampling_weight * sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms
+        sized.count_weight * sized.busy_ns / 1e6 * sized.memory_gb * rates.memory_per_ms
             as memory_cost,
-        sized.sampling_weight * sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms
+        sized.count_weight * sized.busy_ns / 1e6 * sized.gpu_count * rates.gpu_per_ms
             as gpu_cost,
-        sized.sampling_weight * sized.query_count * rates.db_query_base as db_query_cost,
+        sized.count_weight * sized.query_count * rates.db_query_base as db_query_cost,
         -- Cached, cache-write and reasoning tokens are parts of the input and output tokens
         -- (as the conventions define them), priced at their own rate where the seed has one.
         -- No price for the model that day: 0 here, and assert_llm_prices_cover_usage fails.
-        coalesce(sized.sampling_weight * (
+        coalesce(sized.count_weight * (
             greatest(
                 sized.input_tokens - sized.cache_read_tokens - sized.cache_creation_tokens, 0
             ) * llm_prices.input_per_1k_tokens

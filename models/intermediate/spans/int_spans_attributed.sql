@@ -21,6 +21,12 @@
 -- a trace with no span of that feature, stands in for the feature span the middleware did
 -- not open (`attribution_basis` `flag_evaluation`), so the handler's work is still counted
 -- as that feature's flag-off invocation.
+-- Rule 12 (span links): a span with links and no `feature.id` of its own (a batch
+-- consumer or job linked to the spans whose messages it processed) does the work of the
+-- linked spans' requests: it and the spans below it are marked `__linked__`, with
+-- `link_span_id` naming the linked span, and int_span_link_shares splits their work over
+-- the linked spans' features and tenants. Links win over the trace (an ancestor's feature);
+-- a span's own `feature.id` wins over its links.
 -- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
 -- rebuilds the spans that started in its window, reading the whole of each trace that has a
 -- span there (from `trace_lookbehind_days` earlier).
@@ -70,6 +76,7 @@ trace_spans as (
         db_query_event_count,
         flag_keys_evaluated,
         flag_keys_evaluated_off,
+        case when link_count > 0 then linked_spans end as linked_spans,
         gen_ai_request_model,
         gen_ai_input_tokens,
         gen_ai_output_tokens,
@@ -193,34 +200,40 @@ spans_with_stand_ins as (
 
 ),
 
-links as (
+span_tree as (
 
     -- The parent links and own feature of each span: the recursive walks join only these
-    -- narrow rows on every step (the attributes are joined back once, below).
+    -- narrow rows on every step (the attributes are joined back once, below). A span with
+    -- links and no feature of its own starts linked work (rule 12).
     select
         trace_id,
         span_id,
         parent_span_id,
         start_ns,
-        invoked_feature_id as own_feature_id,
-        own_tenant_id,
+        coalesce(
+            invoked_feature_id, case when linked_spans is not null then '__linked__' end
+        ) as own_feature_id,
+        case
+            when invoked_feature_id is null and linked_spans is not null then '__linked__'
+            else own_tenant_id
+        end as own_tenant_id,
         own_feature_variant
     from spans_with_stand_ins
 
 ),
 
-{{ parent_cycle_ctes('links') }}
+{{ parent_cycle_ctes('span_tree') }}
 
-linked as (
+tree as (
 
     select
-        links.*,
+        span_tree.*,
         spans_in_parent_cycles.span_id is not null as is_in_parent_cycle
-    from links
+    from span_tree
     left join spans_in_parent_cycles
         on
-            links.trace_id = spans_in_parent_cycles.trace_id
-            and links.span_id = spans_in_parent_cycles.span_id
+            span_tree.trace_id = spans_in_parent_cycles.trace_id
+            and span_tree.span_id = spans_in_parent_cycles.span_id
 
 ),
 
@@ -230,12 +243,13 @@ lineage as (
     select
         trace_id,
         span_id,
+        span_id as feature_span_id,
         own_feature_id as feature_id,
         own_tenant_id as tenant_id,
         own_feature_variant as feature_variant,
         start_ns as feature_start_ns,
         0 as depth_below_feature_span
-    from linked
+    from tree
     where own_feature_id is not null
 
     union all
@@ -243,13 +257,14 @@ lineage as (
     select
         child.trace_id,
         child.span_id,
+        lineage.feature_span_id,
         lineage.feature_id,
         lineage.tenant_id,
         lineage.feature_variant,
         lineage.feature_start_ns,
         lineage.depth_below_feature_span + 1 as depth_below_feature_span
     from lineage
-    inner join linked as child
+    inner join tree as child
         on
             lineage.trace_id = child.trace_id
             and lineage.span_id = child.parent_span_id
@@ -259,7 +274,7 @@ lineage as (
 
 trace_features as (
 
-    -- The trace's feature, where it carries exactly one.
+    -- The trace's feature, where it carries exactly one (linked work is not a feature).
     select
         trace_id,
         min(feature_id) as trace_feature_id,
@@ -267,7 +282,7 @@ trace_features as (
         min(feature_variant) as trace_feature_variant,
         min(feature_start_ns) as trace_feature_start_ns
     from lineage
-    where depth_below_feature_span = 0
+    where depth_below_feature_span = 0 and feature_id != '__linked__'
     group by trace_id
     having count(distinct feature_id) = 1
 
@@ -279,8 +294,8 @@ trace_tenants as (
     select
         trace_id,
         min(own_tenant_id) as trace_tenant_id
-    from links
-    where own_tenant_id is not null
+    from span_tree
+    where own_tenant_id is not null and own_tenant_id != '__linked__'
     group by trace_id
     having count(distinct own_tenant_id) = 1
 
@@ -306,13 +321,18 @@ attributed as (
             lineage.feature_start_ns, trace_features.trace_feature_start_ns
         ) as invocation_start_ns,
         case
+            when lineage.feature_id = '__linked__' then 'link'
             when spans.is_flag_stand_in then 'flag_evaluation'
             when lineage.depth_below_feature_span = 0 then 'own'
             when lineage.feature_id is not null then 'ancestor'
             when trace_features.trace_feature_id is not null then 'trace'
             else 'none'
         end as attribution_basis,
-        coalesce(lineage.depth_below_feature_span = 0, false) as is_feature_span
+        coalesce(
+            lineage.depth_below_feature_span = 0 and lineage.feature_id != '__linked__', false
+        ) as is_feature_span,
+        case when lineage.feature_id = '__linked__' then lineage.feature_span_id end
+            as link_span_id
     from spans_with_stand_ins as spans
     left join spans_in_parent_cycles
         on
@@ -343,6 +363,7 @@ flag_changes as (
 
 gated_spans as (
 
+    -- Work of a gated feature whose trace did not evaluate its flag: the file decides.
     select
         attributed.trace_id,
         attributed.span_id,
@@ -350,9 +371,13 @@ gated_spans as (
         attributed.tenant_id,
         attributed.invocation_start_ns
     from attributed
-    inner join taxonomy
-        on attributed.feature_id = taxonomy.feature_id
-    where taxonomy.requires_feature_flag
+    inner join gated_flags
+        on attributed.feature_id = gated_flags.feature_id
+    left join trace_flag_verdicts
+        on
+            attributed.trace_id = trace_flag_verdicts.trace_id
+            and attributed.feature_id = trace_flag_verdicts.feature_id
+    where trace_flag_verdicts.trace_id is null
 
 ),
 
@@ -423,6 +448,10 @@ final as (
         attributed.invocation_start_ns,
         attributed.attribution_basis,
         attributed.is_feature_span,
+        attributed.link_span_id,
+        case
+            when attributed.link_span_id = attributed.span_id then attributed.linked_spans
+        end as linked_spans,
         attributed.db_system,
         attributed.sampling_weight,
         attributed.server_address,

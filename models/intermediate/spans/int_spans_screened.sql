@@ -66,6 +66,8 @@ spans as (
         db_query_event_count,
         flag_keys_evaluated,
         flag_keys_evaluated_off,
+        link_count,
+        linked_spans,
         start_at,
         end_at,
         start_day,

@@ -20,9 +20,10 @@ final as (
         priced.service_name,
         priced.span_name,
         count(distinct priced.tenant_id) as tenant_count,
-        count(*) as span_day_count,
-        {{ exact_sum("priced.sampling_weight * priced.invocation_count") }} as invocation_count,
-        {{ exact_sum("priced.sampling_weight * priced.busy_ns") }} / 1e6 as busy_ms,
+        -- A span-day split over linked shares (rule 12) is still one span-day.
+        count(distinct concat(priced.trace_id, ':', priced.span_id)) as span_day_count,
+        {{ exact_sum("priced.count_weight * priced.invocation_count") }} as invocation_count,
+        {{ exact_sum("priced.count_weight * priced.busy_ns") }} / 1e6 as busy_ms,
         {{ exact_sum(
             "coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)"
             ~ " + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)"

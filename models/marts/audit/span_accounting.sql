@@ -92,6 +92,7 @@ outcome_days as (
         ) as spans_attributed,
         sum(case when feature_id = '__unattributed__' then 1 else 0 end) as spans_unattributed,
         sum(case when feature_id = '__flag_off__' then 1 else 0 end) as spans_flag_off,
+        sum(case when feature_id = '__linked__' then 1 else 0 end) as spans_linked,
         sum(case when is_in_parent_cycle then 1 else 0 end) as spans_in_parent_cycles
     from {{ ref('int_spans_attributed') }}
     group by start_day
@@ -119,10 +120,24 @@ span_days as (
         + greatest(
             coalesce(outcome_days.spans_with_outcome, 0) - status_days.spans_accepted, 0
         ) as spans_unaccounted,
-        coalesce(outcome_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles
+        coalesce(outcome_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles,
+        coalesce(outcome_days.spans_linked, 0) as spans_linked
     from status_days
     left join outcome_days
         on status_days.date_day = outcome_days.date_day
+
+),
+
+link_days as (
+
+    -- Links whose work went to `__unattributed__` (rule 12), by the linking span's start day.
+    select
+        start_day as date_day,
+        sum(case when link_resolution = 'not_received' then link_count else 0 end)
+            as links_not_received,
+        sum(case when link_resolution = 'too_deep' then link_count else 0 end) as links_too_deep
+    from {{ ref('int_span_link_shares') }}
+    group by start_day
 
 ),
 
@@ -236,6 +251,9 @@ final as (
         + coalesce(unscreened_days.spans_unscreened, 0) as spans_awaiting_backfill,
         coalesce(span_days.spans_unaccounted, 0) as spans_unaccounted,
         coalesce(span_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles,
+        coalesce(span_days.spans_linked, 0) as spans_linked,
+        coalesce(link_days.links_not_received, 0) as links_not_received,
+        coalesce(link_days.links_too_deep, 0) as links_too_deep,
         coalesce(line_days.lines_quarantined, 0) as lines_quarantined,
         coalesce(line_days.lines_without_spans, 0) as lines_without_spans,
         coalesce(line_days.lines_blank, 0) as lines_blank
@@ -244,6 +262,8 @@ final as (
         on span_days.date_day = unscreened_days.date_day
     full outer join line_days
         on coalesce(span_days.date_day, unscreened_days.date_day) = line_days.date_day
+    left join link_days
+        on span_days.date_day = link_days.date_day
 
 )
 

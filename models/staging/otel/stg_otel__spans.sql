@@ -120,7 +120,9 @@ typed as (
         ) }} as gpu_count_attribute,
         {{ count_events_named('span_events', 'db.query') }} as db_query_event_count,
         {{ flag_keys_evaluated('span_events') }} as flag_keys_evaluated,
-        {{ flag_keys_evaluated('span_events', only_off=true) }} as flag_keys_evaluated_off
+        {{ flag_keys_evaluated('span_events', only_off=true) }} as flag_keys_evaluated_off,
+        {{ link_count('span_links') }} as link_count,
+        {{ linked_spans('span_links') }} as linked_spans
     from decoded
 
 ),
