@@ -947,6 +947,9 @@ def flag_evaluations_of_trace(
                 ),
                 None,
             )
+            reason = (as_text(attributes.get("feature_flag.result.reason")) or "").lower()
+            if result is None and reason == "disabled":
+                result = "disabled"
             evaluations[feature].append((span, (result or "").lower() in FLAG_OFF_RESULTS))
     verdicts = {feature: any(off for _, off in found) for feature, found in evaluations.items()}
     stand_ins: dict[str, str] = {}
@@ -1316,8 +1319,9 @@ class SpanDay:
     in_scope: tuple[str, ...] = ()
     """Resource ids whose scope the span is in (rule C's scope; cost or not)."""
     weight: float = 1.0
-    """The span's sampling weight (adjusted count): costs above already carry it; counts,
-    busy time and drivers are the span's own and are multiplied by it where summed."""
+    """The span's sampling weight (adjusted count), times its share for linked work (rule 12):
+    costs above already carry it; counts, busy time and drivers are the span's own and are
+    multiplied by it where summed."""
 
     @property
     def busy_ms(self) -> float:

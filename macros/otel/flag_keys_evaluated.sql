@@ -4,15 +4,21 @@
         `only_off`: only the evaluations that came out off: a result value (else variant)
         of `false`, `off` or `disabled`, in any case. The key is `feature_flag.key`; the
         result `feature_flag.result.value`, else `feature_flag.result.variant`, else the
-        older `feature_flag.variant`. -#}
+        older `feature_flag.variant`, else `disabled` where the reason says so. -#}
     {{ return(adapter.dispatch('flag_keys_evaluated', 'feature_cost')(events, only_off)) }}
 {% endmacro %}
 
 {% macro flag_event_result(attributes) -%}
+    {#- An evaluation's result: its value, else its variant, else `disabled` when the
+        provider reports the flag disabled (`feature_flag.result.reason`) and no value. -#}
     lower(coalesce(
         {{ otel_attribute(attributes, 'feature_flag.result.value') }},
         {{ otel_attribute(attributes, 'feature_flag.result.variant') }},
-        {{ otel_attribute(attributes, 'feature_flag.variant') }}
+        {{ otel_attribute(attributes, 'feature_flag.variant') }},
+        case
+            when lower({{ otel_attribute(attributes, 'feature_flag.result.reason') }}) = 'disabled'
+                then 'disabled'
+        end
     ))
 {%- endmacro %}
 
