@@ -15,7 +15,7 @@ PUBLISH_ARGS ?=
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
 
-.PHONY: help install demo data build summary lint test pytest clean freshness publish docs report check-bigquery bench
+.PHONY: help install demo data build summary lint test pytest clean freshness publish docs docs-serve report check-bigquery bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,8 +50,10 @@ demo: data build summary report  ## install, generate demo telemetry, build on D
 freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving
 	$(DBT) source freshness
 
-docs: install  ## generate and serve the dbt documentation site (models, columns, lineage)
+docs: install  ## generate the dbt documentation site (models, columns, lineage) into target/
 	$(DBT) docs generate
+
+docs-serve: docs  ## generate, then serve the documentation site on localhost (blocks until stopped)
 	$(DBT) docs serve
 
 publish: install  ## scheduled run: freshness, incremental build, atomic publish to FEATURE_COST_PUBLISHED (PUBLISH_ARGS)
@@ -83,5 +85,8 @@ pytest: install  ## the pytest suite (end to end against real DuckDB files)
 
 test: install lint data build check-bigquery pytest  ## install, lint, build, all tests
 
-clean:  ## remove build output and generated data (keeps .venv)
-	rm -rf target logs data dbt_packages
+clean:  ## remove build output and generated data (keeps .venv and the published file BI tools read)
+	rm -rf target logs dbt_packages data/demo data/bench
+	@if [ "$(abspath $(FEATURE_COST_DUCKDB))" != "$(abspath $(FEATURE_COST_PUBLISHED))" ]; then \
+		rm -f $(FEATURE_COST_DUCKDB) $(FEATURE_COST_DUCKDB).wal; \
+	fi

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +294,49 @@ def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
         assert config["cluster_by"] == cluster_by, name
     for name in PARTITIONED_MARTS:
         assert configs[name]["partition_by"] == day_partition("date_day"), name
+
+
+PROFILE_CREDENTIALS = """
+import json, os
+from argparse import Namespace
+from dbt.flags import set_from_args
+from dbt_common.context import set_invocation_context
+set_from_args(Namespace(), None)
+set_invocation_context(os.environ)
+from dbt.config.profile import Profile, read_profile
+from dbt.config.renderer import ProfileRenderer
+profile = Profile.from_raw_profiles(
+    read_profile("."), "feature_cost", renderer=ProfileRenderer({}), target_override="bigquery"
+)
+credentials = profile.credentials
+print(json.dumps([credentials.method, credentials.api_endpoint, credentials.token]))
+"""
+
+
+def bigquery_credentials(**env: str) -> list[Any]:
+    """The committed profile's bigquery credentials as dbt reads them, under ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FEATURE_COST_BQ_")}
+    result = subprocess.run(
+        [sys.executable, "-c", PROFILE_CREDENTIALS],
+        cwd=PROJECT_ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_profile_points_at_a_bigquery_emulator_from_the_environment() -> None:
+    """An emulator's URL and a token come from the environment; by default neither is set,
+    so the client uses Google's endpoint and the method's own credentials."""
+    method, endpoint, token = bigquery_credentials(
+        FEATURE_COST_BQ_API_ENDPOINT="http://localhost:9050",
+        FEATURE_COST_BQ_METHOD="oauth-secrets",
+        FEATURE_COST_BQ_TOKEN="emulator",
+    )
+    assert (method, endpoint, token) == ("oauth-secrets", "http://localhost:9050", "emulator")
+    method, endpoint, token = bigquery_credentials()
+    assert method == "oauth"
+    assert not endpoint
+    assert not token

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,3 +314,23 @@ def test_summary_prints_hostile_ids_inert(
     alert = [line for line in lines if line.startswith("  2026-01-05 evil\\x0afeature ")]
     assert alert and "spike\\x0d cost/request" in alert[0], out
     assert "currency USD" in out
+
+
+def test_make_clean_keeps_the_published_file(tmp_path: Path) -> None:
+    """``make clean`` removes the build output, the demo data and the build file, never the
+    published file BI tools read (nor the build file kept beside it for the next publish)."""
+    shutil.copy(PROJECT_ROOT / "Makefile", tmp_path / "Makefile")
+    made = {
+        "target/manifest.json": True,
+        "data/demo/otlp/traces.jsonl": True,
+        "data/feature_cost.duckdb": True,
+        "data/published/feature_cost.duckdb": False,
+        "data/published/.feature_cost.build.duckdb": False,
+    }
+    for name in made:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEATURE_COST_", "MAKE"))}
+    subprocess.run(["make", "clean"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    for name, removed in made.items():
+        assert (tmp_path / name).exists() is not removed, name

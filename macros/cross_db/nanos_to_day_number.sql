@@ -11,5 +11,5 @@
 {% endmacro %}
 
 {% macro bigquery__nanos_to_day_number(nanos) %}
-    div({{ nanos }}, 86400000000000)
+    div(({{ nanos }}), 86400000000000)
 {% endmacro %}

@@ -11,5 +11,5 @@
 {% endmacro %}
 
 {% macro bigquery__nanos_to_timestamp(nanos) %}
-    timestamp_micros(div({{ nanos }}, 1000))
+    timestamp_micros(div(({{ nanos }}), 1000))
 {% endmacro %}
