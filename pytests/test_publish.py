@@ -316,6 +316,40 @@ def test_summary_prints_hostile_ids_inert(
     assert "currency USD" in out
 
 
+def test_summary_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """``feature-cost summary | head``: when the reader closes the pipe before the summary is
+    written, the command ends without a traceback."""
+    path = tmp_path / "feature_cost.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            create table main.feature_cost_margin as
+            select
+                date '2026-01-05' as date_day, 'g' as feature_group, 'f' as feature_id,
+                't' as tenant_id, 3 as request_count, 1.0 as direct_cost, 0.5 as shared_cost,
+                0.25 as amortized_cost, 1.75 as total_cost, 1.5 as cost_low, 2.0 as cost_high,
+                4.0 as revenue, 'USD' as currency
+            """
+        )
+        con.execute(
+            "create table main.cost_alerts as select date '2026-01-05' as date_day,"
+            " 'f' as feature_id, 'spike' as alert_type, 0.6 as cost_per_request,"
+            " 0.1 as limit_value"
+        )
+    reader_r, reader_w = os.pipe()
+    os.close(reader_r)  # the reader is gone before the first line is written
+    result = subprocess.run(
+        [sys.executable, "-m", "feature_cost.cli", "summary", "--duckdb", str(path)],
+        stdout=reader_w,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    os.close(reader_w)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 141
+
+
 def test_make_clean_keeps_the_published_file(tmp_path: Path) -> None:
     """``make clean`` removes the build output, the demo data and the build file, never the
     published file BI tools read (nor the build file kept beside it for the next publish)."""

@@ -321,3 +321,13 @@ def test_a_file_without_the_mart_is_a_clear_error(
     assert write_report(db, tmp_path / "r.html") == 1
     assert "no table main.feature_cost_margin" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_headline_shows_margin_and_gross_margin_as_percentages() -> None:
+    """Margin is (revenue - cost) / cost, gross margin (revenue - cost) / revenue, both printed
+    as signed percentages; with no revenue there is no gross margin."""
+    headline = Headline("2026-01-01", "2026-01-02", 2, 2.5, 2.0, 3.0, 10.0, "USD")
+    assert headline.margin == 3.0
+    assert headline.gross_margin == 0.75
+    assert (percent(headline.margin), percent(headline.gross_margin)) == ("+300%", "+75.0%")
+    assert Headline("2026-01-01", "2026-01-01", 1, 2.5, 2.0, 3.0, 0.0, "USD").gross_margin is None

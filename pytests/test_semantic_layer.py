@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PROJECT_ROOT, DemoBuild, dbt_executable
 
-METRICS = "cost,revenue,requests,margin,cost_per_request,unattributed_share"
+METRICS = "cost,revenue,requests,margin,gross_margin,cost_per_request,unattributed_share"
 
 
 def _mf_executable() -> str:
@@ -69,6 +69,7 @@ def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> Non
             """
             select feature_id, sum(total_cost), sum(revenue), sum(request_count),
                 (sum(revenue) - sum(total_cost)) / nullif(sum(total_cost), 0),
+                (sum(revenue) - sum(total_cost)) / nullif(sum(revenue), 0),
                 sum(total_cost) / nullif(sum(request_count), 0),
                 sum(case when feature_id = '__unattributed__' then total_cost else 0 end)
                     / nullif(sum(total_cost), 0)
@@ -76,13 +77,14 @@ def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> Non
             """
         ).fetchall()
     assert set(answered) == {row[0] for row in expected}
-    for feature, cost, revenue, requests, margin, per_request, unattributed in expected:
+    for feature, cost, revenue, requests, margin, gross, per_request, unattributed in expected:
         row = answered[feature]
         for name, value in (
             ("cost", cost),
             ("revenue", revenue),
             ("requests", requests),
             ("margin", margin),
+            ("gross_margin", gross),
             ("cost_per_request", per_request),
             ("unattributed_share", unattributed),
         ):

@@ -130,6 +130,13 @@ class Headline:
         """Margin of the period, from the sums."""
         return margin_of(self.revenue, self.cost)
 
+    @property
+    def gross_margin(self) -> float | None:
+        """Gross margin of the period, (revenue - cost) / revenue, from the sums."""
+        if self.revenue is None or self.cost is None or self.revenue == 0:
+            return None
+        return (self.revenue - self.cost) / self.revenue
+
 
 @dataclass(frozen=True)
 class FeatureTotals:
@@ -487,6 +494,7 @@ def _kpis(h: Headline) -> str:
         (f"cost{unit}", sig(h.cost), f"range {sig(h.cost_low)} to {sig(h.cost_high)}"),
         (f"revenue{unit}", sig(h.revenue), ""),
         ("margin", percent(h.margin), "(revenue - cost) / cost"),
+        ("gross margin", percent(h.gross_margin), "(revenue - cost) / revenue"),
     )
     return (
         '<div class="kpis">'

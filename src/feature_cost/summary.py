@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from feature_cost.report import percent
+
 # ANSI (ECMA-48) escape sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms: control
 # sequences (CSI: colours, cursor moves, erasing), control strings (OSC: window titles,
 # hyperlinks; DCS, SOS, PM, APC) up to their terminator, and two-character escapes.
@@ -34,7 +36,8 @@ select
     sum(cost_low) as cost_low,
     sum(cost_high) as cost_high,
     sum(revenue) as revenue,
-    (sum(revenue) - sum(total_cost)) / nullif(sum(total_cost), 0) as margin
+    (sum(revenue) - sum(total_cost)) / nullif(sum(total_cost), 0) as margin,
+    (sum(revenue) - sum(total_cost)) / nullif(sum(revenue), 0) as gross_margin
 from main.feature_cost_margin
 group by all
 order by cost desc
@@ -112,19 +115,19 @@ def print_summary(path: Path, top: int = 10) -> int:
     print(f"total cost {significant(cost)}  revenue {significant(revenue)}")
     header = (
         f"{'feature':<22}{'requests':>9}{'direct':>9}{'shared':>9}{'amort.':>9}"
-        f"{'cost':>9}{'range':>17}{'revenue':>9}{'margin':>8}"
+        f"{'cost':>9}{'range':>17}{'revenue':>9}{'margin':>9}{'gross':>9}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
-        _group, feature, requests, direct, shared, amortized, f_cost, low, high, f_rev, margin = row
+        (_group, feature, requests, direct, shared, amortized, f_cost, low, high, f_rev) = row[:10]
+        margin, gross_margin = row[10:]
         cost_range = f"{significant(low)}-{significant(high)}"
-        shown = "-" if margin is None else f"{margin:+.2f}"
         print(
             f"{printable(feature):<22}{requests:>9,}{significant(direct):>9}"
             f"{significant(shared):>9}"
             f"{significant(amortized):>9}{significant(f_cost):>9}{cost_range:>17}"
-            f"{significant(f_rev):>9}{shown:>8}"
+            f"{significant(f_rev):>9}{percent(margin):>9}{percent(gross_margin):>9}"
         )
     print(f"\ncost alerts: {len(alerts)}")
     for day, feature, kind, value, limit in alerts:

@@ -209,6 +209,10 @@ final as (
             as {{ type_double() }}
         ) as margin,
         cast(
+            {{ safe_divide('totals.revenue - totals.total_cost', 'totals.revenue') }}
+            as {{ type_double() }}
+        ) as gross_margin,
+        cast(
             {{ safe_divide('totals.total_cost', 'totals.request_count') }} as {{ type_double() }}
         ) as cost_per_request,
         cast({{ round_significant('totals.total_cost') }} as {{ type_double() }})
