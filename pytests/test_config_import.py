@@ -178,3 +178,72 @@ def test_an_unsupported_version_is_refused(tmp_path: Path, capsys: pytest.Captur
     code, _, err = _run(["import-config", str(config), "--seeds-dir", str(tmp_path)], capsys)
     assert code == 2
     assert "version '2.0' is not supported" in err
+
+
+def test_a_card_the_seeds_already_have_is_kept_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The template names `standard` without defining it: the current seed's `standard` rows
+    are kept and a warning says so; a card nothing names any more is dropped."""
+    seeds = _seeds(tmp_path)
+    with (seeds / "rate_cards.csv").open("a", encoding="utf-8") as handle:
+        handle.write("legacy,*,*,2025-01-01,,0.1,0.1,0,0,USD\n")
+    code, out, err = _run(["import-config", str(TEMPLATE), "--seeds-dir", str(seeds)], capsys)
+    assert code == 0, err
+    assert "warning: rate card 'standard' is not defined in the file" in out
+    cards = (seeds / "rate_cards.csv").read_text(encoding="utf-8")
+    assert "standard,*,*,2025-01-01,,0.00003,0.000008,0.0001,0.000004,USD" in cards
+    assert "legacy" not in cards
+
+
+def test_an_import_that_leaves_other_seeds_dangling_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Other seeds that name a feature or pool the import removes: every row is listed, with
+    --check too, and nothing is written."""
+    seeds = _seeds(tmp_path)
+    (seeds / "feature_build_costs.csv").write_text(
+        "feature_id,build_cost,launch_date,useful_life_months,currency\n"
+        "checkout-v2,3600,2025-06-01,24,USD\n"
+        "search,1000,2025-06-01,24,USD\n",
+        encoding="utf-8",
+    )
+    (seeds / "shared_resource_costs.csv").write_text(
+        "resource_id,period_start,period_end,cost,currency\n"
+        "prod-postgres-01,2026-01-05,2026-01-12,35.00,USD\n"
+        "old-kafka,2026-01-05,2026-01-12,5.00,USD\n",
+        encoding="utf-8",
+    )
+    (seeds / "billing_mappings.csv").write_text(
+        "match_on,tag_key,match_value,target_type,target_id\n"
+        "tag,cost-pool,old-kafka,shared_resource,old-kafka\n"
+        "tag,feature,search,feature,search\n",
+        encoding="utf-8",
+    )
+    before = {p.name: p.read_text(encoding="utf-8") for p in seeds.iterdir()}
+    for extra in ([], ["--check"]):
+        args = ["import-config", str(TEMPLATE), "--seeds-dir", str(seeds), *extra]
+        code, _, err = _run(args, capsys)
+        assert code == 2
+        assert "feature_build_costs.csv line 3 names feature 'search'" in err
+        assert "shared_resource_costs.csv line 3 names shared resource 'old-kafka'" in err
+        assert "billing_mappings.csv line 2 names shared resource 'old-kafka'" in err
+        assert len(err.strip().splitlines()) == 3, err
+    assert {p.name: p.read_text(encoding="utf-8") for p in seeds.iterdir()} == before
+
+
+def test_feature_names_come_from_the_current_taxonomy_when_the_file_has_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    seeds = _seeds(tmp_path)
+    (seeds / "feature_taxonomy.csv").write_text(
+        "feature_id,feature_group,feature_name,rate_card_id,allocation_strategy,"
+        "requires_feature_flag,feature_flag_key\n"
+        "checkout-v2,commerce,Checkout v2,standard,proportional_queries,false,\n",
+        encoding="utf-8",
+    )
+    code, _, err = _run(["import-config", str(TEMPLATE), "--seeds-dir", str(seeds)], capsys)
+    assert code == 0, err
+    taxonomy = (seeds / "feature_taxonomy.csv").read_text(encoding="utf-8")
+    assert "checkout-v2,commerce,Checkout v2,high_compute" in taxonomy
+    assert "guest-checkout,commerce,guest-checkout,standard" in taxonomy

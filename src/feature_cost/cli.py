@@ -95,8 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--keep-existing-rate-cards",
         action="store_true",
-        help="keep the current seed's rows of rate cards the file does not define (and let"
-        " features name them)",
+        help="keep every rate card of the current seed the file does not define (without it,"
+        " only the cards the seeds name, with a warning)",
     )
 
     rep = commands.add_parser("report", help="write a static HTML report of the marts")
@@ -189,7 +189,11 @@ def _run(argv: list[str] | None) -> int:
     if args.command == "import-config":
         try:
             lines = config_import.import_config(
-                args.config, args.seeds_dir, args.check, args.keep_existing_rate_cards
+                args.config,
+                args.seeds_dir,
+                args.check,
+                args.keep_existing_rate_cards,
+                config_import.default_rate_card(Path("dbt_project.yml")),
             )
         except (config_import.ConfigError, OSError) as error:
             problems = getattr(error, "problems", [str(error)])

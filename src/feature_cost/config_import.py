@@ -7,6 +7,12 @@ reports every problem at once; only a configuration without problems is written,
 `feature_taxonomy.csv`, `rate_cards.csv` and `shared_resources.csv`. A section missing from
 the file leaves its seed untouched.
 
+The import keeps the seeds consistent with each other: a rate card a feature names that the file
+does not define, but the current `rate_cards.csv` does (the project's `standard` card, say), is
+kept from the seed with a warning; a feature's name comes from the current taxonomy when the
+file gives none; and an import that would leave another seed naming a feature or a shared
+resource the new seeds no longer have is refused, with every such row listed.
+
 A rate card in the template's short form (a mapping of prices) applies to every region and
 instance family from `effective_from` (default 2000-01-01) on; the long form lists periods:
 
@@ -178,8 +184,16 @@ def _check_overlaps(rows: list[dict[str, Any]], problems: list[str]) -> None:
                 )
 
 
-def build_seeds(config: Any, existing_rate_cards: set[str] | None = None) -> Seeds:
-    """Validate a parsed configuration and turn it into seed rows; raise ConfigError."""
+def build_seeds(
+    config: Any,
+    existing_rate_cards: set[str] | None = None,
+    existing_names: Mapping[str, str] | None = None,
+) -> Seeds:
+    """Validate a parsed configuration and turn it into seed rows; raise ConfigError.
+
+    ``existing_rate_cards``: card ids a feature may name without the file defining them;
+    ``existing_names``: feature names by id, for features the file gives no name.
+    """
     problems: list[str] = []
     if not isinstance(config, Mapping):
         raise ConfigError(["the file is not a YAML mapping"])
@@ -272,7 +286,11 @@ def build_seeds(config: Any, existing_rate_cards: set[str] | None = None) -> See
                     [
                         feature_id,
                         group_id,
-                        str(feature.get("name", feature_id)),
+                        str(
+                            feature.get("name")
+                            or (existing_names or {}).get(feature_id)
+                            or feature_id
+                        ),
                         card,
                         strategy,
                         "true" if flag is True else "false",
@@ -331,17 +349,75 @@ def render_csv(header: list[str], rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
+def default_rate_card(project_file: Path) -> str:
+    """The project's var `default_rate_card` (it prices unattributed work), else `standard`."""
+    if project_file.exists():
+        project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        card = (project.get("vars") or {}).get("default_rate_card")
+        if card:
+            return str(card)
+    return "standard"
+
+
+def _read_seed(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+    """The rows of a seed file (none when the file does not exist)."""
+    path = seeds_dir / name
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def existing_card_ids(seeds_dir: Path) -> set[str]:
     """Rate-card ids in the current rate_cards seed (empty when there is none)."""
-    path = seeds_dir / "rate_cards.csv"
-    if not path.exists():
-        return set()
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {row["rate_card_id"] for row in csv.DictReader(handle)}
+    return {row["rate_card_id"] for row in _read_seed(seeds_dir, "rate_cards.csv")}
+
+
+# Seeds that name a feature or a shared resource: (file, column, what it must name, filter).
+REFERENCES = (
+    ("cost_alert_thresholds.csv", "feature_id", "feature", None),
+    ("feature_build_costs.csv", "feature_id", "feature", None),
+    ("feature_ownership.csv", "feature_id", "feature", None),
+    ("shared_resource_fixed_shares.csv", "feature_id", "feature", None),
+    ("shared_resource_fixed_shares.csv", "resource_id", "shared resource", None),
+    ("shared_resource_costs.csv", "resource_id", "shared resource", None),
+    ("billing_mappings.csv", "target_id", "shared resource", ("target_type", "shared_resource")),
+)
+
+
+def dangling_references(seeds_dir: Path, seeds: Seeds) -> list[str]:
+    """Rows of the other seeds that name a feature or shared resource the seeds after the
+    import would not have, one line each (file, row, what to do)."""
+    known: dict[str, set[str]] = {}
+    for kind, name, column in (
+        ("feature", "feature_taxonomy.csv", "feature_id"),
+        ("shared resource", "shared_resources.csv", "resource_id"),
+    ):
+        if name in seeds.files:
+            header, rows = seeds.files[name]
+            known[kind] = {row[header.index(column)] for row in rows}
+        else:
+            known[kind] = {row[column] for row in _read_seed(seeds_dir, name)}
+    problems = []
+    for name, column, kind, only in REFERENCES:
+        for number, row in enumerate(_read_seed(seeds_dir, name), start=2):
+            if only is not None and row.get(only[0]) != only[1]:
+                continue
+            value = row.get(column, "")
+            if value and value not in known[kind]:
+                problems.append(
+                    f"{seeds_dir / name} line {number} names {kind} '{value}', which the"
+                    f" imported seeds do not have: remove the row, or add the {kind} to the file"
+                )
+    return problems
 
 
 def import_config(
-    config_path: Path, seeds_dir: Path, check_only: bool = False, keep_existing_cards: bool = False
+    config_path: Path,
+    seeds_dir: Path,
+    check_only: bool = False,
+    keep_existing_cards: bool = False,
+    default_rate_card: str = "standard",
 ) -> list[str]:
     """Validate and write the seeds; return the lines to print. Raises ConfigError."""
     try:
@@ -350,17 +426,41 @@ def import_config(
         mark = getattr(error, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError([f"not valid YAML{line}: {getattr(error, 'problem', error)}"]) from error
-    existing = existing_card_ids(seeds_dir) if keep_existing_cards else set()
-    seeds = build_seeds(config, existing)
-    if keep_existing_cards and "rate_cards.csv" in seeds.files:
+    existing = existing_card_ids(seeds_dir)
+    names = {
+        row["feature_id"]: row["feature_name"]
+        for row in _read_seed(seeds_dir, "feature_taxonomy.csv")
+        if row.get("feature_name")
+    }
+    seeds = build_seeds(config, existing, names)
+    lines = []
+    if "rate_cards.csv" in seeds.files:
         header, rows = seeds.files["rate_cards.csv"]
         defined = {row[0] for row in rows}
-        with (seeds_dir / "rate_cards.csv").open(newline="", encoding="utf-8") as handle:
-            kept = [
-                list(r.values()) for r in csv.DictReader(handle) if r["rate_card_id"] not in defined
-            ]
+        # The cards the seeds will name: the features' (the file's taxonomy, else the
+        # current one) and the default card that prices unattributed work.
+        if "feature_taxonomy.csv" in seeds.files:
+            taxonomy_header, features = seeds.files["feature_taxonomy.csv"]
+            named = {row[taxonomy_header.index("rate_card_id")] for row in features}
+        else:
+            named = {row["rate_card_id"] for row in _read_seed(seeds_dir, "feature_taxonomy.csv")}
+        named.add(default_rate_card)
+        keep = existing - defined if keep_existing_cards else (named & existing) - defined
+        if not keep_existing_cards:
+            lines.extend(
+                f"warning: rate card '{card}' is not defined in the file; its rows in"
+                f" {seeds_dir / 'rate_cards.csv'} are kept (the seeds name it)"
+                for card in sorted(keep)
+            )
+        kept = [
+            [row[column] for column in header]
+            for row in _read_seed(seeds_dir, "rate_cards.csv")
+            if row["rate_card_id"] in keep
+        ]
         seeds.files["rate_cards.csv"] = (header, sorted(rows + kept, key=lambda r: tuple(r[:4])))
-    lines = []
+    dangling = dangling_references(seeds_dir, seeds)
+    if dangling:
+        raise ConfigError(dangling)
     for name, (header, rows) in seeds.files.items():
         verb = "would write" if check_only else "wrote"
         if not check_only:
