@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from feature_cost import bigquery_check, config_import, rate_card_impact
+from feature_cost import alerts, bigquery_check, config_import, rate_card_impact
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
@@ -117,6 +117,23 @@ def _parser() -> argparse.ArgumentParser:
         help="keep the compiled SQL, manifest and resolved schemas (schemas.json) in DIR",
     )
 
+    alert = commands.add_parser(
+        "alerts",
+        help="print the cost alerts new since the last run; post them to a webhook",
+        description="Reads cost_alerts; an alert is reported once (the state file remembers"
+        " it). With --webhook the new alerts are posted as JSON (Slack-compatible `text`, and"
+        " `alerts`) and count as reported only when the webhook answers 2xx (else exit 3).",
+    )
+    alert.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    alert.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="the file that remembers reported alerts (default: <duckdb>.alerts-sent.json)",
+    )
+    alert.add_argument("--webhook", default=None, metavar="URL", help="an http(s) webhook URL")
+    alert.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for it")
+
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
     summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
@@ -186,6 +203,8 @@ def _run(argv: list[str] | None) -> int:
         return bigquery_check.main(Path.cwd(), args.keep)
     if args.command == "report":
         return write_report(args.duckdb, args.out)
+    if args.command == "alerts":
+        return alerts.run(args.duckdb, args.state, args.webhook, args.timeout)
     if args.command == "import-config":
         try:
             lines = config_import.import_config(
