@@ -1,4 +1,4 @@
--- Grain: one row per charge of the FOCUS export(s) (file and position in the file).
+-- Grain: one row per charge of the FOCUS export(s) (file and a number within the file).
 -- Guarantees: FOCUS 1.0-1.3 columns renamed to snake_case and typed; the literal "NULL"
 -- strings of real exports read as null; times as UTC timestamps; costs as doubles.
 with
@@ -12,11 +12,10 @@ source as (
 
 ),
 
-final as (
+typed as (
 
     select
         source_file as filename,
-        row_number() over (partition by source_file) as charge_number,
         cast({{ focus_text('ChargePeriodStart') }} as {{ dbt.type_timestamp() }})
             as charge_period_start,
         cast({{ focus_text('ChargePeriodEnd') }} as {{ dbt.type_timestamp() }})
@@ -33,6 +32,23 @@ final as (
         {{ focus_text('SubAccountId') }} as sub_account_id,
         {{ focus_text('Tags') }} as tags
     from source
+
+),
+
+final as (
+
+    -- A charge's number within its file. Ordered by every column, so the numbers are the
+    -- same on every read of this view (identical charges are interchangeable).
+    select
+        *,
+        row_number() over (
+            partition by filename
+            order by
+                charge_period_start, charge_period_end, billed_cost, effective_cost, list_cost,
+                billing_currency, charge_category, provider_name, service_name, resource_id,
+                region_id, sub_account_id, tags
+        ) as charge_number
+    from typed
 
 )
 
