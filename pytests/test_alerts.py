@@ -51,12 +51,13 @@ def _mart(path: Path, rows: list[tuple[str, str, str]]) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute(
             "create or replace table main.cost_alerts (date_day date, feature_id varchar,"
-            " alert_type varchar, cost_per_request double, limit_value double,"
-            " request_count bigint, total_cost double)"
+            " tenant_id varchar, alert_type varchar, cost_per_request double,"
+            " limit_value double, request_count bigint, total_cost double,"
+            " forecast_cost double)"
         )
         for day, feature, kind in rows:
             con.execute(
-                "insert into main.cost_alerts values (?, ?, ?, 0.5, 0.3, 10, 5.0)",
+                "insert into main.cost_alerts values (?, ?, '__all__', ?, 0.5, 0.3, 10, 5.0, null)",
                 [day, feature, kind],
             )
 
@@ -105,7 +106,9 @@ def test_without_a_webhook_new_alerts_are_printed_once(
     assert main(["alerts", "--duckdb", str(path), "--state", str(state)]) == 0
     out = capsys.readouterr().out
     assert "1 new cost alert:" in out and "\x1b" not in out
-    assert json.loads(state.read_text())["sent"] == ["2026-01-08|evil\x1b[2Jfeature|threshold"]
+    assert json.loads(state.read_text())["sent"] == [
+        "2026-01-08|evil\x1b[2Jfeature|__all__|threshold"
+    ]
     assert main(["alerts", "--duckdb", str(path), "--state", str(state)]) == 0
     assert "no new cost alerts" in capsys.readouterr().out
 
@@ -119,3 +122,26 @@ def test_a_missing_file_or_a_bad_url_is_a_clear_error(
     _mart(path, [])
     assert main(["alerts", "--duckdb", str(path), "--webhook", "file:///etc/passwd"]) == 2
     assert "must be an http(s) URL" in capsys.readouterr().err
+
+
+def test_tenant_and_budget_alerts_say_their_scope(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "feature_cost.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "create table main.cost_alerts as select * from (values"
+            " (date '2026-01-12', '__all__', 'acme', 'budget_forecast', null, 250.0, 900,"
+            " 277.0, 715.0),"
+            " (date '2026-01-12', 'checkout-v2', 'globex', 'threshold', 0.05, 0.048, 117,"
+            " 5.67, null))"
+            " as t(date_day, feature_id, tenant_id, alert_type, cost_per_request, limit_value,"
+            " request_count, total_cost, forecast_cost)"
+        )
+    assert main(["alerts", "--duckdb", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "2026-01-12 all features for acme: budget_forecast, month forecast 715 > budget 250"
+        " (month to date 277)" in out
+    )
+    assert "2026-01-12 checkout-v2 for globex: threshold, cost per request 0.0500 > 0.0480" in out

@@ -301,8 +301,9 @@ def test_summary_prints_hostile_ids_inert(
         con.execute(
             """
             create table main.cost_alerts as
-            select date '2026-01-05' as date_day, ? as feature_id,
-                'spike\r\x9b2K' as alert_type, 0.6 as cost_per_request, 0.1 as limit_value
+            select date '2026-01-05' as date_day, ? as feature_id, '__all__' as tenant_id,
+                'spike\r\x9b2K' as alert_type, 0.6 as cost_per_request, 0.1 as limit_value,
+                3 as request_count, 1.75 as total_cost, null as forecast_cost
             """,
             [feature],
         )
@@ -311,8 +312,8 @@ def test_summary_prints_hostile_ids_inert(
     assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out and "\r" not in out
     lines = out.splitlines()
     assert [line for line in lines if line.startswith("evil\\x0afeature")], out
-    alert = [line for line in lines if line.startswith("  2026-01-05 evil\\x0afeature ")]
-    assert alert and "spike\\x0d cost/request" in alert[0], out
+    alert = [line for line in lines if line.startswith("  2026-01-05 evil\\x0afeature: ")]
+    assert alert and "spike\\x0d, cost per request 0.600 > 0.100" in alert[0], out
     assert "currency USD" in out
 
 
@@ -333,8 +334,9 @@ def test_summary_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Pat
         )
         con.execute(
             "create table main.cost_alerts as select date '2026-01-05' as date_day,"
-            " 'f' as feature_id, 'spike' as alert_type, 0.6 as cost_per_request,"
-            " 0.1 as limit_value"
+            " 'f' as feature_id, '__all__' as tenant_id, 'spike' as alert_type,"
+            " 0.6 as cost_per_request, 0.1 as limit_value, 3 as request_count,"
+            " 1.75 as total_cost, null as forecast_cost"
         )
     reader_r, reader_w = os.pipe()
     os.close(reader_r)  # the reader is gone before the first line is written

@@ -214,8 +214,9 @@ def _tiny_duckdb(path: Path, optional_tables: bool = True) -> None:
             return
         con.execute(
             "create table cost_alerts as select date '2026-01-06' as date_day,"
-            " 'export' as feature_id, 'threshold' as alert_type, 0.08 as cost_per_request,"
-            " 0.05 as limit_value, 100 as request_count, 8.0 as total_cost"
+            " 'export' as feature_id, '__all__' as tenant_id, 'threshold' as alert_type,"
+            " 0.08 as cost_per_request, 0.05 as limit_value, 100 as request_count,"
+            " 8.0 as total_cost, null as forecast_cost"
         )
         con.execute(
             "create table flag_leakage as select date '2026-01-06' as date_day,"

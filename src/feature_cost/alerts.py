@@ -1,9 +1,9 @@
 """`feature-cost alerts`: the cost alerts that are new since the last run, printed, and posted to
 a webhook when one is given.
 
-An alert is one row of the `cost_alerts` mart: a (day, feature, alert type). The alerts already
-reported are kept in a small JSON state file beside the DuckDB file, so a scheduled run reports
-each alert once. With ``--webhook URL`` the new alerts are posted as one JSON message whose
+An alert is one row of the `cost_alerts` mart: a (day, feature, tenant, alert type). The alerts
+already reported are kept in a small JSON state file beside the DuckDB file, so a scheduled run
+reports each alert once. With ``--webhook URL`` the new alerts are posted as one JSON message whose
 ``text`` is what Slack-compatible incoming webhooks show, with the alerts as structured
 ``alerts`` beside it; they count as reported only once the webhook answers 2xx, so an alert is
 never posted twice and never lost when the webhook is down (the next run posts it).
@@ -30,10 +30,10 @@ EXIT_USAGE = 2
 EXIT_WEBHOOK_FAILED = 3
 
 _ALERTS = """
-select cast(date_day as varchar), feature_id, alert_type, cost_per_request, limit_value,
-    request_count, total_cost
+select cast(date_day as varchar), feature_id, tenant_id, alert_type, cost_per_request,
+    limit_value, request_count, total_cost, forecast_cost
 from main.cost_alerts
-order by date_day, feature_id, alert_type
+order by date_day, feature_id, tenant_id, alert_type
 """
 
 
@@ -43,22 +43,32 @@ class Alert:
 
     date_day: str
     feature_id: str
+    tenant_id: str
     alert_type: str
     cost_per_request: float | None
     limit_value: float | None
     request_count: float | None
     total_cost: float | None
+    forecast_cost: float | None
 
     @property
     def key(self) -> str:
-        """What makes the alert one alert: its day, feature and type."""
-        return f"{self.date_day}|{self.feature_id}|{self.alert_type}"
+        """What makes the alert one alert: its day, feature, tenant and type."""
+        return f"{self.date_day}|{self.feature_id}|{self.tenant_id}|{self.alert_type}"
 
     def line(self) -> str:
         """The alert as one line of text, safe to print or post."""
+        scope = "all features" if self.feature_id == "__all__" else printable(self.feature_id)
+        if self.tenant_id != "__all__":
+            scope += f" for {printable(self.tenant_id)}"
+        if self.alert_type == "budget_forecast":
+            return (
+                f"{printable(self.date_day)} {scope}: budget_forecast, month forecast"
+                f" {significant(self.forecast_cost)} > budget {significant(self.limit_value)}"
+                f" (month to date {significant(self.total_cost)})"
+            )
         return (
-            f"{printable(self.date_day)} {printable(self.feature_id)}:"
-            f" {printable(self.alert_type)},"
+            f"{printable(self.date_day)} {scope}: {printable(self.alert_type)},"
             f" cost per request {significant(self.cost_per_request)}"
             f" > {significant(self.limit_value)}"
             f" ({significant(self.request_count)} requests, cost {significant(self.total_cost)})"
@@ -70,10 +80,15 @@ def default_state_path(duckdb_path: Path) -> Path:
     return duckdb_path.with_name(duckdb_path.name + ".alerts-sent.json")
 
 
-def read_alerts(duckdb_path: Path) -> list[Alert]:
+def alerts_of(con: duckdb.DuckDBPyConnection) -> list[Alert]:
     """Every row of `cost_alerts`, oldest first."""
+    return [Alert(*row) for row in con.execute(_ALERTS).fetchall()]
+
+
+def read_alerts(duckdb_path: Path) -> list[Alert]:
+    """Every row of `cost_alerts` in a DuckDB file, oldest first."""
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        return [Alert(*row) for row in con.execute(_ALERTS).fetchall()]
+        return alerts_of(con)
 
 
 def read_sent(state_path: Path) -> set[str]:
@@ -99,11 +114,13 @@ def message(alerts: Sequence[Alert]) -> dict[str, object]:
             {
                 "date_day": a.date_day,
                 "feature_id": a.feature_id,
+                "tenant_id": a.tenant_id,
                 "alert_type": a.alert_type,
                 "cost_per_request": a.cost_per_request,
                 "limit_value": a.limit_value,
                 "request_count": a.request_count,
                 "total_cost": a.total_cost,
+                "forecast_cost": a.forecast_cost,
             }
             for a in alerts
         ],

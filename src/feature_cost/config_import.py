@@ -376,6 +376,7 @@ def existing_card_ids(seeds_dir: Path) -> set[str]:
 # Seeds that name a feature or a shared resource: (file, column, what it must name, filter).
 REFERENCES = (
     ("cost_alert_thresholds.csv", "feature_id", "feature", None),
+    ("cost_budgets.csv", "feature_id", "feature", None),
     ("feature_build_costs.csv", "feature_id", "feature", None),
     ("feature_ownership.csv", "feature_id", "feature", None),
     ("shared_resource_fixed_shares.csv", "feature_id", "feature", None),
@@ -404,7 +405,7 @@ def dangling_references(seeds_dir: Path, seeds: Seeds) -> list[str]:
             if only is not None and row.get(only[0]) != only[1]:
                 continue
             value = row.get(column, "")
-            if value and value not in known[kind]:
+            if value and value != "*" and value not in known[kind]:
                 problems.append(
                     f"{seeds_dir / name} line {number} names {kind} '{value}', which the"
                     f" imported seeds do not have: remove the row, or add the {kind} to the file"

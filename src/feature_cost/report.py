@@ -663,19 +663,31 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     alert_columns = (
         "date_day",
         "feature_id",
+        "tenant_id",
         "alert_type",
         "cost_per_request",
         "limit_value",
         "request_count",
         "total_cost",
+        "forecast_cost",
     )
     alerts = _optional_table(
         con,
         "cost_alerts",
-        ("day", "feature", "alert", "cost/request", "limit", "requests", "cost"),
+        (
+            "day",
+            "feature",
+            "tenant",
+            "alert",
+            "cost/request",
+            "limit",
+            "requests",
+            "cost",
+            "forecast",
+        ),
         alert_columns,
         f"select {', '.join(alert_columns)} from main.cost_alerts"
-        " order by date_day, feature_id, alert_type",
+        " order by date_day, feature_id, tenant_id, alert_type",
     )
     leakage = _optional_table(
         con,

@@ -53,12 +53,6 @@ select
 from main.feature_cost_margin
 """
 
-_ALERTS = """
-select date_day, feature_id, alert_type, cost_per_request, limit_value
-from main.cost_alerts
-order by date_day, feature_id, alert_type
-"""
-
 
 def printable(value: object) -> str:
     """A value as text that is safe to print to a terminal.
@@ -107,7 +101,10 @@ def print_summary(path: Path, top: int = 10) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         first, last, tenants, cost, revenue, currency = con.execute(_TOTALS).fetchone()
         rows = con.execute(_BY_FEATURE, [top]).fetchall()
-        alerts = con.execute(_ALERTS).fetchall()
+        # Imported here: the alerts module prints with this module's helpers.
+        from feature_cost.alerts import alerts_of
+
+        alerts = alerts_of(con)
     print(
         f"feature_cost_margin: {printable(first)} to {printable(last)}, {tenants} tenants,"
         f" currency {printable(currency)}"
@@ -130,10 +127,6 @@ def print_summary(path: Path, top: int = 10) -> int:
             f"{significant(f_rev):>9}{percent(margin):>9}{percent(gross_margin):>9}"
         )
     print(f"\ncost alerts: {len(alerts)}")
-    for day, feature, kind, value, limit in alerts:
-        print(
-            f"  {printable(day)} {printable(feature):<22} {printable(kind):<9}"
-            f" cost/request {significant(value)}"
-            f" > {significant(limit)}"
-        )
+    for alert in alerts:
+        print(f"  {alert.line()}")
     return 0
