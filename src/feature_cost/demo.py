@@ -674,6 +674,7 @@ class Scenario:
         if not batch:
             return trace
         resource = "checkout-service@eu-west-1"
+        messages_processed = sum(m[3] for m in batch)
         root = trace.span(
             None,
             "process order-events",
@@ -686,7 +687,7 @@ class Scenario:
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
                 "messaging.destination.name": "order-events",
-                "messaging.batch.message_count": sum(m[3] for m in batch),
+                "messaging.batch.message_count": messages_processed,
             },
         )
         root.links = [
@@ -697,7 +698,7 @@ class Scenario:
         ]
         if start // (60 * 10**9) % 7 == 0:
             root.links.append(Link(f"{start:032x}", f"{start:016x}"))
-            root.attributes["messaging.batch.message_count"] = sum(m[3] for m in batch) + 1
+            root.attributes["messaging.batch.message_count"] = messages_processed + 1
         t = self._db_calls(trace, root, resource, start + 500_000, 1 + len(batch) // 10, False)
         root.end_unix_nano = t + _ms(self.rng, 0.5, 2.0)
         return trace
