@@ -338,6 +338,28 @@ def test_revenue_matches_revenue_files(demo_mart: Mart, demo_oracle: oracle.Orac
     assert sum(r.revenue for r in demo_oracle.rows.values()) > 0
 
 
+def test_the_last_day_of_the_data_is_in_progress_and_raises_no_alert(
+    demo_build: DemoBuild, demo_mart: Mart, demo_oracle: oracle.OracleResult
+) -> None:
+    """Rule 16: a day is complete once some span's work reached a later day. The oracle's last
+    day with span work, and the days after it (pool and amortization cost only), are in
+    progress, every earlier day complete; cost_alerts has no row on a day in progress, though
+    the demo's alerts fire on complete days."""
+    last_span_day = max(span_day.day for span_day in demo_oracle.span_days).isoformat()
+    days = {key[0]: row["is_complete_day"] for key, row in demo_mart.rows.items()}
+    assert last_span_day in days
+    assert {day: complete for day, complete in days.items()} == {
+        day: day < last_span_day for day in days
+    }
+    with duckdb.connect(str(demo_build.duckdb_path), read_only=True) as con:
+        alert_days = {
+            row[0].isoformat()
+            for row in con.execute("select distinct date_day from main.cost_alerts").fetchall()
+        }
+    assert alert_days, "the demo raises alerts on complete days"
+    assert all(day < last_span_day for day in alert_days)
+
+
 def test_total_cost_is_sum_of_cost_columns(demo_mart: Mart) -> None:
     """total_cost = the sum of every component ``*_cost`` column the mart has (more may come).
 

@@ -26,6 +26,7 @@ from feature_cost.report import (
     Table,
     bar_chart,
     line_chart,
+    load_report_data,
     margin_series,
     percent,
     render_html,
@@ -35,6 +36,7 @@ from feature_cost.report import (
     table,
     write_report,
 )
+from feature_cost.summary import print_summary
 
 CHARTS = ("cost-vs-revenue", "margin-trend", "top-tenants", "unattributed-idle-share")
 
@@ -332,3 +334,35 @@ def test_the_headline_shows_margin_and_gross_margin_as_percentages() -> None:
     assert headline.gross_margin == 0.75
     assert (percent(headline.margin), percent(headline.gross_margin)) == ("+300%", "+75.0%")
     assert Headline("2026-01-01", "2026-01-01", 1, 2.5, 2.0, 3.0, 0.0, "USD").gross_margin is None
+
+
+def test_days_in_progress_are_named_and_left_out_of_the_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last day, still in progress (rule 16), is not drawn as a collapse of margin: the
+    report's and the summary's figures cover the complete days and a note names the partial
+    day with its cost so far."""
+    db = tmp_path / "tiny.duckdb"
+    _tiny_duckdb(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table feature_cost_margin add column is_complete_day boolean")
+        for column in ("direct_cost", "shared_cost", "amortized_cost"):
+            con.execute(f"alter table feature_cost_margin add column {column} double default 0")
+        con.execute("update feature_cost_margin set is_complete_day = date_day < '2026-01-07'")
+        data = load_report_data(con)
+    assert (data.headline.first_day, data.headline.last_day) == ("2026-01-05", "2026-01-06")
+    assert data.headline.day_count == 2
+    assert data.headline.cost == pytest.approx(2 * 26.5 - 8.0)
+    assert {row.day for row in data.day_amounts} == {"2026-01-05", "2026-01-06"}
+    assert any("2026-01-07 (cost so far 26.5, revenue 24.0)" in note for note in data.notes)
+
+    assert print_summary(db) == 0
+    out = capsys.readouterr().out
+    assert "2026-01-05 to 2026-01-06" in out
+    assert "Still in progress" in out and "2026-01-07 (cost so far 26.5" in out
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("update feature_cost_margin set is_complete_day = false")
+        data = load_report_data(con)
+    assert data.headline.last_day == "2026-01-07"
+    assert any(note.startswith("Every day is still in progress") for note in data.notes)

@@ -620,9 +620,51 @@ def _optional_table(
     return Table(headers, con.execute(sql).fetchall())
 
 
+@dataclass(frozen=True)
+class Completeness:
+    """Which rows of the mart the figures cover, and the days left out as still in progress.
+
+    ``where`` is a SQL condition on ``main.feature_cost_margin``: its complete days (rule 16),
+    or every row when the file predates ``is_complete_day`` or no day is complete yet.
+    """
+
+    where: str
+    partial_days: Sequence[tuple[str, float, float]]
+    note: str | None
+
+
+def completeness(con: duckdb.DuckDBPyConnection) -> Completeness:
+    """The complete days of the mart to report on, and a note naming the days in progress."""
+    present = _columns(con, "feature_cost_margin") or set()
+    if "is_complete_day" not in present:
+        return Completeness("true", (), None)
+    partial = con.execute(
+        "select cast(date_day as varchar), sum(total_cost), sum(revenue)"
+        " from main.feature_cost_margin where not is_complete_day group by 1 order by 1"
+    ).fetchall()
+    if not partial:
+        return Completeness("true", (), None)
+    (complete_rows,) = con.execute(
+        "select count(*) from main.feature_cost_margin where is_complete_day"
+    ).fetchone()
+    days = ", ".join(
+        f"{day} (cost so far {sig(cost)}, revenue {sig(revenue)})" for day, cost, revenue in partial
+    )
+    if not complete_rows:
+        return Completeness(
+            "true", partial, f"Every day is still in progress, so every figure is partial: {days}."
+        )
+    return Completeness(
+        "is_complete_day",
+        partial,
+        f"Still in progress, left out of the figures until spans of a later day arrive: {days}.",
+    )
+
+
 def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
-    """Read everything the report shows from the marts in ``con``."""
-    fcm = "main.feature_cost_margin"
+    """Read everything the report shows from the marts in ``con``: complete days only."""
+    scope = completeness(con)
+    fcm = f"(select * from main.feature_cost_margin where {scope.where}) as complete_days"
     first, last, day_count, cost, low, high, revenue, currency = con.execute(
         "select cast(min(date_day) as varchar), cast(max(date_day) as varchar),"
         " count(distinct date_day), sum(total_cost), sum(cost_low), sum(cost_high),"
@@ -699,6 +741,8 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         f" order by 5 desc nulls last, 1, 2, 3 limit {TOP_LEAKS}",
     )
     notes = [] if cost else ["feature_cost_margin has no cost in it: nothing to chart."]
+    if scope.note:
+        notes.append(scope.note)
     return ReportData(headline, features, day_amounts, tenants, reserved, alerts, leakage, notes)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from feature_cost.report import percent
+from feature_cost.report import completeness, percent
 
 # ANSI (ECMA-48) escape sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms: control
 # sequences (CSI: colours, cursor moves, erasing), control strings (OSC: window titles,
@@ -39,6 +39,7 @@ select
     (sum(revenue) - sum(total_cost)) / nullif(sum(total_cost), 0) as margin,
     (sum(revenue) - sum(total_cost)) / nullif(sum(revenue), 0) as gross_margin
 from main.feature_cost_margin
+where {where}
 group by all
 order by cost desc
 limit ?
@@ -51,6 +52,7 @@ select
     count(distinct tenant_id) filter (where not starts_with(tenant_id, '__')),
     sum(total_cost), sum(revenue), any_value(currency)
 from main.feature_cost_margin
+where {where}
 """
 
 
@@ -99,8 +101,11 @@ def print_summary(path: Path, top: int = 10) -> int:
         )
         return 1
     with duckdb.connect(str(path), read_only=True) as con:
-        first, last, tenants, cost, revenue, currency = con.execute(_TOTALS).fetchone()
-        rows = con.execute(_BY_FEATURE, [top]).fetchall()
+        scope = completeness(con)
+        first, last, tenants, cost, revenue, currency = con.execute(
+            _TOTALS.format(where=scope.where)
+        ).fetchone()
+        rows = con.execute(_BY_FEATURE.format(where=scope.where), [top]).fetchall()
         # Imported here: the alerts module prints with this module's helpers.
         from feature_cost.alerts import alerts_of
 
@@ -110,6 +115,8 @@ def print_summary(path: Path, top: int = 10) -> int:
         f" currency {printable(currency)}"
     )
     print(f"total cost {significant(cost)}  revenue {significant(revenue)}")
+    if scope.note:
+        print(scope.note)
     header = (
         f"{'feature':<22}{'requests':>9}{'direct':>9}{'shared':>9}{'amort.':>9}"
         f"{'cost':>9}{'range':>17}{'revenue':>9}{'margin':>9}{'gross':>9}"

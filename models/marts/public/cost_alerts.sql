@@ -7,12 +7,14 @@
 -- days of the month elapsed x days in the month) exceeds a budget of cost_budgets (for a
 -- feature, a tenant, or both; `__all__` where the budget says `*`). The warn-severity test on
 -- this model makes a scheduled `dbt build` report them without failing; `feature-cost alerts`
--- posts the new ones.
+-- posts the new ones. Only complete days alert (rule 16): a day in progress has its day of
+-- amortization and a part of its requests, so its cost per request is not yet comparable.
 with
 
 mart as (
 
     select * from {{ ref('feature_cost_margin') }}
+    where is_complete_day
 
 ),
 

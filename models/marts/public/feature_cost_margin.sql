@@ -6,7 +6,7 @@
 -- `__flag_off__`, `__idle__`) are rows like any other. `cost_low` <= `total_cost` <=
 -- `cost_high` bound the shared allocation under plausible alternative drivers. Margin follows
 -- rule 8. Stored numbers keep full precision; `*_display` columns are rounded to three
--- significant figures.
+-- significant figures. `is_complete_day` is false for days still in progress (rule 16).
 {{ config(
     partition_by=day_partition('date_day'),
     cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
@@ -41,6 +41,14 @@ revenue_rows as (
 taxonomy as (
 
     select * from {{ ref('feature_taxonomy') }}
+
+),
+
+span_clock as (
+
+    -- The telemetry's own clock: the latest day any span's work reached.
+    select max(date_day) as last_span_day
+    from direct_costs
 
 ),
 
@@ -221,8 +229,17 @@ final as (
             as cost_low_display,
         cast({{ round_significant('totals.cost_high') }} as {{ type_double() }})
             as cost_high_display,
-        cast('{{ var("currency") }}' as {{ dbt.type_string() }}) as currency
+        cast('{{ var("currency") }}' as {{ dbt.type_string() }}) as currency,
+        coalesce(
+            totals.date_day < span_clock.last_span_day
+            {%- if var('day_complete_after_hours') is not none %}
+            or {{ dbt.datediff('totals.date_day', dbt.current_timestamp(), 'hour') }}
+            >= 24 + {{ var('day_complete_after_hours') }}
+            {%- endif %},
+            false
+        ) as is_complete_day
     from totals
+    cross join span_clock
     left join taxonomy
         on totals.feature_id = taxonomy.feature_id
 
