@@ -32,22 +32,30 @@ budgets as (
 
 scope_days as (
 
-    -- Each feature's days, over all its tenants (`__all__`) and for each named tenant.
+    -- Each feature's days, over all its tenants and for each named tenant.
     select
-        mart.date_day,
-        mart.feature_id,
-        case when grouping(mart.tenant_id) = 1 then '__all__' else mart.tenant_id end
-            as tenant_id,
-        {{ exact_sum("mart.total_cost") }} as total_cost,
-        sum(mart.request_count) as request_count,
-        {{ safe_divide(exact_sum('mart.total_cost'), 'sum(mart.request_count)') }}
-            as cost_per_request
+        date_day,
+        feature_id,
+        '__all__' as tenant_id,
+        {{ exact_sum("total_cost") }} as total_cost,
+        sum(request_count) as request_count,
+        {{ safe_divide(exact_sum('total_cost'), 'sum(request_count)') }} as cost_per_request
     from mart
-    where not starts_with(mart.feature_id, '__')
-    group by grouping sets (
-        (mart.date_day, mart.feature_id), (mart.date_day, mart.feature_id, mart.tenant_id)
-    )
-    having grouping(mart.tenant_id) = 1 or not starts_with(mart.tenant_id, '__')
+    where not starts_with(feature_id, '__')
+    group by date_day, feature_id
+
+    union all
+
+    select
+        date_day,
+        feature_id,
+        tenant_id,
+        {{ exact_sum("total_cost") }} as total_cost,
+        sum(request_count) as request_count,
+        {{ safe_divide(exact_sum('total_cost'), 'sum(request_count)') }} as cost_per_request
+    from mart
+    where not starts_with(feature_id, '__') and not starts_with(tenant_id, '__')
+    group by date_day, feature_id, tenant_id
 
 ),
 
