@@ -23,8 +23,9 @@ import pytest
 
 from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_vars_for
 from feature_cost.demo import generate
+from feature_cost.formatting import printable
 from feature_cost.publish import EXIT_BUILD_FAILED, EXIT_PUBLISHED, EXIT_STALE
-from feature_cost.summary import print_summary, printable
+from feature_cost.summary import print_summary
 
 MART_NAMES = frozenset(path.stem for path in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 Rows = dict[str, list[tuple]]

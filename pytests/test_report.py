@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from feature_cost.formatting import percent, sig
 from feature_cost.report import (
     Bar,
     DayAmounts,
@@ -28,10 +29,8 @@ from feature_cost.report import (
     line_chart,
     load_report_data,
     margin_series,
-    percent,
     render_html,
     reserved_shares,
-    sig,
     stacked_column_chart,
     table,
     write_report,

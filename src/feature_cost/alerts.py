@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from feature_cost.summary import printable, significant
+from feature_cost.formatting import printable, sig
 
 EXIT_OK = 0
 EXIT_NO_DATABASE = 1
@@ -64,14 +64,14 @@ class Alert:
         if self.alert_type == "budget_forecast":
             return (
                 f"{printable(self.date_day)} {scope}: budget_forecast, month forecast"
-                f" {significant(self.forecast_cost)} > budget {significant(self.limit_value)}"
-                f" (month to date {significant(self.total_cost)})"
+                f" {sig(self.forecast_cost)} > budget {sig(self.limit_value)}"
+                f" (month to date {sig(self.total_cost)})"
             )
         return (
             f"{printable(self.date_day)} {scope}: {printable(self.alert_type)},"
-            f" cost per request {significant(self.cost_per_request)}"
-            f" > {significant(self.limit_value)}"
-            f" ({significant(self.request_count)} requests, cost {significant(self.total_cost)})"
+            f" cost per request {sig(self.cost_per_request)}"
+            f" > {sig(self.limit_value)}"
+            f" ({sig(self.request_count)} requests, cost {sig(self.total_cost)})"
         )
 
 

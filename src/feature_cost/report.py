@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from feature_cost.formatting import percent, share, sig
+
 PALETTE = (
     "#3b6ea8",
     "#e07b39",
@@ -41,40 +43,6 @@ RESERVED_FEATURES = (
 TOP_TENANTS = 10
 TOP_LEAKS = 10
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
-
-
-# --------------------------------------------------------------------------- number formatting
-
-
-def sig(value: float | None, digits: int = 3) -> str:
-    """``value`` rounded to ``digits`` significant figures, with thousands separators.
-
-    ``None`` and NaN print as ``-``. Trailing zeros that are significant are kept
-    (``0.1 -> "0.100"``), so the printed figure shows exactly ``digits`` figures.
-    """
-    if value is None or math.isnan(value):
-        return "-"
-    if value == 0:
-        return "0"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    rounded = float(f"{value:.{digits}g}")
-    exponent = math.floor(math.log10(abs(rounded)))
-    decimals = max(0, digits - 1 - exponent)
-    return f"{rounded:,.{decimals}f}"
-
-
-def percent(ratio: float | None, digits: int = 3) -> str:
-    """A ratio as a signed percentage to ``digits`` significant figures (``-0.0906 -> -9.06%``)."""
-    if ratio is None or math.isnan(ratio):
-        return "-"
-    text = sig(ratio * 100, digits)
-    return f"+{text}%" if ratio > 0 else f"{text}%"
-
-
-def share(ratio: float | None, digits: int = 3) -> str:
-    """A share of a whole (no sign) as a percentage to ``digits`` significant figures."""
-    return "-" if ratio is None else f"{sig(ratio * 100, digits)}%"
 
 
 def margin_of(revenue: float | None, cost: float | None) -> float | None:
