@@ -59,9 +59,10 @@ docs-serve: docs  ## generate, then serve the documentation site on localhost (b
 publish: install  ## scheduled run: freshness, incremental build, atomic publish to FEATURE_COST_PUBLISHED (PUBLISH_ARGS)
 	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_PUBLISHED) $(PUBLISH_ARGS)
 
-lint: install  ## sqlfluff (dbt templater) and ruff
+lint: install  ## ruff, mypy and sqlfluff (dbt templater)
 	$(BIN)/ruff check src pytests bench
 	$(BIN)/ruff format --check src pytests bench
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models macros tests analyses
 
 check-bigquery: install  ## compile for BigQuery offline; analyze every model with GoogleSQL (BQ_CHECK_KEEP=dir keeps it)

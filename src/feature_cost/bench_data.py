@@ -384,7 +384,7 @@ def _roles() -> list[Role]:
         ("http.request.header.accept", ["application/json"]),
         ("http.response.status_code", 200),
     ]
-    feature_span = {
+    feature_span: dict[str, Any] = {
         "slot": "2",
         "parent_slot": "0",
         "resource": "gw_res",

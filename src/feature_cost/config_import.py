@@ -434,7 +434,7 @@ def import_config(
         if row.get("feature_name")
     }
     seeds = build_seeds(config, existing, names)
-    lines = []
+    lines: list[str] = []
     if "rate_cards.csv" in seeds.files:
         header, rows = seeds.files["rate_cards.csv"]
         defined = {row[0] for row in rows}

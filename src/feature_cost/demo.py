@@ -507,7 +507,7 @@ class Scenario:
                 s,
                 {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "summarizer"},
             )
-            t, totals = s, {}
+            t, totals = s, dict[str, int]()
             for turn in range(self.rng.randint(1, 2)):
                 t, usage = chat(invoke, t, turn)
                 for key, value in usage.items():
@@ -816,8 +816,8 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
                 RESOURCES,
                 SCOPE_VERSIONS,
             )
-        for key, seconds in busy_seconds_by_service_day(spans).items():
-            busy[key] = busy.get(key, 0.0) + seconds
+        for service_day, seconds in busy_seconds_by_service_day(spans).items():
+            busy[service_day] = busy.get(service_day, 0.0) + seconds
         span_total += len(spans)
         trace_total += sum(1 for t in traces if t.spans)
 

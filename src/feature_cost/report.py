@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -400,7 +401,7 @@ def stacked_column_chart(
     every = max(1, math.ceil(len(days) / 10))
     for i, day in enumerate(days):
         x = left + i * slot + (slot - col_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for k, (series_name, values) in enumerate(stacks.items()):
             value = values[i]
             if value <= 0:
@@ -612,9 +613,9 @@ def completeness(con: duckdb.DuckDBPyConnection) -> Completeness:
     ).fetchall()
     if not partial:
         return Completeness("true", (), None)
-    (complete_rows,) = con.execute(
-        "select count(*) from main.feature_cost_margin where is_complete_day"
-    ).fetchone()
+    (complete_rows,) = one_row(
+        con, "select count(*) from main.feature_cost_margin where is_complete_day"
+    )
     days = ", ".join(
         f"{day} (cost so far {sig(cost)}, revenue {sig(revenue)})" for day, cost, revenue in partial
     )
@@ -629,16 +630,25 @@ def completeness(con: duckdb.DuckDBPyConnection) -> Completeness:
     )
 
 
+def one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The single row of an aggregate query (which always has one)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {sql}")
+    return row
+
+
 def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Read everything the report shows from the marts in ``con``: complete days only."""
     scope = completeness(con)
     fcm = f"(select * from main.feature_cost_margin where {scope.where}) as complete_days"
-    first, last, day_count, cost, low, high, revenue, currency = con.execute(
+    first, last, day_count, cost, low, high, revenue, currency = one_row(
+        con,
         "select cast(min(date_day) as varchar), cast(max(date_day) as varchar),"
         " count(distinct date_day), sum(total_cost), sum(cost_low), sum(cost_high),"
         " sum(revenue), string_agg(distinct currency, ', ' order by currency)"
-        f" from {fcm}"
-    ).fetchone()
+        f" from {fcm}",
+    )
     headline = Headline(first, last, day_count, cost, low, high, revenue, currency or "")
     features = [
         FeatureTotals(*row)

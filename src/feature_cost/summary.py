@@ -9,7 +9,7 @@ import duckdb
 
 from feature_cost.alerts import alerts_of
 from feature_cost.formatting import percent, printable, sig
-from feature_cost.report import completeness
+from feature_cost.report import completeness, one_row
 
 _BY_FEATURE = """
 select
@@ -56,9 +56,9 @@ def print_summary(path: Path, top: int = 10) -> int:
         return 1
     with duckdb.connect(str(path), read_only=True) as con:
         scope = completeness(con)
-        first, last, tenants, cost, revenue, currency = con.execute(
-            _TOTALS.format(where=scope.where)
-        ).fetchone()
+        first, last, tenants, cost, revenue, currency = one_row(
+            con, _TOTALS.format(where=scope.where)
+        )
         rows = con.execute(_BY_FEATURE.format(where=scope.where), [top]).fetchall()
         alerts = alerts_of(con)
     print(
