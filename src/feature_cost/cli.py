@@ -1,4 +1,4 @@
-"""Command line: ``feature-cost generate`` and ``feature-cost summary``."""
+"""Command line: `feature-cost <command>`; `feature-cost --help` lists the commands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from feature_cost import alerts, bigquery_check, config_import, rate_card_impact
+from feature_cost import alerts, bigquery_check, config_import, rate_card_impact, suggest_rates
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
@@ -82,6 +82,42 @@ def _parser() -> argparse.ArgumentParser:
     impact.add_argument("proposed", type=Path, help="the proposed rate_cards.csv")
     impact.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
     impact.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
+
+    suggest = commands.add_parser(
+        "suggest-rates",
+        help="propose rate-card prices from the bill (billed / estimated compute per card)",
+        description="Writes a proposed rate_cards.csv (never over the seed) with new rows from"
+        " the effective date, prints its diff, and names cards not reviewed recently.",
+    )
+    suggest.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    suggest.add_argument("--seeds-dir", type=Path, default=Path("seeds"))
+    suggest.add_argument(
+        "--out", type=Path, default=Path("reports/rate_cards.proposed.csv"), help="the proposal"
+    )
+    suggest.add_argument(
+        "--effective-from",
+        type=date.fromisoformat,
+        default=None,
+        help="first day of the new prices (default: the day after the latest billed month)",
+    )
+    suggest.add_argument(
+        "--month",
+        type=date.fromisoformat,
+        default=None,
+        help="the billed month to learn from, as its first day (default: the latest)",
+    )
+    suggest.add_argument(
+        "--max-age-days",
+        type=int,
+        default=7,
+        help="name the cards in use whose newest prices are older than this (default 7)",
+    )
+    suggest.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.05,
+        help="leave cards whose billed / estimated is within 1 +- this (default 0.05)",
+    )
 
     imp = commands.add_parser(
         "import-config",
@@ -199,6 +235,16 @@ def _run(argv: list[str] | None) -> int:
     if args.command == "rate-card-impact":
         dbt_args = ["--vars", args.vars] if args.vars else []
         return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
+    if args.command == "suggest-rates":
+        return suggest_rates.suggest_rates(
+            args.duckdb,
+            args.seeds_dir,
+            args.out,
+            effective_from=args.effective_from,
+            month=args.month,
+            max_age_days=args.max_age_days,
+            tolerance=args.tolerance,
+        )
     if args.command == "check-bigquery":
         return bigquery_check.main(Path.cwd(), args.keep)
     if args.command == "report":
