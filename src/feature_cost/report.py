@@ -715,7 +715,9 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         ("feature", "service", "span", "days", "estimated cost"),
         ("date_day", "feature_id", "service_name", "span_name", "estimated_cost"),
         "select feature_id, service_name, span_name, count(distinct date_day),"
-        " sum(estimated_cost) from main.flag_leakage group by 1, 2, 3"
+        " sum(estimated_cost) from main.flag_leakage"
+        " where date_day in (select date_day from main.feature_cost_margin"
+        f" where {scope.where}) group by 1, 2, 3"
         f" order by 5 desc nulls last, 1, 2, 3 limit {TOP_LEAKS}",
     )
     notes = [] if cost else ["feature_cost_margin has no cost in it: nothing to chart."]

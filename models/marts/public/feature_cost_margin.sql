@@ -46,9 +46,11 @@ taxonomy as (
 
 span_clock as (
 
-    -- The telemetry's own clock: the latest day any span's work reached.
+    -- The telemetry's own clock: the latest day any span's work reached, never past the
+    -- run's UTC day (a host clock ahead by hours must not close today early).
     select max(date_day) as last_span_day
     from direct_costs
+    where date_day <= cast('{{ run_started_at.strftime("%Y-%m-%d") }}' as date)
 
 ),
 
@@ -233,8 +235,11 @@ final as (
         coalesce(
             totals.date_day < span_clock.last_span_day
             {%- if var('day_complete_after_hours') is not none %}
-            or {{ dbt.datediff('totals.date_day', dbt.current_timestamp(), 'hour') }}
-            >= 24 + {{ var('day_complete_after_hours') }}
+            {#- Ended (midnight after it) the given hours before the run started. #}
+            {%- set ended_by = run_started_at - modules.datetime.timedelta(
+                hours=24 + var('day_complete_after_hours') | float
+            ) %}
+            or totals.date_day <= cast('{{ ended_by.strftime("%Y-%m-%d") }}' as date)
             {%- endif %},
             false
         ) as is_complete_day
