@@ -14,9 +14,41 @@
 
 with
 
-spans as (
+-- The screened spans are imported three times, each read once: DuckDB keeps a copy of a CTE
+-- that is read twice, which here would be every span of the history on every run.
+screened_counts as (
 
-    select * from {{ ref('int_spans_screened') }}
+    select
+        start_day,
+        raw_start_day,
+        span_status,
+        count(*) as span_count
+    from {{ ref('int_spans_screened') }}
+    group by start_day, raw_start_day, span_status
+
+),
+
+spans_without_start as (
+
+    select
+        filename,
+        line_number,
+        resource_index,
+        scope_index,
+        span_index,
+        span_status
+    from {{ ref('int_spans_screened') }}
+    where start_day is null
+
+),
+
+file_spans as (
+
+    select
+        filename,
+        start_day,
+        quarantine_reason
+    from {{ ref('int_spans_screened') }}
 
 ),
 
@@ -32,24 +64,25 @@ dated_statuses as (
     -- start in bounds, always quarantined) the day span_quarantine gives it.
     select
         start_day as date_day,
-        span_status
-    from spans
+        span_status,
+        span_count
+    from screened_counts
     where start_day is not null
 
     union all
 
     select
         quarantine.date_day,
-        spans.span_status
-    from spans
+        spans_without_start.span_status,
+        1 as span_count
+    from spans_without_start
     left join quarantine
         on
-            spans.filename = quarantine.filename
-            and spans.line_number = quarantine.line_number
-            and spans.resource_index = quarantine.resource_index
-            and spans.scope_index = quarantine.scope_index
-            and spans.span_index = quarantine.span_index
-    where spans.start_day is null
+            spans_without_start.filename = quarantine.filename
+            and spans_without_start.line_number = quarantine.line_number
+            and spans_without_start.resource_index = quarantine.resource_index
+            and spans_without_start.scope_index = quarantine.scope_index
+            and spans_without_start.span_index = quarantine.span_index
 
 ),
 
@@ -57,12 +90,16 @@ status_days as (
 
     select
         date_day,
-        count(*) as spans_screened,
-        sum(case when span_status = 'accepted' then 1 else 0 end) as spans_accepted,
-        sum(case when span_status = 'quarantined' then 1 else 0 end) as spans_quarantined,
-        sum(case when span_status = 'duplicate' then 1 else 0 end) as duplicates_removed,
+        sum(span_count) as spans_screened,
+        sum(case when span_status = 'accepted' then span_count else 0 end) as spans_accepted,
         sum(
-            case when span_status = 'conflicting_duplicate' then 1 else 0 end
+            case when span_status = 'quarantined' then span_count else 0 end
+        ) as spans_quarantined,
+        sum(
+            case when span_status = 'duplicate' then span_count else 0 end
+        ) as duplicates_removed,
+        sum(
+            case when span_status = 'conflicting_duplicate' then span_count else 0 end
         ) as conflicting_duplicates,
         sum(
             case
@@ -70,7 +107,7 @@ status_days as (
                     span_status not in (
                         'accepted', 'quarantined', 'duplicate', 'conflicting_duplicate'
                     )
-                    then 1
+                    then span_count
                 else 0
             end
         ) as spans_of_unknown_status
@@ -156,8 +193,8 @@ screened_days as (
 
     select
         raw_start_day,
-        count(*) as spans_screened
-    from spans
+        sum(span_count) as spans_screened
+    from screened_counts
     group by raw_start_day
 
 ),
@@ -191,7 +228,7 @@ unscreened_days as (
 
     file_days as (
 
-        {{ file_days('spans', ['line_outcomes']) }}
+        {{ file_days('file_spans', ['line_outcomes']) }}
 
     ),
 
@@ -229,7 +266,7 @@ unscreened_days as (
             0 as lines_quarantined,
             0 as lines_without_spans,
             0 as lines_blank
-        from spans
+        from screened_counts
         where false
 
     ),

@@ -7,9 +7,21 @@
 -- within bounds, else by the earliest sound span in its file (null when the file has none).
 with
 
+-- Two imports of the same table, each read once: DuckDB keeps a copy of a CTE that is read
+-- twice, which here would be every span of the history on every run.
 spans as (
 
     select * from {{ ref('int_spans_screened') }}
+
+),
+
+file_spans as (
+
+    select
+        filename,
+        start_day,
+        quarantine_reason
+    from {{ ref('int_spans_screened') }}
 
 ),
 
@@ -56,7 +68,7 @@ items as (
 file_days as (
 
     {{ file_days(
-        'spans',
+        'file_spans',
         ['items', 'bad_line_items'] if var('span_source') == 'otlp_json' else ['items']
     ) }}
 
