@@ -247,7 +247,9 @@ def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path
     assert publisher.returncode == EXIT_INTERRUPTED_BASE + signal.SIGTERM, stderr
     assert "interrupted by SIGTERM" in stderr
     assert not alive(dbt_pid)
-    assert not (dbt_dir / "target" / "run_results.json").exists()
+    # dbt, interrupted, writes run_results.json for the nodes it finished when the signal
+    # came during its run (not during its parse): whether the file exists depends on when
+    # the signal lands, so the test asserts what must hold either way.
     assert published.stat().st_mtime_ns == before
     assert leftovers(published) == []
 
