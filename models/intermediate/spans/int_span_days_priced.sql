@@ -28,16 +28,10 @@
 {%- set usage_window = usage_day_window(day_window()) %}
 with recursive
 
-attributed as (
+spans as {{ not_materialized() }} (
 
     select * from {{ ref('int_spans_attributed') }}
     where {{ in_day_window('start_day', usage_window, span_reach_days()) }}
-
-),
-
-spans as (
-
-    select * from attributed
 
 ),
 
@@ -226,7 +220,7 @@ children as (
         parent.span_id,
         greatest(child.start_ns, parent.start_ns) as start_ns,
         least(child.end_ns, parent.end_ns) as end_ns
-    from attributed as child
+    from spans as child
     inner join spans as parent
         on
             child.trace_id = parent.trace_id
@@ -450,7 +444,7 @@ pools as (
 
 ),
 
-usage_with_card as (
+usage_with_card as {{ not_materialized() }} (
 
     select
         usage.*,
@@ -521,7 +515,7 @@ fallback_defaults as (
 
 ),
 
-sized as (
+sized as {{ not_materialized() }} (
 
     select
         usage_with_card.*,

@@ -37,7 +37,7 @@
 {%- set window = day_window() %}
 with recursive
 
-screened as (
+screened as {{ not_materialized() }} (
 
     select * from {{ ref('int_spans_screened') }}
     where span_status = 'accepted'
@@ -186,7 +186,7 @@ flag_stand_ins as (
 
 ),
 
-spans_with_stand_ins as (
+spans_with_stand_ins as {{ not_materialized() }} (
 
     select
         trace_spans.*,
