@@ -444,8 +444,10 @@ pools as (
 
 ),
 
-usage_with_card as {{ not_materialized() }} (
+usage_with_card as (
 
+    -- Kept as one copy (read twice): run on each read, its joins ran out of memory on a day
+    -- of 3.3M spans (see the not_materialized macro).
     select
         usage.*,
         coalesce(taxonomy.rate_card_id, '{{ var("default_rate_card") }}') as rate_card_id,
