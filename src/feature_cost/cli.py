@@ -15,6 +15,17 @@ from feature_cost.report import write_report
 from feature_cost.summary import print_summary
 
 
+def _add_duckdb_option(command: argparse.ArgumentParser) -> None:
+    """`--duckdb`: the built DuckDB file, by default the one dbt builds (FEATURE_COST_DUCKDB)."""
+    command.add_argument(
+        "--duckdb",
+        type=Path,
+        default=Path(os.environ.get("FEATURE_COST_DUCKDB") or "data/feature_cost.duckdb"),
+        help="the DuckDB file dbt built (default: $FEATURE_COST_DUCKDB, else"
+        " data/feature_cost.duckdb)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="feature-cost", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="show which days and features a proposed rate card changes, and by how much",
     )
     impact.add_argument("proposed", type=Path, help="the proposed rate_cards.csv")
-    impact.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    _add_duckdb_option(impact)
     impact.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
 
     suggest = commands.add_parser(
@@ -89,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Writes a proposed rate_cards.csv (never over the seed) with new rows from"
         " the effective date, prints its diff, and names cards not reviewed recently.",
     )
-    suggest.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    _add_duckdb_option(suggest)
     suggest.add_argument("--seeds-dir", type=Path, default=Path("seeds"))
     suggest.add_argument(
         "--out", type=Path, default=Path("reports/rate_cards.proposed.csv"), help="the proposal"
@@ -136,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     rep = commands.add_parser("report", help="write a static HTML report of the marts")
-    rep.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    _add_duckdb_option(rep)
     rep.add_argument("--out", type=Path, default=Path("reports/feature_cost_report.html"))
 
     bq = commands.add_parser(
@@ -160,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
         " it). With --webhook the new alerts are posted as JSON (Slack-compatible `text`, and"
         " `alerts`) and count as reported only when the webhook answers 2xx (else exit 3).",
     )
-    alert.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    _add_duckdb_option(alert)
     alert.add_argument(
         "--state",
         type=Path,
@@ -171,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     alert.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for it")
 
     summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
-    summary.add_argument("--duckdb", type=Path, default=Path("data/feature_cost.duckdb"))
+    _add_duckdb_option(summary)
     summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
     return parser
 
