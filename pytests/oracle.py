@@ -37,8 +37,16 @@ D. Shared allocation per (day, resource) over the (feature, tenant) pairs in sco
    a low/high range from the query-count and busy-time alternatives.
 E. Build cost and maintenance tax per day of the reporting window, split to tenants by their
    requests of the feature that day (``__shared__`` when none).
-F. Reconciliation: unclaimed compute x billed / estimated per (month, service, region).
+F. Reconciliation: the compute of H (shares and idle) x billed / estimated per (month,
+   service, region), where estimated is the capacity of the group's instance-hours.
 G. total_cost, cost_low and cost_high from the components.
+H. Capacity (rule 14): the unclaimed, priced span-days of one instance (service, region and
+   ``service.instance.id``, else ``host.id``, else ``host.name``, else one per service and
+   region) are spread over the UTC hours they ran in by elapsed time. An hour of the instance
+   costs 1 h x Σ rate-card compute / Σ weighted busy time of its day, for every hour from its
+   first to its last that day. Work in an hour pays its rate-card compute x min(1, capacity /
+   work cost); the rest of the capacity is ``__idle__`` (tenant ``__shared__``), in the
+   capacity's cpu / memory / gpu proportions.
 """
 
 from __future__ import annotations
@@ -1226,8 +1234,10 @@ class MartRow:
     shared_high: float = 0.0
     build_amortization_cost: float = 0.0
     maintenance_cost: float = 0.0
+    dedicated_compute_cost: float = 0.0
+    """Σ unclaimed rate-card cpu + memory + gpu before capacity sharing (rule H)."""
     reconciled_compute_cost: float = 0.0
-    """Σ unclaimed (cpu + memory + gpu) x its (month, service, region) factor (rule F)."""
+    """Σ compute (shares and idle) x its (month, service, region) factor (rule F)."""
     revenue: float = 0.0
 
     @property
@@ -1322,6 +1332,8 @@ class SpanDay:
     """The span's sampling weight (adjusted count), times its share for linked work (rule 12):
     costs above already carry it; counts, busy time and drivers are the span's own and are
     multiplied by it where summed."""
+    capacity_factor: float = 1.0
+    """The share of its unclaimed compute its instance-hours charge it (rule H)."""
 
     @property
     def busy_ms(self) -> float:
@@ -1332,6 +1344,11 @@ class SpanDay:
     def unclaimed_compute(self) -> float:
         """cpu + memory + gpu cost unless a compute pool pays for it."""
         return 0.0 if self.compute_claimed else self.cpu_cost + self.memory_cost + self.gpu_cost
+
+    @property
+    def capacity_compute(self) -> float:
+        """The unclaimed compute x the capacity factor (rule H)."""
+        return self.unclaimed_compute * self.capacity_factor
 
     @property
     def unclaimed_queries(self) -> float:
@@ -1378,6 +1395,8 @@ class OracleResult:
     compute_estimated: dict[tuple[str, str, str], float]
     compute_billed: dict[tuple[str, str, str], float]
     """(month, service, region) -> billed compute, for every group the bill names."""
+    capacity_hours: list[InstanceHour]
+    """Every instance-hour (rule H)."""
 
     def __repr__(self) -> str:
         """A short summary instead of every span (pytest prints fixtures on failure)."""
@@ -1466,6 +1485,7 @@ def compute(
                     )
                 )
 
+    capacity_hours = share_capacity(span_days)
     rows: dict[Key, MartRow] = defaultdict(MartRow)
     flag_off_by_origin: dict[Key, float] = defaultdict(float)
     for item in span_days:
@@ -1475,15 +1495,28 @@ def compute(
         row.query_count += item.weight * item.query_count
         row.busy_ns += item.weight * item.busy_ns
         if not item.compute_claimed:
-            row.cpu_cost += item.cpu_cost
-            row.memory_cost += item.memory_cost
-            row.gpu_cost += item.gpu_cost
+            row.cpu_cost += item.cpu_cost * item.capacity_factor
+            row.memory_cost += item.memory_cost * item.capacity_factor
+            row.gpu_cost += item.gpu_cost * item.capacity_factor
+            row.dedicated_compute_cost += item.cpu_cost + item.memory_cost + item.gpu_cost
         if not item.queries_claimed:
             row.db_query_cost += item.db_query_cost
         row.llm_cost += item.llm_cost
         if item.attribution.feature == FLAG_OFF and item.invocation_count:
             origin = (item.day.isoformat(), item.attribution.original_feature, key[2])
             flag_off_by_origin[origin] += item.weight * item.invocation_count
+
+    idle: dict[Group, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for hour in capacity_hours:
+        day, service, service_region, _ = hour.instance
+        for index, amount in enumerate(hour.idle):
+            idle[(day.isoformat(), service, service_region)][index] += amount
+    for (day_text, _, _), (cpu, memory, gpu) in idle.items():
+        if cpu + memory + gpu > 0:
+            row = rows[(day_text, IDLE, SHARED_TENANT)]
+            row.cpu_cost += cpu
+            row.memory_cost += memory
+            row.gpu_cost += gpu
 
     allocations = allocate_shared(span_days, pools, seeds)
     for share in allocations:
@@ -1500,11 +1533,15 @@ def compute(
         rows[key].build_amortization_cost += build
         rows[key].maintenance_cost += maintenance
 
-    estimated, billed, factors = compute_factors(span_days, bill)
+    estimated, billed, factors = compute_factors(capacity_hours, bill)
     for item in span_days:
-        factor = factors[(item.month, item.span.service, region(item.span))]
+        factor = factors.get((item.month, item.span.service, region(item.span)), 1.0)
         key = (item.day.isoformat(), item.attribution.feature, item.attribution.tenant)
-        rows[key].reconciled_compute_cost += item.unclaimed_compute * factor
+        rows[key].reconciled_compute_cost += item.capacity_compute * factor
+    for (day_text, service, service_region), amounts in idle.items():
+        if sum(amounts) > 0:
+            factor = factors.get((day_text[:7], service, service_region), 1.0)
+            rows[(day_text, IDLE, SHARED_TENANT)].reconciled_compute_cost += sum(amounts) * factor
 
     for key, amount in load_revenue(revenue_glob).items():
         rows[key].revenue += amount
@@ -1523,6 +1560,7 @@ def compute(
         compute_factors=factors,
         compute_estimated=estimated,
         compute_billed=billed,
+        capacity_hours=capacity_hours,
     )
 
 
@@ -1686,6 +1724,115 @@ def allocate_shared(span_days: list[SpanDay], pools: Pools, seeds: Seeds) -> lis
     return out
 
 
+# --- capacity (rule H) ----------------------------------------------------------------------------
+NS_PER_HOUR = 3_600 * 1_000_000_000
+DEFAULT_INSTANCE = "__service__"
+Instance = tuple[date, str, str, str]
+"""(day, service.name, cloud.region, instance id)."""
+
+
+def instance_of(span: RawSpan) -> str:
+    """``service.instance.id``, else ``host.id``, else ``host.name``, else one per service."""
+    for key in ("service.instance.id", "host.id", "host.name"):
+        value = as_text(span.resource.get(key))
+        if value is not None:
+            return value
+    return DEFAULT_INSTANCE
+
+
+def hour_shares(start: int, end: int) -> Iterator[tuple[int, float]]:
+    """(hour number, share of the elapsed time) for each UTC hour [start, end) runs in; an
+    empty interval lies wholly in the hour it starts."""
+    if end <= start:
+        yield start // NS_PER_HOUR, 1.0
+        return
+    for hour in range(start // NS_PER_HOUR, (end - 1) // NS_PER_HOUR + 1):
+        elapsed = overlap(start, end, hour * NS_PER_HOUR, (hour + 1) * NS_PER_HOUR)
+        yield hour, elapsed / (end - start)
+
+
+def active_interval(item: SpanDay) -> tuple[int, int]:
+    """The span's elapsed interval within the span-day's day."""
+    day_start = (item.day - EPOCH_DAY).days * NS_PER_DAY
+    start = max(int(item.span.start or 0), day_start)
+    return start, max(min(int(item.span.end or 0), day_start + NS_PER_DAY), start)
+
+
+@dataclass
+class InstanceHour:
+    """One hour of one instance: its capacity and how it was used (rule H)."""
+
+    instance: Instance
+    hour: int
+    busy_ns: float
+    work: tuple[float, float, float]
+    """Rate-card (cpu, memory, gpu) cost of the work in the hour."""
+    capacity: tuple[float, float, float]
+    factor: float
+
+    @property
+    def capacity_cost(self) -> float:
+        """The hour's cost."""
+        return sum(self.capacity)
+
+    @property
+    def allocated(self) -> float:
+        """What the work pays."""
+        return sum(self.work) * self.factor
+
+    @property
+    def idle(self) -> tuple[float, float, float]:
+        """The unused capacity as (cpu, memory, gpu), in the capacity's proportions."""
+        total = self.capacity_cost
+        rest = total - self.allocated
+        cpu, memory, gpu = (rest * c / total if total else 0.0 for c in self.capacity)
+        return cpu, memory, gpu
+
+
+def share_capacity(span_days: list[SpanDay]) -> list[InstanceHour]:
+    """Every instance-hour (rule H); sets each span-day's ``capacity_factor``."""
+    work = [d for d in span_days if not d.compute_claimed and d.rate_card is not None]
+    used: dict[Instance, dict[int, list[float]]] = defaultdict(dict)
+    spread: list[tuple[SpanDay, Instance, list[tuple[int, float]]]] = []
+    for item in work:
+        instance = (item.day, item.span.service, region(item.span), instance_of(item.span))
+        shares = list(hour_shares(*active_interval(item)))
+        spread.append((item, instance, shares))
+        for hour, share in shares:
+            totals = used[instance].setdefault(hour, [0.0, 0.0, 0.0, 0.0])
+            totals[0] += item.weight * item.busy_ns * share
+            totals[1] += item.cpu_cost * share
+            totals[2] += item.memory_cost * share
+            totals[3] += item.gpu_cost * share
+    hours: list[InstanceHour] = []
+    factors: dict[tuple[Instance, int], float] = {}
+    for instance, by_hour in used.items():
+        busy = sum(v[0] for v in by_hour.values())
+        cpu, memory, gpu = (
+            NS_PER_HOUR * sum(v[i] for v in by_hour.values()) / busy if busy else 0.0
+            for i in (1, 2, 3)
+        )
+        capacity = (cpu, memory, gpu)
+        for hour in range(min(by_hour), max(by_hour) + 1):
+            totals = by_hour.get(hour, [0.0, 0.0, 0.0, 0.0])
+            work_cost, capacity_cost = sum(totals[1:]), sum(capacity)
+            factor = capacity_cost / work_cost if work_cost > capacity_cost else 1.0
+            factors[(instance, hour)] = factor
+            hours.append(
+                InstanceHour(
+                    instance,
+                    hour,
+                    totals[0],
+                    (totals[1], totals[2], totals[3]),
+                    capacity,
+                    factor,
+                )
+            )
+    for item, instance, shares in spread:
+        item.capacity_factor = sum(share * factors[(instance, hour)] for hour, share in shares)
+    return hours
+
+
 # --- amortization (rule E) ------------------------------------------------------------------------
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole calendar months, clamped to the month's last day."""
@@ -1753,17 +1900,18 @@ Group = tuple[str, str, str]
 
 
 def compute_factors(
-    span_days: list[SpanDay], bill: Bill
+    capacity_hours: list[InstanceHour], bill: Bill
 ) -> tuple[dict[Group, float], dict[Group, float], dict[Group, float]]:
     """(estimated, billed, factor) per (month, service, region) (rule F).
 
-    estimated: Σ unclaimed cpu + memory + gpu of the group's span-days; billed: Σ its charges
+    estimated: Σ capacity of the group's instance-hours (rule H); billed: Σ its charges
     mapped to the service's compute, by day; factor = billed / estimated when both exist and the
-    estimate is not 0, else 1 (for every group with span-days).
+    estimate is not 0, else 1 (for every group with instance-hours).
     """
     estimated: dict[Group, float] = defaultdict(float)
-    for item in span_days:
-        estimated[(item.month, item.span.service, region(item.span))] += item.unclaimed_compute
+    for hour in capacity_hours:
+        day, service, service_region, _ = hour.instance
+        estimated[(day.isoformat()[:7], service, service_region)] += hour.capacity_cost
     billed: dict[Group, float] = defaultdict(float)
     for (service, charge_region, day), amount in bill.service_cost.items():
         billed[(day.isoformat()[:7], service, charge_region)] += amount

@@ -45,6 +45,7 @@ USAGE_COLUMNS = ("request_count", "query_count", "busy_ms")
 COMPONENT_COLUMNS = ("cpu_cost", "memory_cost", "gpu_cost", "db_query_cost")
 COST_COLUMNS = (
     *COMPONENT_COLUMNS,
+    "dedicated_compute_cost",
     "llm_cost",
     "shared_cost",
     "build_amortization_cost",
@@ -64,10 +65,11 @@ NON_COMPUTE_COLUMNS = (
 )
 # `*_cost` columns that are not components of total_cost: sums of other components
 # (direct = cpu + memory + gpu + db_query + llm, amortized = build + maintenance) and
-# alternative totals (reconciled_cost = total_cost rescaled to the bill). Every other `*_cost`
+# alternative totals (reconciled_cost = total_cost rescaled to the bill; dedicated_compute_cost
+# = compute before capacity sharing). Every other `*_cost`
 # column is taken to be a component: a new column that is not must be listed here.
 NON_COMPONENT_COST_COLUMNS = frozenset(
-    {"total_cost", "direct_cost", "amortized_cost", "reconciled_cost"}
+    {"total_cost", "direct_cost", "amortized_cost", "reconciled_cost", "dedicated_compute_cost"}
 )
 INDIRECT_COLUMNS = frozenset({"shared_cost", "build_amortization_cost", "maintenance_cost"})
 MAX_REPORTED = 15
@@ -297,17 +299,19 @@ def test_reconciled_compute_equals_the_bill(
 ) -> None:
     """Each billed (month, service, region)'s reconciled compute is what the bill says.
 
-    Per billed group: the unclaimed cpu + memory + gpu of its span-days x its factor sums to the
-    EffectiveCost of the bill lines mapped to it (read straight from the CSV). Per month, in the
+    Per billed group: the capacity of its instance-hours (the work's shares and the idle) x
+    its factor sums to the EffectiveCost of the bill lines mapped to it (read straight from the
+    CSV). Per month, in the
     mart: Σ reconciled compute (reconciled_cost minus its non-compute parts) = Σ billed of the
     billed groups + Σ rate-card estimate of the groups the bill does not name.
     """
     billed = billed_compute_by_month(demo_build.vars["focus_billing_path"])
     assert billed, "the demo bill names no service's compute"
     reconciled: dict[oracle.Group, float] = defaultdict(float)
-    for item in demo_oracle.span_days:
-        group = (item.month, item.span.service, oracle.region(item.span))
-        reconciled[group] += item.unclaimed_compute * demo_oracle.compute_factors[group]
+    for hour in demo_oracle.capacity_hours:
+        day, service, service_region, _ = hour.instance
+        group = (day.isoformat()[:7], service, service_region)
+        reconciled[group] += hour.capacity_cost * demo_oracle.compute_factors[group]
     problems = [
         f"{group}: billed {amount!r}, reconciled compute {reconciled.get(group)!r}"
         for group, amount in sorted(billed.items())
@@ -1059,11 +1063,14 @@ def _check_rows(source: str, actual: Mapping[Key, Mapping[str, float]]) -> list[
     """Differences between hand-computed rows and ``actual`` (missing or extra rows included)."""
     expected = expected_handmade_rows()
     problems = [f"{source}: missing row {k}" for k in expected if k not in actual]
+    # Idle capacity (rule 14) mixes the pool lines' services in: it is worked out by hand in
+    # test_collector_output_capacity_worked_by_hand and checked against the oracle.
     problems += [
         f"{source}: unexpected row {k} {dict(v)}"
         for k, v in actual.items()
         if k not in expected
         and not k[2].startswith(POOL_TENANT_PREFIX)
+        and k[1] != oracle.IDLE
         and any(v.get(c, 0) for c in (*USAGE_COLUMNS, *COMPONENT_COLUMNS))
     ]
     for key, row in expected.items():
@@ -1107,6 +1114,49 @@ def test_collector_output_never_seen_before(
     if not (close(busy_by_day["2026-01-06"], 665.0) and close(busy_by_day["2026-01-07"], 1500.0)):
         problems.append(f"mart busy ms per day: {dict(busy_by_day)}")
     assert not problems, "\n".join(problems)
+
+
+def test_collector_output_capacity_worked_by_hand(
+    handmade_build: tuple[Path, dict[str, str]],
+) -> None:
+    """Rule 14 on the hand-made file. report-worker ran only b1's 500 ms on 2026-01-06, in
+    hour 23: one instance-hour costing an hour of its size at the standard card, 500 ms of
+    it allocated, the rest idle. shop-api ran work in hours 10, 11, 13 and (the pool lines)
+    14: five instance-hours at one price, each hour's work paying its rate-card cost (no
+    hour is full), hour 12 wholly idle."""
+    duckdb_path, _ = handmade_build
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        hours = {
+            (service, hour): (busy_ns, capacity, allocated, idle)
+            for service, hour, busy_ns, capacity, allocated, idle in con.execute(
+                "select service_name, hour(hour_start), busy_ns, capacity_cost, allocated_cost,"
+                " idle_cost from main.int_instance_hours where date_day = date '2026-01-06'"
+                " and service_name in ('report-worker', 'shop-api')"
+            ).fetchall()
+        }
+    assert sorted(hours) == [("report-worker", 23)] + [("shop-api", h) for h in range(10, 15)]
+    std = seed_rate("standard", "us-east-1", "2025-01-01")
+    per_ms = 1.5 * std["cpu_per_ms"] + 3 * std["memory_per_ms"]
+    capacity = 3_600_000 * per_ms
+    want = (500 * NS_PER_MS, capacity, 500 * per_ms, capacity - 500 * per_ms)
+    got = hours[("report-worker", 23)]
+    assert all(close(a, b, 1e-15) for a, b in zip(got, want, strict=True)), (got, want)
+
+    rows = {k[1]: r for k, r in expected_handmade_rows().items() if k[0] == "2026-01-06"}
+    features_by_hour = {
+        10: ["checkout-v2"],
+        11: ["__unattributed__"],
+        12: [],
+        13: ["__flag_off__", "real-time-dashboard"],
+    }
+    shop_capacity = hours[("shop-api", 10)][1]
+    for hour, features in features_by_hour.items():
+        work = [rows[f] for f in features]
+        busy_ns, capacity, allocated, idle = hours[("shop-api", hour)]
+        assert close(busy_ns, sum(r.busy_ms for r in work) * NS_PER_MS, 1e-6), hour
+        assert close(allocated, sum(r.cpu_cost + r.memory_cost + r.gpu_cost for r in work), 1e-15)
+        assert close(capacity, shop_capacity, 1e-15) and close(idle, capacity - allocated, 1e-15)
+    assert hours[("shop-api", 12)][2] == 0 and hours[("shop-api", 12)][3] == shop_capacity
 
 
 def llm_price(model: str, effective_from: str) -> tuple[float, float]:

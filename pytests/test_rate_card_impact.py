@@ -12,7 +12,9 @@ from conftest import PROJECT_ROOT, DemoBuild
 from feature_cost import rate_card_impact
 
 RATE_CARDS = PROJECT_ROOT / "seeds" / "rate_cards.csv"
-OPEN_STANDARD_US = "standard,us-east-1,*,2026-01-08,,0.000027,0.000008,0.000100,0.000004,USD"
+OPEN_STANDARD_US = (
+    "standard,us-east-1,*,2026-01-08,,0.0000000054,0.0000000016,0.0000002,0.000004,USD"
+)
 
 
 def _propose(tmp_path: Path, replace: str, extra: list[str]) -> Path:
@@ -31,12 +33,13 @@ def test_a_price_change_from_a_date_changes_only_that_date_on(
     6th keep their cost, the 7th changes for the features priced by that card."""
     proposed = _propose(
         tmp_path,
-        "standard,us-east-1,*,2025-01-01,2026-01-07,0.000030,0.000008,0.000100,0.000004,USD",
-        ["standard,us-east-1,*,2026-01-07,,0.000036,0.000008,0.000100,0.000004,USD"],
+        "standard,us-east-1,*,2025-01-01,2026-01-07,0.000000006,0.0000000016,0.0000002,0.000004,USD",
+        ["standard,us-east-1,*,2026-01-07,,0.0000000072,0.0000000016,0.0000002,0.000004,USD"],
     )
     # The shipped card has a row from 2025-01-01 to 2026-01-08: replace it too.
     text = proposed.read_text(encoding="utf-8").replace(
-        "standard,us-east-1,*,2025-01-01,2026-01-08,0.000030,0.000008,0.000100,0.000004,USD\n", ""
+        "standard,us-east-1,*,2025-01-01,2026-01-08,0.000000006,0.0000000016,0.0000002,0.000004,USD\n",
+        "",
     )
     proposed.write_text(text, encoding="utf-8")
 
@@ -61,7 +64,7 @@ def test_an_invalid_proposal_is_rejected_with_the_reason(
     proposed = _propose(
         tmp_path,
         OPEN_STANDARD_US,
-        ["standard,us-east-1,*,2026-01-06,,0.000099,0.000008,0.000100,0.000004,USD"],
+        ["standard,us-east-1,*,2026-01-06,,0.00000002,0.0000000016,0.0000002,0.000004,USD"],
     )
     before = demo_build.duckdb_path.stat().st_mtime_ns
     dbt_args = ["--vars", json.dumps(demo_build.vars)]

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import PROJECT_ROOT, DemoBuild, dbt_executable
 
-METRICS = "cost,revenue,requests,margin,gross_margin,cost_per_request,unattributed_share"
+METRICS = "cost,revenue,requests,margin,gross_margin,cost_per_request,unattributed_share,idle_share"
 
 
 def _mf_executable() -> str:
@@ -72,12 +72,25 @@ def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> Non
                 (sum(revenue) - sum(total_cost)) / nullif(sum(revenue), 0),
                 sum(total_cost) / nullif(sum(request_count), 0),
                 sum(case when feature_id = '__unattributed__' then total_cost else 0 end)
+                    / nullif(sum(total_cost), 0),
+                sum(case when feature_id = '__idle__' then total_cost else 0 end)
                     / nullif(sum(total_cost), 0)
             from main.feature_cost_margin group by feature_id
             """
         ).fetchall()
     assert set(answered) == {row[0] for row in expected}
-    for feature, cost, revenue, requests, margin, gross, per_request, unattributed in expected:
+    assert any(row[-1] for row in expected), "the demo has idle capacity"
+    for (
+        feature,
+        cost,
+        revenue,
+        requests,
+        margin,
+        gross,
+        per_request,
+        unattributed,
+        idle,
+    ) in expected:
         row = answered[feature]
         for name, value in (
             ("cost", cost),
@@ -87,6 +100,7 @@ def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> Non
             ("gross_margin", gross),
             ("cost_per_request", per_request),
             ("unattributed_share", unattributed),
+            ("idle_share", idle),
         ):
             if value is None:
                 assert row[name] == "", (feature, name, row[name])

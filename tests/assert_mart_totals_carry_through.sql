@@ -1,20 +1,29 @@
 -- Totals: the sum of feature_cost_margin's cost equals the direct, shared and amortized cost
--- that went in: direct components of every priced span-day that no pool claims, every
--- shared allocation, every amortized amount. Request counts match the feature spans (as
--- adjusted counts: each counts its sampling weight).
+-- that went in: the capacity of every instance-hour (rule 14: the compute of the work no
+-- pool claims, shared and idle), the other direct components of every priced span-day
+-- that no pool claims, every shared allocation, every amortized amount; the mart's
+-- `dedicated_compute_cost` is the rate-card compute of those span-days. Request counts
+-- match the feature spans (as adjusted counts: each counts its sampling weight).
 -- Returns a row when anything does not carry through (relative tolerance 1e-9).
 with
 
 priced as (
 
     select
-        sum(case when compute_pool_id is null then cpu_cost else 0 end) as cpu_cost,
-        sum(case when compute_pool_id is null then memory_cost else 0 end) as memory_cost,
-        sum(case when compute_pool_id is null then gpu_cost else 0 end) as gpu_cost,
+        sum(
+            case when compute_pool_id is null then cpu_cost + memory_cost + gpu_cost else 0 end
+        ) as dedicated_compute_cost,
         sum(case when query_pool_id is null then db_query_cost else 0 end) as db_query_cost,
         sum(llm_cost) as llm_cost,
         sum(sampling_weight * invocation_count) as request_count
     from {{ ref('int_span_days_priced') }}
+
+),
+
+capacity as (
+
+    select sum(capacity_cost) as compute_cost
+    from {{ ref('int_instance_hours') }}
 
 ),
 
@@ -43,11 +52,11 @@ total_in as (
 
     -- A history with no spans (or no amortization) sums to nothing: count it as 0.
     select
-        coalesce(priced.cpu_cost, 0) + coalesce(priced.memory_cost, 0)
-        + coalesce(priced.gpu_cost, 0) + coalesce(priced.db_query_cost, 0)
+        coalesce(capacity.compute_cost, 0) + coalesce(priced.db_query_cost, 0)
         + coalesce(priced.llm_cost, 0) + coalesce(shared.shared_cost, 0)
         + coalesce(amortized.amortized_cost, 0) as total_cost
     from priced
+    cross join capacity
     cross join shared
     cross join amortized
 
@@ -56,9 +65,8 @@ total_in as (
 mart as (
 
     select
-        sum(cpu_cost) as cpu_cost,
-        sum(memory_cost) as memory_cost,
-        sum(gpu_cost) as gpu_cost,
+        sum(cpu_cost + memory_cost + gpu_cost) as compute_cost,
+        sum(dedicated_compute_cost) as dedicated_compute_cost,
         sum(db_query_cost) as db_query_cost,
         sum(llm_cost) as llm_cost,
         sum(shared_cost) as shared_cost,
@@ -81,15 +89,17 @@ final as (
         priced.request_count as request_count_in,
         mart.request_count as request_count_out
     from priced
+    cross join capacity
     cross join shared
     cross join pools
     cross join amortized
     cross join total_in
     cross join mart
     where
-        {{ differs_beyond_tolerance('priced.cpu_cost', 'mart.cpu_cost') }}
-        or {{ differs_beyond_tolerance('priced.memory_cost', 'mart.memory_cost') }}
-        or {{ differs_beyond_tolerance('priced.gpu_cost', 'mart.gpu_cost') }}
+        {{ differs_beyond_tolerance('capacity.compute_cost', 'mart.compute_cost') }}
+        or {{ differs_beyond_tolerance(
+            'priced.dedicated_compute_cost', 'mart.dedicated_compute_cost'
+        ) }}
         or {{ differs_beyond_tolerance('priced.db_query_cost', 'mart.db_query_cost') }}
         or {{ differs_beyond_tolerance('priced.llm_cost', 'mart.llm_cost') }}
         or {{ differs_beyond_tolerance('shared.shared_cost', 'mart.shared_cost') }}

@@ -1361,7 +1361,13 @@ def write_side_inputs(out_dir: Path, days: Sequence[date], seed: int = 7) -> Non
     demo_config = DemoConfig(seed=seed, days=len(days), start_date=days[0])
     _write_flags(out_dir / "feature_flags" / "feature_flags.csv", flag_history(demo_config))
     write_focus_csv(
-        out_dir / "billing" / "focus.csv", focus_rows(busy, list(days), random.Random(seed + 1))
+        out_dir / "billing" / "focus.csv",
+        # One instance per service and region, running all day on every day it has work.
+        focus_rows(
+            {key: [1] * 24 for key, seconds in busy.items() if seconds > 0},
+            list(days),
+            random.Random(seed + 1),
+        ),
     )
 
 

@@ -1,8 +1,9 @@
 """Demo cloud bill in the FinOps FOCUS format, consistent with the demo traces.
 
 The bill is the truth the rate cards are checked against: each service's compute is billed
-from its busy time at a "true" price a little off the rate cards (so the reconciliation has
-something to find), and each shared pool is billed per day. Rows follow FOCUS 1.0-1.3
+by the instance-hour, for the hours its instances ran, at a "true" price a little off the
+rate cards (so the reconciliation has something to find), and each shared pool is billed
+per day. Rows follow FOCUS 1.0-1.3
 columns, with the literal ``NULL`` strings real exports contain, tags as JSON, a credit line,
 and hourly charge periods.
 """
@@ -45,13 +46,13 @@ FOCUS_COLUMNS = [
     "Tags",
 ]
 
-# Price actually billed per busy second of each service (the rate cards estimate these).
-TRUE_PRICE_PER_BUSY_SECOND = {
-    "web-gateway@us-east-1": 0.0488,
-    "web-gateway@eu-west-1": 0.0553,
-    "checkout-service@eu-west-1": 0.1560,
-    "analytics-worker@us-east-1": 0.0781,
-    "llm-gateway@us-east-1": 0.0219,
+# Price actually billed per instance-hour of each service (the rate cards estimate these).
+TRUE_PRICE_PER_INSTANCE_HOUR = {
+    "web-gateway@us-east-1": 0.0360,
+    "web-gateway@eu-west-1": 0.0395,
+    "checkout-service@eu-west-1": 0.1075,
+    "analytics-worker@us-east-1": 0.0455,
+    "llm-gateway@us-east-1": 0.0165,
 }
 
 # Daily bill of each shared pool (the tag `cost-pool` names it).
@@ -63,17 +64,25 @@ POOL_DAILY_COST = {
 }
 
 
-def busy_seconds_by_service_day(spans: Iterable[Span]) -> dict[tuple[date, str], float]:
-    """Seconds each service spent in its outermost spans, per UTC start day."""
-    spans = list(spans)
-    service_of = {(s.trace_id, s.span_id): s.service for s in spans}
-    busy: dict[tuple[date, str], float] = defaultdict(float)
+def instances_by_service_hour(spans: Iterable[Span]) -> dict[tuple[date, str], list[int]]:
+    """How many instances of each service ran in each UTC hour of each day.
+
+    A span's ``service`` is ``service@region/instance``; an instance runs from the hour of
+    its first span that day to the hour of its last (the hours the bill charges).
+    """
+    seen: dict[tuple[date, str, str], tuple[int, int]] = {}
     for span in spans:
-        if service_of.get((span.trace_id, span.parent_span_id)) == span.service:
-            continue
-        day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
-        busy[(day, span.service)] += (span.end_unix_nano - span.start_unix_nano) / 1e9
-    return busy
+        service, _, instance = span.service.partition("/")
+        at = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC)
+        until = datetime.fromtimestamp(max(span.end_unix_nano - 1, 0) // 10**9, UTC)
+        for day, hour in {(at.date(), at.hour), (until.date(), until.hour)}:
+            first, last = seen.get((day, service, instance), (hour, hour))
+            seen[(day, service, instance)] = (min(first, hour), max(last, hour))
+    out: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0] * 24)
+    for (day, service, _), (first, last) in seen.items():
+        for hour in range(first, last + 1):
+            out[(day, service)][hour] += 1
+    return dict(out)
 
 
 def _stamp(at: datetime) -> str:
@@ -81,9 +90,10 @@ def _stamp(at: datetime) -> str:
 
 
 def focus_rows(
-    busy: dict[tuple[date, str], float], days: list[date], rng: random.Random
+    instances: dict[tuple[date, str], list[int]], days: list[date], rng: random.Random
 ) -> list[dict[str, str]]:
-    """FOCUS rows: hourly compute per service, daily pool charges, one credit."""
+    """FOCUS rows: hourly compute per service (``instances``: how many of its instances ran in
+    each hour of the day), daily pool charges, one credit."""
     rows: list[dict[str, str]] = []
 
     def row(
@@ -128,15 +138,17 @@ def focus_rows(
 
     for day in days:
         midnight = datetime.combine(day, datetime.min.time(), UTC)
-        for key, price in TRUE_PRICE_PER_BUSY_SECOND.items():
+        for key, price in TRUE_PRICE_PER_INSTANCE_HOUR.items():
             service, region = key.split("@")
-            daily = busy.get((day, key), 0.0) * price
+            running = instances.get((day, key), [0] * 24)
             for hour in range(24):
+                if not running[hour]:
+                    continue
                 rows.append(
                     row(
                         midnight + timedelta(hours=hour),
                         1,
-                        daily / 24,
+                        running[hour] * price,
                         "Amazon Elastic Compute Cloud",
                         region,
                         f"arn:aws:ecs:{region}:210987654321:service/prod/{service}",

@@ -9,7 +9,10 @@ several services in two regions, requests with no feature, a page that calls two
 a flag-gated GPU feature whose flag goes off while its background job keeps tagging spans
 (a "zombie path"), an LLM feature with ``gen_ai.*`` token attributes, A/B variants, a job
 that runs across midnight, a route sampled at 1 in 2, a batch consumer of the checkouts' order
-events linked to their producer spans, and the odd trace whose gateway spans were lost.
+events linked to their producer spans, and the odd trace whose gateway spans were lost. Services
+run on several instances (``service.instance.id``; a second us-east-1 gateway only in the
+day's busy hours) and a nightly export runs for every tenant at once, so one instance-hour
+holds more work than it has capacity for.
 
 Same seed and options, same bytes.
 """
@@ -21,11 +24,11 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from feature_cost.billing import busy_seconds_by_service_day, focus_rows, write_focus_csv
+from feature_cost.billing import focus_rows, instances_by_service_hour, write_focus_csv
 from feature_cost.clickhouse import write_parquet
 from feature_cost.otlp import AttributeValue, Event, Link, Span, dumps_line, traces_data
 
@@ -81,6 +84,29 @@ RESOURCES: dict[str, dict[str, AttributeValue]] = {
     "analytics-worker@us-east-1": _resource("analytics-worker", "us-east-1", "m5.xlarge"),
     "inference-service@us-east-1": _resource("inference-service", "us-east-1", "g5.xlarge"),
     "llm-gateway@us-east-1": _resource("llm-gateway", "us-east-1", "m5.large"),
+}
+
+# Instances per resource key (one where not listed). A request's spans in one service run on
+# one instance, picked by its trace id; the second us-east-1 gateway is scaled out for the
+# busy hours only (08:00-20:00 UTC), so its day starts and ends with them.
+INSTANCES = {
+    "web-gateway@us-east-1": 2,
+    "web-gateway@eu-west-1": 2,
+    "checkout-service@eu-west-1": 2,
+}
+SCALED_OUT = "web-gateway@us-east-1"
+SCALED_OUT_HOURS = range(8, 20)
+
+# Instance key (``service@region/n``) -> resource attributes.
+INSTANCE_RESOURCES: dict[str, dict[str, AttributeValue]] = {
+    f"{key}/{index}": {
+        **attributes,
+        "service.instance.id": "-".join(
+            [str(attributes["service.name"]), str(attributes["cloud.region"]), str(index)]
+        ),
+    }
+    for key, attributes in RESOURCES.items()
+    for index in range(INSTANCES.get(key, 1))
 }
 
 # tenant -> (home region of its gateway, traffic weight)
@@ -703,6 +729,30 @@ class Scenario:
         root.end_unix_nano = t + _ms(self.rng, 0.5, 2.0)
         return trace
 
+    def export(self, tenant: str, start: int) -> Trace:
+        """A tenant's nightly export of its reports: about 20 minutes on the worker."""
+        trace = self._current = Trace(self.rng)
+        resource = "analytics-worker@us-east-1"
+        root = trace.span(
+            None,
+            "job:export-reports",
+            "INTERNAL",
+            resource,
+            JOB_SCOPE,
+            start,
+            start,
+            {
+                "feature.id": "advanced-reports",
+                "feature.category": "analytics",
+                "tenant.id": tenant,
+                "job.name": "export-reports",
+                "job.attempt": 1,
+            },
+        )
+        t = self._db_calls(trace, root, resource, start + 1_000_000, 3, True)
+        root.end_unix_nano = t + int(self.rng.uniform(18.0, 22.0) * 60 * 10**9)
+        return trace
+
     def job(self, tenant: str, start: int, long_running: bool = False) -> Trace:
         """The dashboard's cache refresh: tags its spans with the feature whatever the flag says."""
         trace = self._current = Trace(self.rng)
@@ -727,6 +777,21 @@ class Scenario:
         low, high = (25_000.0, 35_000.0) if long_running else (40.0, 150.0)
         root.end_unix_nano = self._inference(trace, root, resource, t, low, high) + 1_000_000
         return trace
+
+
+def _on_instances(trace: Trace) -> list[Span]:
+    """The trace's spans, each ``service`` made the instance key it ran on."""
+    if not trace.spans:
+        return []
+    hour = datetime.fromtimestamp(min(s.start_unix_nano for s in trace.spans) // 10**9, UTC).hour
+    placed = []
+    for span in trace.spans:
+        count = INSTANCES.get(span.service, 1)
+        index = int(trace.trace_id[:8], 16) % count
+        if span.service == SCALED_OUT and hour not in SCALED_OUT_HOURS:
+            index = 0
+        placed.append(replace(span, service=f"{span.service}/{index}"))
+    return placed
 
 
 def _request_starts(rng: random.Random, day_start: int, count: int) -> list[int]:
@@ -761,7 +826,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     span_total = trace_total = 0
     requests: Counter[tuple[str, str, str]] = Counter()
     invocations: Counter[tuple[str, str, str]] = Counter()
-    busy: dict[tuple[date, str], float] = {}
+    instances: dict[tuple[date, str], list[int]] = {}
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for offset in range(config.days):
         day = config.start_date + timedelta(days=offset)
@@ -782,9 +847,13 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
         traces.append(
             scenario.job("tenant-acme", day_start + NS_PER_DAY - 20 * 10**9, long_running=True)
         )
+        # Every tenant's nightly export starts at 02:00 on the one worker.
+        for tenant in TENANTS:
+            traces.append(scenario.export(tenant, day_start + 2 * 3_600 * 10**9))
 
         spans = sorted(
-            (s for t in traces for s in t.spans), key=lambda s: (s.end_unix_nano, s.span_id)
+            (s for t in traces for s in _on_instances(t)),
+            key=lambda s: (s.end_unix_nano, s.span_id),
         )
         for span in spans:
             span_day = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC).date()
@@ -807,17 +876,20 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
         with path.open("w", encoding="utf-8", newline="\n") as handle:
             for i in range(0, len(spans), config.spans_per_line):
                 batch = spans[i : i + config.spans_per_line]
-                handle.write(dumps_line(traces_data(batch, RESOURCES, SCOPE_VERSIONS)) + "\n")
+                handle.write(
+                    dumps_line(traces_data(batch, INSTANCE_RESOURCES, SCOPE_VERSIONS)) + "\n"
+                )
         files.append(path)
         if config.clickhouse_parquet:
             write_parquet(
                 out_dir / "clickhouse" / f"spans-{day.isoformat()}.parquet",
                 spans,
-                RESOURCES,
+                INSTANCE_RESOURCES,
                 SCOPE_VERSIONS,
             )
-        for service_day, seconds in busy_seconds_by_service_day(spans).items():
-            busy[service_day] = busy.get(service_day, 0.0) + seconds
+        for service_day, running in instances_by_service_hour(spans).items():
+            so_far = instances.get(service_day, [0] * 24)
+            instances[service_day] = [a + b for a, b in zip(so_far, running, strict=True)]
         span_total += len(spans)
         trace_total += sum(1 for t in traces if t.spans)
 
@@ -825,7 +897,7 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     _write_flags(out_dir / "feature_flags" / "feature_flags.csv", scenario.flags)
     days = [config.start_date + timedelta(days=i) for i in range(config.days)]
     billing_rng = random.Random(config.seed + 1)
-    write_focus_csv(out_dir / "billing" / "focus.csv", focus_rows(busy, days, billing_rng))
+    write_focus_csv(out_dir / "billing" / "focus.csv", focus_rows(instances, days, billing_rng))
     manifest = {
         "config": {**config.__dict__, "start_date": config.start_date.isoformat()},
         "spans": span_total,

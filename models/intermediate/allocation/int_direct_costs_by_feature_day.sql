@@ -1,16 +1,28 @@
--- Grain: one row per (date_day, feature_id, tenant_id) with any accepted span.
+-- Grain: one row per (date_day, feature_id, tenant_id) with any accepted span, and one
+-- `__idle__` row (tenant `__shared__`) per day with unused instance capacity.
 -- Guarantees: sums of the priced span-days (int_span_costs_by_feature_day). Components a
 -- shared resource claims on that day (its pool cost replaces them, see
 -- shared_cost_allocation) are left out, so nothing is counted twice; every other cost is
--- carried through unchanged. `reconciled_compute_cost` scales each service's compute
--- estimate by its billed / estimated ratio for the month (rule 10), so a billed service's
--- reconciled compute sums to its bill; where the bill has no line for the service it stays
--- the estimate (`unreconciled_compute_cost`).
+-- carried through unchanged. Compute follows rule 14: `cpu_cost`, `memory_cost` and
+-- `gpu_cost` are the work's share of its instance-hours' capacity, and the capacity no
+-- work used is the `__idle__` row's (int_instance_hours), so a day's compute sums to the
+-- capacity of the instances that ran; `dedicated_compute_cost` is the rate-card figure
+-- (busy time x size x rates, what the work would cost on capacity of its own).
+-- `reconciled_compute_cost` scales each service's compute by its billed / estimated ratio
+-- for the month (rule 10), so a billed service's reconciled compute, idle included, sums
+-- to its bill; where the bill has no line for the service it stays the estimate
+-- (`unreconciled_compute_cost`).
 with
 
-costs as (
+span_costs as (
 
     select * from {{ ref('int_span_costs_by_feature_day') }}
+
+),
+
+instance_hours as (
+
+    select * from {{ ref('int_instance_hours') }}
 
 ),
 
@@ -20,11 +32,67 @@ factors as (
 
 ),
 
+idle_capacity as (
+
+    select
+        date_day,
+        service_name,
+        cloud_region,
+        {{ exact_sum("idle_cpu_cost") }} as idle_cpu_cost,
+        {{ exact_sum("idle_memory_cost") }} as idle_memory_cost,
+        {{ exact_sum("idle_gpu_cost") }} as idle_gpu_cost
+    from instance_hours
+    group by date_day, service_name, cloud_region
+
+),
+
+costs as (
+
+    select
+        date_day,
+        feature_id,
+        tenant_id,
+        service_name,
+        cloud_region,
+        invocation_count,
+        span_day_count,
+        busy_ns,
+        query_count,
+        case when compute_pool_id is null then capacity_cpu_cost else 0 end as cpu_cost,
+        case when compute_pool_id is null then capacity_memory_cost else 0 end as memory_cost,
+        case when compute_pool_id is null then capacity_gpu_cost else 0 end as gpu_cost,
+        case
+            when compute_pool_id is null then cpu_cost + memory_cost + gpu_cost else 0
+        end as dedicated_compute_cost,
+        case when query_pool_id is null then db_query_cost else 0 end as db_query_cost,
+        llm_cost
+    from span_costs
+    union all
+    select
+        date_day,
+        '__idle__' as feature_id,
+        '__shared__' as tenant_id,
+        service_name,
+        cloud_region,
+        0 as invocation_count,
+        0 as span_day_count,
+        0 as busy_ns,
+        0 as query_count,
+        idle_cpu_cost as cpu_cost,
+        idle_memory_cost as memory_cost,
+        idle_gpu_cost as gpu_cost,
+        0 as dedicated_compute_cost,
+        0 as db_query_cost,
+        0 as llm_cost
+    from idle_capacity
+    where idle_cpu_cost + idle_memory_cost + idle_gpu_cost > 0
+
+),
+
 costs_with_factor as (
 
     select
         costs.*,
-        case when costs.compute_pool_id is null then 1 else 0 end as is_direct_compute,
         factors.reconciliation_factor
     from costs
     left join factors
@@ -46,20 +114,18 @@ final as (
         sum(span_day_count) as span_day_count,
         {{ exact_sum("busy_ns") }} as busy_ns,
         {{ exact_sum("query_count") }} as query_count,
-        {{ exact_sum("is_direct_compute * cpu_cost") }} as cpu_cost,
-        {{ exact_sum("is_direct_compute * memory_cost") }} as memory_cost,
-        {{ exact_sum("is_direct_compute * gpu_cost") }} as gpu_cost,
-        {{ exact_sum(
-            "case when query_pool_id is null then db_query_cost else 0 end"
-        ) }} as db_query_cost,
+        {{ exact_sum("cpu_cost") }} as cpu_cost,
+        {{ exact_sum("memory_cost") }} as memory_cost,
+        {{ exact_sum("gpu_cost") }} as gpu_cost,
+        {{ exact_sum("dedicated_compute_cost") }} as dedicated_compute_cost,
+        {{ exact_sum("db_query_cost") }} as db_query_cost,
         {{ exact_sum("llm_cost") }} as llm_cost,
         {{ exact_sum(
-            "is_direct_compute * (cpu_cost + memory_cost + gpu_cost)"
-            ~ " * coalesce(reconciliation_factor, 1)"
+            "(cpu_cost + memory_cost + gpu_cost) * coalesce(reconciliation_factor, 1)"
         ) }} as reconciled_compute_cost,
         {{ exact_sum(
             "case when reconciliation_factor is null"
-            ~ " then is_direct_compute * (cpu_cost + memory_cost + gpu_cost) else 0 end"
+            ~ " then cpu_cost + memory_cost + gpu_cost else 0 end"
         ) }} as unreconciled_compute_cost
     from costs_with_factor
     group by date_day, feature_id, tenant_id

@@ -1,15 +1,28 @@
 -- Grain: one row per (billing_month, service_name, cloud_region) that has rate-card
 -- estimated compute, billed compute, or both.
--- Guarantees (rule 10): the rate-card estimate of a service's compute (cpu, memory and gpu
--- cost of the work no shared pool claims) beside what the bill charged for it that month;
--- `reconciliation_factor` = billed / estimated scales each span's estimate so the service's
--- reconciled compute equals its bill. Null where either side is missing or zero.
+-- Guarantees (rule 10): the estimate of a service's compute beside what the bill charged
+-- for it that month. The estimate is the capacity of its instance-hours (rule 14: the work's
+-- share plus idle, of the work no shared pool claims), so the bill scales a figure that
+-- already pays each instance-hour once; `reconciliation_factor` = billed / estimated scales
+-- each share and the idle so the service's reconciled compute equals its bill. Null where
+-- either side is missing or zero.
 with
 
-costs as (
+instance_hours as (
 
-    select * from {{ ref('int_span_costs_by_feature_day') }}
-    where compute_pool_id is null
+    select * from {{ ref('int_instance_hours') }}
+
+),
+
+estimates as (
+
+    select
+        date_day,
+        service_name,
+        cloud_region,
+        capacity_cost as estimated_cost,
+        capacity_vcpu_ms as vcpu_ms
+    from instance_hours
 
 ),
 
@@ -26,9 +39,9 @@ estimated_by_month as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         service_name,
         coalesce(cloud_region, '*') as cloud_region,
-        {{ exact_sum("cpu_cost + memory_cost + gpu_cost") }} as estimated_cost,
+        {{ exact_sum("estimated_cost") }} as estimated_cost,
         {{ exact_sum("vcpu_ms") }} as vcpu_ms
-    from costs
+    from estimates
     group by
         cast({{ dbt.date_trunc('month', 'date_day') }} as date),
         service_name,

@@ -8,7 +8,11 @@
 -- each span-day's invocations, queries, rows, busy time and resource-time count its
 -- `count_weight` (its sampling weight, times its share of linked work under rule 12), as
 -- its costs already do, so counts, drivers and costs agree under sampling and links;
--- `span_day_count` stays the span-days received.
+-- `span_day_count` stays the span-days received. Rule 14: `capacity_*_cost` is the
+-- rate-card cost x the capacity share factor of the instance-hours the span-day ran in
+-- (int_instance_hours; 1 unless concurrent work filled the hour); the rate-card figure
+-- stays in `cpu_cost`, `memory_cost` and `gpu_cost` (what the work would cost on
+-- capacity of its own).
 -- Incremental by usage day: a run rebuilds the days int_span_days_priced rebuilt (from its
 -- own latest day minus `lookback_days` and the days a span can reach, so the days the
 -- pricing model rebuilt are always among them); a backfill the same days as that model.
@@ -24,6 +28,96 @@ priced as (
 
     select * from {{ ref('int_span_days_priced') }}
     where {{ in_day_window('date_day', usage_window) }}
+
+),
+
+oversubscribed_hours as (
+
+    select * from {{ ref('int_instance_hours') }}
+    where {{ in_day_window('date_day', usage_window) }} and capacity_share_factor < 1
+
+),
+
+oversubscribed_work as (
+
+    -- Only the span-days on an instance-day with an hour whose work exceeded its capacity.
+    select
+        priced.trace_id,
+        priced.span_id,
+        priced.share_number,
+        priced.date_day,
+        priced.service_name,
+        priced.cloud_region,
+        priced.instance_id,
+        priced.active_start_ns,
+        priced.active_end_ns
+    from priced
+    where
+        priced.compute_pool_id is null
+        and exists (
+            select 1 from oversubscribed_hours
+            where
+                oversubscribed_hours.date_day = priced.date_day
+                and oversubscribed_hours.service_name = priced.service_name
+                and coalesce(oversubscribed_hours.cloud_region, '')
+                = coalesce(priced.cloud_region, '')
+                and oversubscribed_hours.instance_id = priced.instance_id
+        )
+
+),
+
+oversubscribed_work_hours as (
+
+    select
+        pending.trace_id,
+        pending.span_id,
+        pending.share_number,
+        pending.date_day,
+        pending.service_name,
+        pending.cloud_region,
+        pending.instance_id,
+        hour_number,
+        {{ hour_share('pending.active_start_ns', 'pending.active_end_ns') }} as hour_share
+    from oversubscribed_work as pending
+    cross join {{ hours_touched('pending.active_start_ns', 'pending.active_end_ns') }}
+
+),
+
+capacity_factors as (
+
+    -- Each such span-day's hours, weighted by its elapsed time in each, x their factor.
+    select
+        pending.trace_id,
+        pending.span_id,
+        pending.share_number,
+        pending.date_day,
+        sum(
+            pending.hour_share * coalesce(oversubscribed_hours.capacity_share_factor, 1)
+        ) as capacity_share_factor
+    from oversubscribed_work_hours as pending
+    left join oversubscribed_hours
+        on
+            pending.date_day = oversubscribed_hours.date_day
+            and pending.service_name = oversubscribed_hours.service_name
+            and coalesce(pending.cloud_region, '') = coalesce(oversubscribed_hours.cloud_region, '')
+            and pending.instance_id = oversubscribed_hours.instance_id
+            and pending.hour_number = oversubscribed_hours.hour_number
+    group by pending.trace_id, pending.span_id, pending.share_number, pending.date_day
+
+),
+
+priced_with_factor as (
+
+    select
+        priced.*,
+        coalesce(capacity_factors.capacity_share_factor, 1) as capacity_share_factor
+    from priced
+    left join capacity_factors
+        on
+            priced.trace_id = capacity_factors.trace_id
+            and priced.span_id = capacity_factors.span_id
+            and priced.share_number = capacity_factors.share_number
+            and priced.date_day = capacity_factors.date_day
 
 ),
 
@@ -53,9 +147,12 @@ final as (
         {{ exact_sum("cpu_cost") }} as cpu_cost,
         {{ exact_sum("memory_cost") }} as memory_cost,
         {{ exact_sum("gpu_cost") }} as gpu_cost,
+        {{ exact_sum("cpu_cost * capacity_share_factor") }} as capacity_cpu_cost,
+        {{ exact_sum("memory_cost * capacity_share_factor") }} as capacity_memory_cost,
+        {{ exact_sum("gpu_cost * capacity_share_factor") }} as capacity_gpu_cost,
         {{ exact_sum("db_query_cost") }} as db_query_cost,
         {{ exact_sum("llm_cost") }} as llm_cost
-    from priced
+    from priced_with_factor
     group by
         date_day,
         feature_id,

@@ -326,6 +326,13 @@ usage_all_days as (
         spans.service_name,
         spans.cloud_region,
         spans.host_type,
+        spans.service_instance_id,
+        -- The span's elapsed interval within the day (rule 14 spreads it over hours).
+        greatest(span_days.start_ns, span_days.day_start_ns) as active_start_ns,
+        greatest(
+            least(span_days.end_ns, span_days.day_end_ns),
+            greatest(span_days.start_ns, span_days.day_start_ns)
+        ) as active_end_ns,
         coalesce(link_shares.feature_id, spans.feature_id) as feature_id,
         coalesce(link_shares.gated_feature_id, spans.gated_feature_id) as gated_feature_id,
         coalesce(link_shares.tenant_id, spans.tenant_id) as tenant_id,
@@ -582,6 +589,10 @@ final as (
         sized.service_name,
         sized.cloud_region,
         sized.instance_family,
+        -- One instance per service and region where the resource names none.
+        coalesce(sized.service_instance_id, '__service__') as instance_id,
+        sized.active_start_ns,
+        sized.active_end_ns,
         sized.server_address,
         sized.feature_id,
         sized.gated_feature_id,

@@ -47,6 +47,7 @@ spans as (
         service_name,
         cloud_region,
         host_type,
+        service_instance_id,
         feature_id,
         feature_group_attribute,
         tenant_id,

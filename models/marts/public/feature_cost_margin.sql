@@ -1,7 +1,9 @@
 -- Grain: one row per (date_day, feature_id, tenant_id), for every day, feature and tenant
 -- with cost or revenue.
 -- Guarantees: the public mart. Cost is carried per component: direct (rate card), shared
--- (pools split by their allocation key), amortized (build and maintenance); `total_cost` is
+-- (pools split by their allocation key), amortized (build and maintenance); compute is each
+-- row's share of the instance-hours it ran on, unused capacity `__idle__` (rule 14), and
+-- `dedicated_compute_cost` keeps the rate-card figure beside it; `total_cost` is
 -- their sum and the mart's totals equal what went in. Reserved buckets (`__unattributed__`,
 -- `__flag_off__`, `__idle__`) are rows like any other. `cost_low` <= `total_cost` <=
 -- `cost_high` bound the shared allocation under plausible alternative drivers. Margin follows
@@ -120,6 +122,7 @@ joined as (
         coalesce(direct_costs.cpu_cost, 0) as cpu_cost,
         coalesce(direct_costs.memory_cost, 0) as memory_cost,
         coalesce(direct_costs.gpu_cost, 0) as gpu_cost,
+        coalesce(direct_costs.dedicated_compute_cost, 0) as dedicated_compute_cost,
         coalesce(direct_costs.db_query_cost, 0) as db_query_cost,
         coalesce(direct_costs.llm_cost, 0) as llm_cost,
         coalesce(direct_costs.reconciled_compute_cost, 0) as reconciled_compute_cost,
@@ -200,6 +203,7 @@ final as (
         cast(totals.cpu_cost as {{ type_double() }}) as cpu_cost,
         cast(totals.memory_cost as {{ type_double() }}) as memory_cost,
         cast(totals.gpu_cost as {{ type_double() }}) as gpu_cost,
+        cast(totals.dedicated_compute_cost as {{ type_double() }}) as dedicated_compute_cost,
         cast(totals.db_query_cost as {{ type_double() }}) as db_query_cost,
         cast(totals.llm_cost as {{ type_double() }}) as llm_cost,
         cast(totals.direct_cost as {{ type_double() }}) as direct_cost,

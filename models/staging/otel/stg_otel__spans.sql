@@ -69,6 +69,12 @@ typed as (
         ) as service_name,
         {{ otel_attribute('resource_attributes', 'cloud.region') }} as cloud_region,
         {{ otel_attribute('resource_attributes', 'host.type') }} as host_type,
+        -- The instance the span ran on (rule 14): the SDK's instance id, else the host's.
+        coalesce(
+            {{ otel_attribute('resource_attributes', 'service.instance.id') }},
+            {{ otel_attribute('resource_attributes', 'host.id') }},
+            {{ otel_attribute('resource_attributes', 'host.name') }}
+        ) as service_instance_id,
         nullif(trim({{ otel_attribute('span_attributes', 'feature.id') }}), '') as feature_id,
         coalesce(
             {{ otel_attribute('span_attributes', 'feature.group') }},
