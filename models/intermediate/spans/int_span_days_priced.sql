@@ -35,6 +35,23 @@ spans as {{ not_materialized() }} (
 
 ),
 
+instances as (
+
+    -- The instance of each span that names one (rule 14), read beside the trace walk rather
+    -- than through it: carried through int_spans_attributed, the column cost that model
+    -- its memory at 10M spans (the 4 GB build ran out).
+    select
+        trace_id,
+        span_id,
+        service_instance_id
+    from {{ ref('int_spans_screened') }}
+    where
+        span_status = 'accepted'
+        and service_instance_id is not null
+        and {{ in_day_window('start_day', usage_window, span_reach_days()) }}
+
+),
+
 link_shares as (
 
     select * from {{ ref('int_span_link_shares') }}
@@ -326,7 +343,7 @@ usage_all_days as (
         spans.service_name,
         spans.cloud_region,
         spans.host_type,
-        spans.service_instance_id,
+        instances.service_instance_id,
         -- The span's elapsed interval within the day (rule 14 spreads it over hours).
         greatest(span_days.start_ns, span_days.day_start_ns) as active_start_ns,
         greatest(
@@ -384,6 +401,10 @@ usage_all_days as (
         on
             span_days.trace_id = spans.trace_id
             and span_days.span_id = spans.span_id
+    left join instances
+        on
+            span_days.trace_id = instances.trace_id
+            and span_days.span_id = instances.span_id
     left join link_shares
         on
             spans.trace_id = link_shares.trace_id

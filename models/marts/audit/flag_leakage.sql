@@ -2,7 +2,9 @@
 -- while the feature's flag was off.
 -- Guarantees (rule 6): lists every "zombie path", the code that kept running and tagging
 -- spans after its feature was switched off, with its cost at the feature's rate card, so
--- the value of removing dead code can be shown. Sums to the `__flag_off__` direct cost.
+-- the value of removing dead code can be shown. The cost is the rate-card estimate of every
+-- component before pools and capacity sharing (rule 14): what the path costs on capacity
+-- of its own, so at least the `__flag_off__` compute the mart charges for it.
 with
 
 priced as (
