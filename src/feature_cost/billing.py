@@ -3,9 +3,8 @@
 The bill is the truth the rate cards are checked against: each service's compute is billed
 by the instance-hour, for the hours its instances ran, at a "true" price a little off the
 rate cards (so the reconciliation has something to find), and each shared pool is billed
-per day. Rows follow FOCUS 1.0-1.3
-columns, with the literal ``NULL`` strings real exports contain, tags as JSON, a credit line,
-and hourly charge periods.
+per day. Rows follow FOCUS 1.0-1.3 columns, with the literal ``NULL`` strings real exports
+contain, tags as JSON, a credit line, and hourly charge periods.
 """
 
 from __future__ import annotations
@@ -67,17 +66,24 @@ POOL_DAILY_COST = {
 def instances_by_service_hour(spans: Iterable[Span]) -> dict[tuple[date, str], list[int]]:
     """How many instances of each service ran in each UTC hour of each day.
 
-    A span's ``service`` is ``service@region/instance``; an instance runs from the hour of
-    its first span that day to the hour of its last (the hours the bill charges).
+    A span's ``service`` is ``service@region/instance``; an instance runs from the first to
+    the last hour of the day its spans ran in (the hours the bill charges; a span across
+    midnight runs to the end of one day and from the start of the next).
     """
     seen: dict[tuple[date, str, str], tuple[int, int]] = {}
     for span in spans:
         service, _, instance = span.service.partition("/")
         at = datetime.fromtimestamp(span.start_unix_nano // 10**9, UTC)
-        until = datetime.fromtimestamp(max(span.end_unix_nano - 1, 0) // 10**9, UTC)
-        for day, hour in {(at.date(), at.hour), (until.date(), until.hour)}:
-            first, last = seen.get((day, service, instance), (hour, hour))
-            seen[(day, service, instance)] = (min(first, hour), max(last, hour))
+        until = datetime.fromtimestamp(
+            max(span.end_unix_nano - 1, span.start_unix_nano) // 10**9, UTC
+        )
+        day = at.date()
+        while day <= until.date():
+            first_hour = at.hour if day == at.date() else 0
+            last_hour = until.hour if day == until.date() else 23
+            first, last = seen.get((day, service, instance), (first_hour, last_hour))
+            seen[(day, service, instance)] = (min(first, first_hour), max(last, last_hour))
+            day += timedelta(days=1)
     out: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0] * 24)
     for (day, service, _), (first, last) in seen.items():
         for hour in range(first, last + 1):

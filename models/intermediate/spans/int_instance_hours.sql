@@ -162,6 +162,16 @@ shared as (
 
 ),
 
+allocated as (
+
+    select
+        *,
+        work_cost * capacity_share_factor as allocated_cost,
+        capacity_cost - work_cost * capacity_share_factor as idle_cost
+    from shared
+
+),
+
 final as (
 
     select
@@ -177,22 +187,16 @@ final as (
         work_cost,
         capacity_cost,
         capacity_share_factor,
-        work_cost * capacity_share_factor as allocated_cost,
-        capacity_cost - work_cost * capacity_share_factor as idle_cost,
+        allocated_cost,
+        idle_cost,
         -- Idle capacity split into its components in the proportions of the capacity.
-        coalesce({{ safe_divide(
-            '(capacity_cost - work_cost * capacity_share_factor) * capacity_cpu_cost',
-            'capacity_cost'
-        ) }}, 0) as idle_cpu_cost,
-        coalesce({{ safe_divide(
-            '(capacity_cost - work_cost * capacity_share_factor) * capacity_memory_cost',
-            'capacity_cost'
-        ) }}, 0) as idle_memory_cost,
-        coalesce({{ safe_divide(
-            '(capacity_cost - work_cost * capacity_share_factor) * capacity_gpu_cost',
-            'capacity_cost'
-        ) }}, 0) as idle_gpu_cost
-    from shared
+        coalesce({{ safe_divide('idle_cost * capacity_cpu_cost', 'capacity_cost') }}, 0)
+            as idle_cpu_cost,
+        coalesce({{ safe_divide('idle_cost * capacity_memory_cost', 'capacity_cost') }}, 0)
+            as idle_memory_cost,
+        coalesce({{ safe_divide('idle_cost * capacity_gpu_cost', 'capacity_cost') }}, 0)
+            as idle_gpu_cost
+    from allocated
 
 )
 

@@ -91,9 +91,9 @@ capacity_factors as (
         pending.span_id,
         pending.share_number,
         pending.date_day,
-        sum(
-            pending.hour_share * coalesce(oversubscribed_hours.capacity_share_factor, 1)
-        ) as capacity_share_factor
+        {{ exact_sum(
+            'pending.hour_share * coalesce(oversubscribed_hours.capacity_share_factor, 1)'
+        ) }} as capacity_share_factor
     from oversubscribed_work_hours as pending
     left join oversubscribed_hours
         on
