@@ -165,6 +165,7 @@ def test_same_seed_same_bytes(bench: BenchData, tmp_path: Path) -> None:
     assert again.files["otlp"][0].read_bytes() == first.read_bytes()
 
 
+@pytest.mark.slow
 def test_the_project_builds_on_both_inputs_with_the_same_margins(
     bench: BenchData, tmp_path: Path
 ) -> None:

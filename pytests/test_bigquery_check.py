@@ -171,6 +171,7 @@ def test_output_columns_must_be_named_and_unique() -> None:
 
 
 @needs_zetasql
+@pytest.mark.slow
 def test_the_analyzer_accepts_googlesql_and_rejects_duckdb_sql() -> None:
     options = bq.analyzer_options()
     spans = bq.Table(("p", "otel", "spans"), bq.typed([("x", "INT64"), ("attrs", KV)]))
@@ -238,6 +239,7 @@ def bigquery_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[bq.Report,
 
 @pytest.mark.bigquery
 @needs_zetasql
+@pytest.mark.slow
 def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(
     bigquery_check: tuple[bq.Report, Path],
 ) -> None:
@@ -270,6 +272,7 @@ PARTITIONED_MARTS = ["feature_cost_margin", "shared_cost_allocation", "span_acco
 
 @pytest.mark.bigquery
 @needs_zetasql
+@pytest.mark.slow
 def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
     bigquery_check: tuple[bq.Report, Path],
 ) -> None:

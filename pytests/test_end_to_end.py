@@ -538,6 +538,7 @@ def test_agent_usage_counts_once_on_its_llm_calls(
         assert math.isclose(demo_mart.value(key, "llm_cost"), expected, rel_tol=1e-9), key
 
 
+@pytest.mark.slow
 def test_flag_off_requests_are_found_without_a_flag_file(
     demo_build: DemoBuild, tmp_path: Path
 ) -> None:

@@ -26,6 +26,9 @@ import zstandard
 from conftest import DEMO_CONFIG, DemoBuild, dbt_vars_for, run_dbt
 from feature_cost.demo import generate
 
+# Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
+pytestmark = pytest.mark.slow
+
 DAY = 1_767_571_200_000_000_000  # 2026-01-05T00:00:00Z
 MS = 1_000_000
 INT64_MAX = 2**63 - 1

@@ -25,6 +25,9 @@ import pytest
 from conftest import DEMO_CONFIG, PROJECT_ROOT, SEED_DIR, dbt_vars_for, run_dbt
 from feature_cost.demo import generate
 
+# Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
+pytestmark = pytest.mark.slow
+
 DAYS = 4
 FIRST_DAY = DEMO_CONFIG.start_date
 CONFIG = replace(DEMO_CONFIG, days=DAYS, requests_per_day=120)

@@ -9,9 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from conftest import DEMO_CONFIG, dbt_vars_for, run_dbt
 from feature_cost.demo import generate
+
+# Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
+pytestmark = pytest.mark.slow
 
 MART = (
     "select date_day, feature_id, tenant_id, request_count, total_cost, reconciled_cost"

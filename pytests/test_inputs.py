@@ -37,6 +37,7 @@ def _close(left: object, right: object) -> bool:
     return left == right
 
 
+@pytest.mark.slow
 def test_both_span_inputs_give_the_same_mart(tmp_path: Path) -> None:
     """OTLP/JSON Lines and the ClickHouse exporter's Parquet layout: identical marts."""
     data_dir = tmp_path / "data"
@@ -155,6 +156,7 @@ def _write_damaged_input(data_dir: Path) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
     """Duplicates removed, bad spans and lines quarantined with reasons, orphans as roots."""
     data_dir = tmp_path / "data"
@@ -230,6 +232,7 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not FOCUS_SAMPLE.exists(), reason="the FOCUS 1.0 sample is not beside the project"
 )
+@pytest.mark.slow
 def test_real_focus_export_loads_and_reconciles(tmp_path: Path) -> None:
     """The FinOps Foundation's sample of real AWS/Azure/OCI billing: every charge loads, the
     literal NULLs are nulls, and its total reaches the daily bill exactly once."""

@@ -202,6 +202,7 @@ def _to_otlp(span: ReadableSpan) -> otlp.Span:
     )
 
 
+@pytest.mark.slow
 def test_spans_of_an_instrumented_app_build_to_the_right_features(
     telemetry: InMemorySpanExporter, tmp_path: Path
 ) -> None:

@@ -139,6 +139,7 @@ def _snapshot(path: Path) -> tuple:
         ).fetchone()
 
 
+@pytest.mark.slow
 def test_publish_while_a_reader_holds_the_file(tmp_path: Path) -> None:
     """The build never writes the file a reader holds: it publishes by atomic rename."""
     week = tmp_path / "week"
@@ -179,6 +180,7 @@ def test_publish_while_a_reader_holds_the_file(tmp_path: Path) -> None:
     assert not list(published.parent.glob(".*building*")), "a staging file was left behind"
 
 
+@pytest.mark.slow
 def test_failed_or_stale_runs_leave_the_published_file_alone(tmp_path: Path) -> None:
     """Exit 1 when the build fails, 2 when telemetry is stale; the published file is intact."""
     data = tmp_path / "data"

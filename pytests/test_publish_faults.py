@@ -54,6 +54,9 @@ from test_publish import (
     same_rows,
 )
 
+# Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
+pytestmark = pytest.mark.slow
+
 CONFIG = replace(DEMO_CONFIG, days=2)
 DEADLINE_SECONDS = 300
 

@@ -26,6 +26,7 @@ def _propose(tmp_path: Path, replace: str, extra: list[str]) -> Path:
     return proposed
 
 
+@pytest.mark.slow
 def test_a_price_change_from_a_date_changes_only_that_date_on(
     demo_build: DemoBuild, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -57,6 +58,7 @@ def test_a_price_change_from_a_date_changes_only_that_date_on(
     assert current.exists()
 
 
+@pytest.mark.slow
 def test_an_invalid_proposal_is_rejected_with_the_reason(
     demo_build: DemoBuild, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
