@@ -81,10 +81,14 @@ bench: install  ## benchmark builds against the floor query, and the daily run a
 		--formats $(BENCH_FORMATS) --memory-limit $(BENCH_MEMORY_LIMIT) \
 		$(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --out reports/benchmark.md
 
-pytest: install  ## the pytest suite (end to end against real DuckDB files)
-	$(BIN)/pytest
+# One pytest worker per core; a module's tests stay on one worker (they share its fixtures).
+PYTEST_ARGS ?= -n auto --dist loadscope
+pytest: install  ## the pytest suite: dbt build (unit and data tests), the BigQuery check, end to end
+	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: install lint data build check-bigquery pytest  ## install, lint, build, all tests
+# pytest builds its own demo with every dbt unit and data test, and compiles and analyses the
+# project for BigQuery: `make build` and `make check-bigquery` would do the same work again.
+test: install lint pytest  ## install, lint, build, all tests
 
 clean:  ## remove build output and generated data (keeps .venv and the published file BI tools read)
 	rm -rf target logs dbt_packages data/demo data/bench

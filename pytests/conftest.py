@@ -1,4 +1,4 @@
-"""Shared fixtures: run dbt in a subprocess against a throw-away DuckDB file.
+"""Shared fixtures: run dbt (in this process) against a throw-away DuckDB file.
 
 ``run_dbt`` is a plain function so any test module can import it (``from conftest import
 run_dbt``) or use the session fixture of the same purpose, ``dbt_runner``. ``demo_build``
@@ -11,15 +11,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.adapters.factory import reset_adapters
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.contracts.graph.manifest import Manifest
+from dbt_common.events.base_types import EventMsg
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = PROJECT_ROOT / "seeds"
@@ -33,7 +39,22 @@ from feature_cost.demo import DemoConfig, GeneratedDemo, generate  # noqa: E402
 
 DEMO_CONFIG = DemoConfig(seed=11, days=3, requests_per_day=200, start_date=date(2026, 1, 5))
 
-DbtRunner = Callable[..., subprocess.CompletedProcess[str]]
+# Parsed manifests by everything parsing depends on (see ``_manifest_key``); a few at a time.
+_MANIFESTS: OrderedDict[tuple[object, ...], Manifest] = OrderedDict()
+_MANIFESTS_KEPT = 6
+# The project's own folders dbt parses; a change to any file in them means a new parse.
+_PARSED_FOLDERS = ("models", "macros", "seeds", "tests", "analyses", "snapshots")
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """One finished dbt command: its arguments and the lines dbt logged at info level or above."""
+
+    args: list[str]
+    stdout: str
+
+
+DbtRunner = Callable[..., DbtRun]
 
 
 def dbt_executable() -> str:
@@ -47,69 +68,141 @@ def dbt_executable() -> str:
     return found
 
 
+@contextmanager
+def _environment(updates: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {name: os.environ.get(name) for name in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _project_fingerprint(project: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every file dbt parses in a project."""
+    files = [project / "dbt_project.yml", project / "profiles.yml"]
+    for folder in _PARSED_FOLDERS:
+        files.extend(path for path in (project / folder).rglob("*") if path.is_file())
+    return tuple(
+        (str(path), stat.st_size, stat.st_mtime_ns)
+        for path in sorted(files)
+        if path.exists() and (stat := path.stat())
+    )
+
+
+def _manifest_key(project: Path, vars_json: str, duckdb_path: Path) -> tuple[object, ...]:
+    """What a parse depends on: the project's files, the vars (input paths are rendered into
+    the sources) and the DuckDB file's name (DuckDB names the database after it)."""
+    return (str(project), vars_json, duckdb_path.stem, _project_fingerprint(project))
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a command, so the
+    test (or the next command, on another file) can open it."""
+    reset_adapters()
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager._ENV = None
+
+
+def _invoke(args: list[str], manifest: Manifest | None) -> tuple[dbtRunnerResult, list[str]]:
+    lines: list[str] = []
+
+    def keep(event: EventMsg) -> None:
+        if event.info.level in {"info", "warn", "error"} and event.info.msg:
+            lines.append(event.info.msg)
+
+    try:
+        result = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(args)
+    finally:
+        _release_duckdb()
+    return result, lines
+
+
+def _failed(what: str, args: list[str], result: dbtRunnerResult, lines: list[str]) -> str:
+    tail = "\n".join(lines[-TAIL_LINES:])
+    return (
+        f"dbt {what} failed: dbt {' '.join(args)}\n"
+        f"--- last {TAIL_LINES} lines dbt logged ---\n{tail}\n--- exception ---\n"
+        f"{result.exception!r}"
+    )
+
+
 def run_dbt(
     args: Sequence[str],
     *,
     duckdb_path: Path | str,
     vars: Mapping[str, Any],
     target_dir: Path | str,
-    extra_env: Mapping[str, str] | None = None,
-    timeout: float = 600,
     project_dir: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command in a subprocess and return it; raise AssertionError if it fails.
+    unit_tests: bool = False,
+) -> DbtRun:
+    """Run one dbt command in this process and return it; raise AssertionError if it fails.
 
     Args:
         args: the dbt command and its own arguments, e.g. ``["build", "--fail-fast"]``.
         duckdb_path: the DuckDB file to build into (``FEATURE_COST_DUCKDB``).
-        vars: dbt vars, passed as JSON with ``--vars``.
+        vars: dbt vars.
         target_dir: a scratch directory; dbt writes ``target/`` and ``logs/`` under it, so
             runs never touch the project's own ``target/`` or each other's.
-        extra_env: further environment variables for the subprocess.
-        timeout: seconds before the run is killed.
         project_dir: the dbt project to run (default: this one), e.g. a copy with edited seeds.
+        unit_tests: run dbt's unit tests in a ``build``. They depend on no data: the session's
+            demo build runs them once, other builds leave them out.
 
-    The working directory is the project and ``DBT_PROFILES_DIR`` points at it; the
-    ``dev`` (DuckDB) target is forced. On a non-zero exit the AssertionError carries the
-    command and the last lines of dbt's output.
+    dbt runs through its Python API (``dbtRunner``), as ``dbt`` on the command line would,
+    with the ``dev`` (DuckDB) target forced and the profile read from the project. The project
+    is parsed once per set of vars, DuckDB file name and project files, and the parsed
+    manifest reused by the commands that follow. dbt's Python API is not thread-safe: call
+    this from one thread at a time. On failure the AssertionError carries the command and the
+    last lines dbt logged.
     """
+    project = Path(project_dir or PROJECT_ROOT)
+    database = Path(duckdb_path)
     target = Path(target_dir)
-    command = [
-        dbt_executable(),
-        *args,
+    vars_json = json.dumps(dict(vars), sort_keys=True)
+    common = [
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
         "--vars",
-        json.dumps(dict(vars)),
+        vars_json,
         "--target-path",
         str(target / "target"),
         "--log-path",
         str(target / "logs"),
+        "--quiet",
     ]
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(project_dir or PROJECT_ROOT),
-        "FEATURE_COST_DUCKDB": str(duckdb_path),
+    command = list(args)
+    if command[0] == "build" and not unit_tests and "--exclude-resource-type" not in command:
+        command += ["--exclude-resource-type", "unit_test"]
+    environment = {
+        "FEATURE_COST_DUCKDB": str(database),
         "FEATURE_COST_TARGET": "dev",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
-        **(extra_env or {}),
     }
-    completed = subprocess.run(
-        command,
-        cwd=project_dir or PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if completed.returncode != 0:
-        tail = "\n".join(completed.stdout.splitlines()[-TAIL_LINES:])
-        stderr = "\n".join(completed.stderr.splitlines()[-20:])
-        raise AssertionError(
-            f"dbt exited with {completed.returncode}: {' '.join(command)}\n"
-            f"--- last {TAIL_LINES} lines of stdout ---\n{tail}\n--- stderr ---\n{stderr}"
-        )
-    return completed
+    with _environment(environment):
+        key = _manifest_key(project, vars_json, database)
+        manifest = _MANIFESTS.get(key)
+        if manifest is None:
+            parsed, lines = _invoke(["parse", *common], None)
+            if not parsed.success or not isinstance(parsed.result, Manifest):
+                raise AssertionError(_failed("parse", ["parse", *common], parsed, lines))
+            manifest = parsed.result
+            _MANIFESTS[key] = manifest
+            while len(_MANIFESTS) > _MANIFESTS_KEPT:
+                _MANIFESTS.popitem(last=False)
+        _MANIFESTS.move_to_end(key)
+        result, lines = _invoke([*command, *common], manifest)
+    if not result.success:
+        raise AssertionError(_failed(command[0], [*command, *common], result, lines))
+    return DbtRun(args=command, stdout="\n".join(lines))
 
 
 def dbt_vars_for(data_dir: Path) -> dict[str, str]:
@@ -153,5 +246,5 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     demo = generate(DEMO_CONFIG, data_dir)
     duckdb_path = root / "feature_cost.duckdb"
     dbt_vars = dbt_vars_for(data_dir)
-    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root)
+    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root, unit_tests=True)
     return DemoBuild(data_dir=data_dir, duckdb_path=duckdb_path, demo=demo, vars=dbt_vars)

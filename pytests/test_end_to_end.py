@@ -1,6 +1,6 @@
 """End to end: the public mart ``feature_cost_margin`` against an independent Python oracle.
 
-dbt builds the project in a subprocess into a throw-away DuckDB file (see ``conftest.py``);
+dbt builds the project (in this process) into a throw-away DuckDB file (see ``conftest.py``);
 ``oracle.py`` recomputes the same numbers from the same raw files with the standard library
 only. Two builds in all: the generated demo (``demo_build``, shared by most tests) and a tiny
 hand-written OTLP/JSON file in shapes the demo generator never produces.
