@@ -187,6 +187,7 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
     }
+    database.parent.mkdir(parents=True, exist_ok=True)
     with _environment(environment):
         key = _manifest_key(project, vars_json, database)
         manifest = _MANIFESTS.get(key)

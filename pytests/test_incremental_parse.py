@@ -52,7 +52,8 @@ def test_new_and_grown_files_match_a_full_refresh(tmp_path: Path) -> None:
     files[1].write_text("".join(day2_lines[:half]), encoding="utf-8")  # day 2 still growing
 
     dbt_vars = dbt_vars_for(data)
-    incremental_db = tmp_path / "incremental.duckdb"
+    # Both files have one name (DuckDB names the database after it): one parse serves both.
+    incremental_db = tmp_path / "incremental" / "feature_cost.duckdb"
     run_dbt(["build"], duckdb_path=incremental_db, vars=dbt_vars, target_dir=tmp_path / "a")
     first = _rows(incremental_db, "select count(*) from main.base_otel__spans")
 
@@ -66,7 +67,7 @@ def test_new_and_grown_files_match_a_full_refresh(tmp_path: Path) -> None:
     assert "incremental model main.base_otel__spans" in second.stdout
     assert _rows(incremental_db, "select count(*) from main.base_otel__spans") > first
 
-    full_db = tmp_path / "full.duckdb"
+    full_db = tmp_path / "full" / "feature_cost.duckdb"
     run_dbt(["build"], duckdb_path=full_db, vars=dbt_vars, target_dir=tmp_path / "b")
     for query in (
         MART,
