@@ -63,7 +63,7 @@ lint: install  ## ruff, mypy and sqlfluff (dbt templater)
 	$(BIN)/ruff check src pytests bench
 	$(BIN)/ruff format --check src pytests bench
 	$(BIN)/mypy
-	$(BIN)/sqlfluff lint models tests analyses
+	$(BIN)/sqlfluff lint --processes 0 models tests analyses
 
 check-bigquery: install  ## compile for BigQuery offline; analyze every model with GoogleSQL (BQ_CHECK_KEEP=dir keeps it)
 	$(BIN)/feature-cost check-bigquery $(if $(BQ_CHECK_KEEP),--keep $(BQ_CHECK_KEEP))
