@@ -1,12 +1,14 @@
-"""The command line: options every command shares."""
+"""The command line: options every command shares, exit codes of usage errors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 
-from feature_cost.cli import _parser
+from feature_cost.cli import cli, main
+from feature_cost.publish import PUBLISHED_DEFAULT
 
 READERS = [
     ["summary"],
@@ -17,6 +19,14 @@ READERS = [
 ]
 
 
+def duckdb_of(argv: list[str]) -> Path:
+    """The ``--duckdb`` a command line resolves to, as the command would receive it."""
+    name, *rest = argv
+    command = cli.commands[name]
+    with command.make_context(name, rest) as context:
+        return context.params["duckdb"]
+
+
 @pytest.mark.parametrize("argv", READERS, ids=lambda argv: argv[0])
 def test_every_command_reads_the_file_dbt_builds(
     argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -24,7 +34,49 @@ def test_every_command_reads_the_file_dbt_builds(
     """Without --duckdb a command reads FEATURE_COST_DUCKDB, as dbt and make do."""
     built = tmp_path / "elsewhere.duckdb"
     monkeypatch.setenv("FEATURE_COST_DUCKDB", str(built))
-    assert _parser().parse_args(argv).duckdb == built
-    assert _parser().parse_args([*argv, "--duckdb", "x.duckdb"]).duckdb == Path("x.duckdb")
+    assert duckdb_of(argv) == built
+    assert duckdb_of([*argv, "--duckdb", "x.duckdb"]) == Path("x.duckdb")
+    monkeypatch.setenv("FEATURE_COST_DUCKDB", "")
+    assert duckdb_of(argv) == Path("data/feature_cost.duckdb")
     monkeypatch.delenv("FEATURE_COST_DUCKDB")
-    assert _parser().parse_args(argv).duckdb == Path("data/feature_cost.duckdb")
+    assert duckdb_of(argv) == Path("data/feature_cost.duckdb")
+
+
+def test_publish_writes_the_published_file_never_the_build_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """publish replaces the file BI tools read: FEATURE_COST_PUBLISHED, not the dbt file."""
+    monkeypatch.setenv("FEATURE_COST_DUCKDB", str(tmp_path / "built.duckdb"))
+    monkeypatch.delenv("FEATURE_COST_PUBLISHED", raising=False)
+    assert duckdb_of(["publish"]) == Path(PUBLISHED_DEFAULT)
+    monkeypatch.setenv("FEATURE_COST_PUBLISHED", str(tmp_path / "bi.duckdb"))
+    assert duckdb_of(["publish"]) == tmp_path / "bi.duckdb"
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in cli.commands:
+        assert name in out, name
+    assert len(cli.commands) == 9
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["no-such-command"], "No such command"),
+        (["summary", "--top", "many"], "'many' is not a valid integer"),
+        (["generate", "--start-date", "05/01/2026"], "is not a day written YYYY-MM-DD"),
+        (["rate-card-impact"], "Missing argument 'PROPOSED'"),
+    ],
+)
+def test_usage_errors_exit_2_and_say_what_is_wrong(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == click.UsageError.exit_code
+    assert message in capsys.readouterr().err
+
+
+def test_a_backfill_needs_both_ends(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["publish", "--event-time-start", "2026-01-06"]) == 3
+    assert "go together" in capsys.readouterr().err

@@ -1,12 +1,21 @@
-"""Command line: `feature-cost <command>`; `feature-cost --help` lists the commands."""
+"""The ``feature-cost`` command line; ``feature-cost --help`` lists its commands.
+
+Every command that reads the file dbt builds takes ``--duckdb``, by default
+``$FEATURE_COST_DUCKDB`` (the variable the dbt profile and the Makefile use), else
+``data/feature_cost.duckdb``. ``publish`` writes the file BI tools open instead:
+``$FEATURE_COST_PUBLISHED``, else ``data/published/feature_cost.duckdb``.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 
 from feature_cost import alerts, bigquery_check, config_import, rate_card_impact, suggest_rates
 from feature_cost.demo import DemoConfig, generate
@@ -14,271 +23,349 @@ from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
 from feature_cost.summary import print_summary
 
+BUILT_DEFAULT = "data/feature_cost.duckdb"
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a reader that stopped early
 
-def _add_duckdb_option(command: argparse.ArgumentParser) -> None:
-    """`--duckdb`: the built DuckDB file, by default the one dbt builds (FEATURE_COST_DUCKDB)."""
-    command.add_argument(
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class IsoDate(click.ParamType):
+    """A calendar day written YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a day written YYYY-MM-DD", param, ctx)
+
+
+ISO_DATE = IsoDate()
+PATH = click.Path(path_type=Path)
+
+
+def duckdb_option(command: F) -> F:
+    """``--duckdb``: the DuckDB file dbt built (``$FEATURE_COST_DUCKDB``)."""
+    return click.option(
         "--duckdb",
-        type=Path,
-        default=Path(os.environ.get("FEATURE_COST_DUCKDB") or "data/feature_cost.duckdb"),
-        help="the DuckDB file dbt built (default: $FEATURE_COST_DUCKDB, else"
-        " data/feature_cost.duckdb)",
-    )
+        type=PATH,
+        envvar="FEATURE_COST_DUCKDB",
+        default=BUILT_DEFAULT,
+        show_default=True,
+        show_envvar=True,
+        help="the DuckDB file dbt built",
+    )(command)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="feature-cost", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    gen = commands.add_parser("generate", help="write deterministic demo telemetry")
-    gen.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder")
-    gen.add_argument("--days", type=int, default=DemoConfig.days)
-    gen.add_argument("--requests-per-day", type=int, default=DemoConfig.requests_per_day)
-    gen.add_argument("--start-date", type=date.fromisoformat, default=DemoConfig.start_date)
-    gen.add_argument("--seed", type=int, default=DemoConfig.seed)
-    gen.add_argument("--spans-per-line", type=int, default=DemoConfig.spans_per_line)
-    gen.add_argument(
-        "--clickhouse-parquet",
-        action="store_true",
-        help="also write the spans as Parquet in the ClickHouse exporter's otel_traces layout",
-    )
-
-    pub = commands.add_parser(
-        "publish",
-        help="build incrementally into a working copy and atomically replace the published"
-        " DuckDB file with a copy of it",
-        description="For schedulers: exit 0 published, 1 build failed (published file"
-        " untouched), 2 telemetry stale (nothing built), 3 bad arguments, 4 another process"
-        " holds the published file open for writing (nothing published), 5 another publish"
-        " of the same file held its lock beyond --lock-timeout, 128+N interrupted by signal N"
-        " (130 SIGINT, 143 SIGTERM).",
-    )
-    pub.add_argument(
-        "--duckdb",
-        type=Path,
-        default=Path(PUBLISHED_DEFAULT),
-        help=f"the published file BI tools open (default: {PUBLISHED_DEFAULT}); the build"
-        " file .<stem>.build.duckdb is kept beside it",
-    )
-    pub.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
-    pub.add_argument("--target", default=None, help="dbt target (default: the profile's)")
-    pub.add_argument(
-        "--no-freshness", action="store_true", help="skip `dbt source freshness` before building"
-    )
-    pub.add_argument(
-        "--full-refresh",
-        action="store_true",
-        help="rebuild the build file from scratch (dbt build --full-refresh): forgets decoded"
-        " files the glob no longer matches and re-prices every day",
-    )
-    pub.add_argument(
-        "--event-time-start",
-        default=None,
-        help="backfill: rebuild the days from this date (dbt's flag, with --event-time-end)",
-    )
-    pub.add_argument("--event-time-end", default=None, help="backfill: up to this date (exclusive)")
-    pub.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="give up (exit 5) when another publish of the same file still runs after this"
-        " long (default: wait for it)",
-    )
-
-    impact = commands.add_parser(
-        "rate-card-impact",
-        help="show which days and features a proposed rate card changes, and by how much",
-    )
-    impact.add_argument("proposed", type=Path, help="the proposed rate_cards.csv")
-    _add_duckdb_option(impact)
-    impact.add_argument("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")
-
-    suggest = commands.add_parser(
-        "suggest-rates",
-        help="propose rate-card prices from the bill (billed / estimated compute per card)",
-        description="Writes a proposed rate_cards.csv (never over the seed) with new rows from"
-        " the effective date, prints its diff, and names cards not reviewed recently.",
-    )
-    _add_duckdb_option(suggest)
-    suggest.add_argument("--seeds-dir", type=Path, default=Path("seeds"))
-    suggest.add_argument(
-        "--out", type=Path, default=Path("reports/rate_cards.proposed.csv"), help="the proposal"
-    )
-    suggest.add_argument(
-        "--effective-from",
-        type=date.fromisoformat,
-        default=None,
-        help="first day of the new prices (default: the day after the latest billed month)",
-    )
-    suggest.add_argument(
-        "--month",
-        type=date.fromisoformat,
-        default=None,
-        help="the billed month to learn from, as its first day (default: the latest)",
-    )
-    suggest.add_argument(
-        "--max-age-days",
-        type=int,
-        default=7,
-        help="name the cards in use whose newest prices are older than this (default 7)",
-    )
-    suggest.add_argument(
-        "--tolerance",
-        type=float,
-        default=0.05,
-        help="leave cards whose billed / estimated is within 1 +- this (default 0.05)",
-    )
-
-    imp = commands.add_parser(
-        "import-config",
-        help="validate a cost-attribution-config.yaml and write it into the seeds",
-        description="Writes feature_taxonomy.csv, rate_cards.csv and shared_resources.csv for"
-        " the sections the file has; nothing is written if any check fails (exit 2).",
-    )
-    imp.add_argument("config", type=Path, help="the cost-attribution-config.yaml")
-    imp.add_argument("--seeds-dir", type=Path, default=Path("seeds"))
-    imp.add_argument("--check", action="store_true", help="validate and report; write nothing")
-    imp.add_argument(
-        "--keep-existing-rate-cards",
-        action="store_true",
-        help="keep every rate card of the current seed the file does not define (without it,"
-        " only the cards the seeds name, with a warning)",
-    )
-
-    rep = commands.add_parser("report", help="write a static HTML report of the marts")
-    _add_duckdb_option(rep)
-    rep.add_argument("--out", type=Path, default=Path("reports/feature_cost_report.html"))
-
-    bq = commands.add_parser(
-        "check-bigquery",
-        help="compile every model for BigQuery offline; parse and analyze it as GoogleSQL",
-        description="Exit 0 when every model and data test parses (sqlglot) and analyzes"
-        " (ZetaSQL, against declared source schemas and upstream output schemas), else 1.",
-    )
-    bq.add_argument(
-        "--keep",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="keep the compiled SQL, manifest and resolved schemas (schemas.json) in DIR",
-    )
-
-    alert = commands.add_parser(
-        "alerts",
-        help="print the cost alerts new since the last run; post them to a webhook",
-        description="Reads cost_alerts; an alert is reported once (the state file remembers"
-        " it). With --webhook the new alerts are posted as JSON (Slack-compatible `text`, and"
-        " `alerts`) and count as reported only when the webhook answers 2xx (else exit 3).",
-    )
-    _add_duckdb_option(alert)
-    alert.add_argument(
-        "--state",
-        type=Path,
-        default=None,
-        help="the file that remembers reported alerts (default: <duckdb>.alerts-sent.json)",
-    )
-    alert.add_argument("--webhook", default=None, metavar="URL", help="an http(s) webhook URL")
-    alert.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for it")
-
-    summary = commands.add_parser("summary", help="print a short summary of feature_cost_margin")
-    _add_duckdb_option(summary)
-    summary.add_argument("--top", type=int, default=10, help="rows in the per-feature table")
-    return parser
+def vars_option(command: F) -> F:
+    return click.option("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")(command)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; output piped into a reader that stops early (``| head``) ends quietly."""
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Cost, revenue and margin per product feature and tenant, from OpenTelemetry traces."""
+
+
+@cli.command("generate")
+@click.option("--out", type=PATH, default=Path("data/demo"), show_default=True)
+@click.option("--days", type=int, default=DemoConfig.days, show_default=True)
+@click.option(
+    "--requests-per-day", type=int, default=DemoConfig.requests_per_day, show_default=True
+)
+@click.option("--start-date", type=ISO_DATE, default=str(DemoConfig.start_date), show_default=True)
+@click.option("--seed", type=int, default=DemoConfig.seed, show_default=True)
+@click.option("--spans-per-line", type=int, default=DemoConfig.spans_per_line, show_default=True)
+@click.option(
+    "--clickhouse-parquet",
+    is_flag=True,
+    help="also write the spans as Parquet in the ClickHouse exporter's otel_traces layout",
+)
+def generate_command(
+    out: Path,
+    days: int,
+    requests_per_day: int,
+    start_date: date,
+    seed: int,
+    spans_per_line: int,
+    clickhouse_parquet: bool,
+) -> int:
+    """Write deterministic demo telemetry."""
     try:
-        return _run(argv)
+        config = DemoConfig(
+            seed=seed,
+            days=days,
+            requests_per_day=requests_per_day,
+            start_date=start_date,
+            spans_per_line=spans_per_line,
+            clickhouse_parquet=clickhouse_parquet,
+        )
+    except ValueError as error:
+        click.echo(f"feature-cost generate: {error}", err=True)
+        return 2
+    result = generate(config, out)
+    click.echo(
+        f"wrote {result.spans:,} spans in {result.traces:,} traces to "
+        f"{len(result.files)} files under {result.out_dir / 'otlp'}"
+    )
+    return 0
+
+
+@cli.command(
+    "publish",
+    epilog="For schedulers: exit 0 published, 1 build failed (published file untouched),"
+    " 2 telemetry stale (nothing built), 3 bad arguments, 4 another process holds the"
+    " published file open for writing (nothing published), 5 another publish of the same file"
+    " held its lock beyond --lock-timeout, 128+N interrupted by signal N (130 SIGINT, 143"
+    " SIGTERM).",
+)
+@click.option(
+    "--duckdb",
+    type=PATH,
+    envvar="FEATURE_COST_PUBLISHED",
+    default=PUBLISHED_DEFAULT,
+    show_default=True,
+    show_envvar=True,
+    help="the published file BI tools open; the build file .<stem>.build.duckdb is kept beside it",
+)
+@vars_option
+@click.option("--target", default=None, help="dbt target (default: the profile's)")
+@click.option("--no-freshness", is_flag=True, help="skip `dbt source freshness` before building")
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="rebuild the build file from scratch (dbt build --full-refresh): forgets decoded"
+    " files the glob no longer matches and re-prices every day",
+)
+@click.option(
+    "--event-time-start",
+    default=None,
+    help="backfill: rebuild the days from this date (dbt's flag, with --event-time-end)",
+)
+@click.option("--event-time-end", default=None, help="backfill: up to this date (exclusive)")
+@click.option(
+    "--lock-timeout",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="give up (exit 5) when another publish of the same file still runs after this long"
+    " (default: wait for it)",
+)
+def publish_command(
+    duckdb: Path,
+    vars: str | None,
+    target: str | None,
+    no_freshness: bool,
+    full_refresh: bool,
+    event_time_start: str | None,
+    event_time_end: str | None,
+    lock_timeout: float | None,
+) -> int:
+    """Build incrementally into a working copy, then atomically replace the published
+    DuckDB file with a copy of it."""
+    if (event_time_start is None) != (event_time_end is None):
+        click.echo(
+            "feature-cost publish: --event-time-start and --event-time-end go together", err=True
+        )
+        return EXIT_USAGE
+    dbt_args = [*(["--vars", vars] if vars else []), *(["--target", target] if target else [])]
+    build_args = (
+        ["--event-time-start", str(event_time_start), "--event-time-end", str(event_time_end)]
+        if event_time_start
+        else []
+    )
+    return main_publish(
+        duckdb,
+        Path.cwd(),
+        dbt_args,
+        not no_freshness,
+        full_refresh=full_refresh,
+        build_args=build_args,
+        lock_timeout=lock_timeout,
+    )
+
+
+@cli.command("rate-card-impact")
+@click.argument("proposed", type=PATH)
+@duckdb_option
+@vars_option
+def rate_card_impact_command(proposed: Path, duckdb: Path, vars: str | None) -> int:
+    """Show which days and features a proposed rate card changes, and by how much."""
+    return rate_card_impact.run(proposed, duckdb, Path.cwd(), ["--vars", vars] if vars else [])
+
+
+@cli.command("suggest-rates")
+@duckdb_option
+@click.option("--seeds-dir", type=PATH, default=Path("seeds"), show_default=True)
+@click.option(
+    "--out",
+    type=PATH,
+    default=Path("reports/rate_cards.proposed.csv"),
+    show_default=True,
+    help="the proposal",
+)
+@click.option(
+    "--effective-from",
+    type=ISO_DATE,
+    default=None,
+    help="first day of the new prices (default: the day after the latest billed month)",
+)
+@click.option(
+    "--month",
+    type=ISO_DATE,
+    default=None,
+    help="the billed month to learn from, as its first day (default: the latest)",
+)
+@click.option(
+    "--max-age-days",
+    type=int,
+    default=7,
+    show_default=True,
+    help="name the cards in use whose newest prices are older than this",
+)
+@click.option(
+    "--tolerance",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="leave cards whose billed / estimated is within 1 +- this",
+)
+def suggest_rates_command(
+    duckdb: Path,
+    seeds_dir: Path,
+    out: Path,
+    effective_from: date | None,
+    month: date | None,
+    max_age_days: int,
+    tolerance: float,
+) -> int:
+    """Propose rate-card prices from the bill (billed / estimated compute per card).
+
+    Writes a proposed rate_cards.csv (never over the seed) with new rows from the effective
+    date, prints its diff, and names cards not reviewed recently.
+    """
+    return suggest_rates.suggest_rates(
+        duckdb,
+        seeds_dir,
+        out,
+        effective_from=effective_from,
+        month=month,
+        max_age_days=max_age_days,
+        tolerance=tolerance,
+    )
+
+
+@cli.command("import-config")
+@click.argument("config", type=PATH)
+@click.option("--seeds-dir", type=PATH, default=Path("seeds"), show_default=True)
+@click.option("--check", is_flag=True, help="validate and report; write nothing")
+@click.option(
+    "--keep-existing-rate-cards",
+    is_flag=True,
+    help="keep every rate card of the current seed the file does not define (without it,"
+    " only the cards the seeds name, with a warning)",
+)
+def import_config_command(
+    config: Path, seeds_dir: Path, check: bool, keep_existing_rate_cards: bool
+) -> int:
+    """Validate a cost-attribution-config.yaml and write it into the seeds.
+
+    Writes feature_taxonomy.csv, rate_cards.csv and shared_resources.csv for the sections the
+    file has; nothing is written if any check fails (exit 2).
+    """
+    try:
+        lines = config_import.import_config(
+            config,
+            seeds_dir,
+            check,
+            keep_existing_rate_cards,
+            config_import.default_rate_card(Path("dbt_project.yml")),
+        )
+    except (config_import.ConfigError, OSError) as error:
+        for problem in getattr(error, "problems", [str(error)]):
+            click.echo(f"{config}: {problem}", err=True)
+        return 2
+    click.echo("\n".join(lines))
+    return 0
+
+
+@cli.command("report")
+@duckdb_option
+@click.option(
+    "--out", type=PATH, default=Path("reports/feature_cost_report.html"), show_default=True
+)
+def report_command(duckdb: Path, out: Path) -> int:
+    """Write a static HTML report of the marts."""
+    return write_report(duckdb, out)
+
+
+@cli.command("check-bigquery")
+@click.option(
+    "--keep",
+    type=PATH,
+    default=None,
+    metavar="DIR",
+    help="keep the compiled SQL, manifest and resolved schemas (schemas.json) in DIR",
+)
+def check_bigquery_command(keep: Path | None) -> int:
+    """Compile every model for BigQuery offline; parse and analyze it as GoogleSQL.
+
+    Exit 0 when every model and data test parses (sqlglot) and analyzes (ZetaSQL, against
+    declared source schemas and upstream output schemas), else 1.
+    """
+    return bigquery_check.main(Path.cwd(), keep)
+
+
+@cli.command("alerts")
+@duckdb_option
+@click.option(
+    "--state",
+    type=PATH,
+    default=None,
+    help="the file that remembers reported alerts (default: <duckdb>.alerts-sent.json)",
+)
+@click.option("--webhook", default=None, metavar="URL", help="an http(s) webhook URL")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="seconds to wait")
+def alerts_command(duckdb: Path, state: Path | None, webhook: str | None, timeout: float) -> int:
+    """Print the cost alerts new since the last run; post them to a webhook.
+
+    Reads cost_alerts; an alert is reported once (the state file remembers it). With
+    --webhook the new alerts are posted as JSON (Slack-compatible `text`, and `alerts`) and
+    count as reported only when the webhook answers 2xx (else exit 3).
+    """
+    return alerts.run(duckdb, state, webhook, timeout)
+
+
+@cli.command("summary")
+@duckdb_option
+@click.option(
+    "--top", type=int, default=10, show_default=True, help="rows in the per-feature table"
+)
+def summary_command(duckdb: Path, top: int) -> int:
+    """Print a short summary of feature_cost_margin."""
+    return print_summary(duckdb, top)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (2 for a usage error, as click reports it).
+
+    Output piped into a reader that stops early (``| head``) ends quietly.
+    """
+    try:
+        result = cli.main(args=argv, prog_name="feature-cost", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
     except BrokenPipeError:
         # The reader is gone: point stdout at /dev/null so the exit flush cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-
-
-def _run(argv: list[str] | None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "generate":
-        try:
-            config = DemoConfig(
-                seed=args.seed,
-                days=args.days,
-                requests_per_day=args.requests_per_day,
-                start_date=args.start_date,
-                spans_per_line=args.spans_per_line,
-                clickhouse_parquet=args.clickhouse_parquet,
-            )
-        except ValueError as error:
-            print(f"feature-cost generate: {error}", file=sys.stderr)
-            return 2
-        result = generate(config, args.out)
-        print(
-            f"wrote {result.spans:,} spans in {result.traces:,} traces to "
-            f"{len(result.files)} files under {result.out_dir / 'otlp'}"
-        )
-        return 0
-    if args.command == "publish":
-        dbt_args = [
-            *(["--vars", args.vars] if args.vars else []),
-            *(["--target", args.target] if args.target else []),
-        ]
-        if (args.event_time_start is None) != (args.event_time_end is None):
-            print(
-                "feature-cost publish: --event-time-start and --event-time-end go together",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        build_args = (
-            ["--event-time-start", args.event_time_start, "--event-time-end", args.event_time_end]
-            if args.event_time_start
-            else []
-        )
-        return main_publish(
-            args.duckdb,
-            Path.cwd(),
-            dbt_args,
-            not args.no_freshness,
-            full_refresh=args.full_refresh,
-            build_args=build_args,
-            lock_timeout=args.lock_timeout,
-        )
-    if args.command == "rate-card-impact":
-        dbt_args = ["--vars", args.vars] if args.vars else []
-        return rate_card_impact.run(args.proposed, args.duckdb, Path.cwd(), dbt_args)
-    if args.command == "suggest-rates":
-        return suggest_rates.suggest_rates(
-            args.duckdb,
-            args.seeds_dir,
-            args.out,
-            effective_from=args.effective_from,
-            month=args.month,
-            max_age_days=args.max_age_days,
-            tolerance=args.tolerance,
-        )
-    if args.command == "check-bigquery":
-        return bigquery_check.main(Path.cwd(), args.keep)
-    if args.command == "report":
-        return write_report(args.duckdb, args.out)
-    if args.command == "alerts":
-        return alerts.run(args.duckdb, args.state, args.webhook, args.timeout)
-    if args.command == "import-config":
-        try:
-            lines = config_import.import_config(
-                args.config,
-                args.seeds_dir,
-                args.check,
-                args.keep_existing_rate_cards,
-                config_import.default_rate_card(Path("dbt_project.yml")),
-            )
-        except (config_import.ConfigError, OSError) as error:
-            problems = getattr(error, "problems", [str(error)])
-            for problem in problems:
-                print(f"{args.config}: {problem}", file=sys.stderr)
-            return 2
-        print("\n".join(lines))
-        return 0
-    return print_summary(args.duckdb, args.top)
+        return EXIT_PIPE_CLOSED
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
