@@ -87,11 +87,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FirstPublish:
-    """A two-day history published once; tests publish again on copies of its directory."""
+    """A two-day history published once; each test publishes again on its directory, put
+    back as the first publish left it."""
 
     dbt_vars: dict[str, str]
     published: Path
     marts: Rows
+    pristine: Path  # the published directory right after the first publish
+    dbt_dir: Path  # the first publish's dbt directory (its target/ holds the parse)
 
 
 @pytest.fixture(scope="module")
@@ -100,17 +103,30 @@ def first_publish(tmp_path_factory: pytest.TempPathFactory) -> FirstPublish:
     generate(CONFIG, root / "data")
     dbt_vars = dbt_vars_for(root / "data")
     published = root / "published" / "feature_cost.duckdb"
-    result = run_publish(published, dbt_vars, "--no-freshness")
+    result = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=root / "dbt")
     assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
-    return FirstPublish(dbt_vars, published, mart_rows(published))
+    shutil.copytree(published.parent, root / "pristine")
+    return FirstPublish(dbt_vars, published, mart_rows(published), root / "pristine", root / "dbt")
 
 
-def copy_of(first: FirstPublish, tmp_path: Path) -> Path:
-    """The published file and its build file, copied: the next publish is incremental."""
-    shutil.copytree(first.published.parent, tmp_path / "published")
-    copy = tmp_path / "published" / first.published.name
-    assert build_path(copy).exists()
-    return copy
+def copy_of(first: FirstPublish) -> Path:
+    """The published directory put back as the first publish left it: the next publish is
+    incremental on the same build file. (The module's tests run one at a time.)"""
+    shutil.rmtree(first.published.parent)
+    shutil.copytree(first.pristine, first.published.parent)
+    assert build_path(first.published).exists()
+    return first.published
+
+
+def dbt_dir_of(first: FirstPublish, path: Path) -> Path:
+    """A new dbt directory holding the first publish's parse: a publish of the same build
+    file with the same vars parses only what changed, as a scheduled one does."""
+    (path / "target").mkdir(parents=True)
+    shutil.copy2(
+        first.dbt_dir / "target" / "partial_parse.msgpack",
+        path / "target" / "partial_parse.msgpack",
+    )
+    return path
 
 
 def wait_for(condition: Callable[[], T], what: str) -> T:
@@ -175,9 +191,9 @@ def leftovers(published: Path) -> list[str]:
 def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
     first_publish: FirstPublish, tmp_path: Path
 ) -> None:
-    published = copy_of(first_publish, tmp_path)
+    published = copy_of(first_publish)
     build = build_path(published)
-    dbt_dir = tmp_path / "killed-run"
+    dbt_dir = dbt_dir_of(first_publish, tmp_path / "killed-run")
     publisher = subprocess.Popen(
         publish_command(published, first_publish.dbt_vars, "--no-freshness"),
         cwd=PROJECT_ROOT,
@@ -216,7 +232,12 @@ def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
     ):
         (published.parent / name).write_bytes(b"left by a killed publish")
 
-    again = run_publish(published, first_publish.dbt_vars, "--no-freshness")
+    again = run_publish(
+        published,
+        first_publish.dbt_vars,
+        "--no-freshness",
+        dbt_dir=dbt_dir_of(first_publish, tmp_path / "again"),
+    )
     assert again.returncode == EXIT_PUBLISHED, again.stdout[-3000:] + again.stderr
     assert "left by an interrupted run" in again.stdout
     assert leftovers(published) == []
@@ -227,9 +248,9 @@ def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path) -> None:
     """A scheduler stops a run: dbt stops too, the exit code says so, nothing is published."""
-    published = copy_of(first_publish, tmp_path)
+    published = copy_of(first_publish)
     before = published.stat().st_mtime_ns
-    dbt_dir = tmp_path / "stopped-run"
+    dbt_dir = dbt_dir_of(first_publish, tmp_path / "stopped-run")
     publisher = subprocess.Popen(
         publish_command(published, first_publish.dbt_vars, "--no-freshness"),
         cwd=PROJECT_ROOT,
@@ -261,7 +282,7 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
     first_publish: FirstPublish, tmp_path: Path
 ) -> None:
     """Someone runs dbt on the published file itself and kills it: its log stays beside it."""
-    published = copy_of(first_publish, tmp_path)
+    published = copy_of(first_publish)
     env = {
         **publish_env(tmp_path / "in-place"),
         "FEATURE_COST_DUCKDB": str(published),
@@ -288,7 +309,12 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
             in_place.wait()
     assert wal_path(published).exists()
 
-    result = run_publish(published, first_publish.dbt_vars, "--no-freshness")
+    result = run_publish(
+        published,
+        first_publish.dbt_vars,
+        "--no-freshness",
+        dbt_dir=dbt_dir_of(first_publish, tmp_path / "publish"),
+    )
     assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
     assert not wal_path(published).exists()
     assert readable(published) is None
@@ -298,14 +324,19 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
 def test_a_log_of_another_file_beside_the_published_one_is_replaced(
     first_publish: FirstPublish, tmp_path: Path
 ) -> None:
-    published = copy_of(first_publish, tmp_path)
+    published = copy_of(first_publish)
     other = tmp_path / "other.duckdb"
     subprocess.run([sys.executable, "-c", KILLED_WRITER, str(other)], check=True)
     shutil.copyfile(wal_path(other), wal_path(published))
     problem = readable(published)
     assert problem is not None and "WAL" in problem  # no reader can open it now
 
-    result = run_publish(published, first_publish.dbt_vars, "--no-freshness")
+    result = run_publish(
+        published,
+        first_publish.dbt_vars,
+        "--no-freshness",
+        dbt_dir=dbt_dir_of(first_publish, tmp_path / "publish"),
+    )
     assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
     assert not wal_path(published).exists()
     assert readable(published) is None
@@ -344,18 +375,20 @@ def test_publishes_of_one_path_run_one_after_the_other(
     """Two publishes start while a third party holds the lock: both wait, then both publish
     (they share one build file: overlapping dbt runs would fail on DuckDB's own lock); one
     that may wait only half a second gives up with exit 5."""
-    published = copy_of(first_publish, tmp_path)
+    published = copy_of(first_publish)
+    # The two runs wait for the lock and then run one after the other: one dbt directory.
+    dbt_dir = dbt_dir_of(first_publish, tmp_path / "runs")
     lock = published.with_name(f".{published.name}.lock")
     runs: list[subprocess.Popen[str]] = []
     try:
         with lock.open("a+") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
-            for number in (1, 2):
+            for _ in range(2):
                 runs.append(
                     subprocess.Popen(
                         publish_command(published, first_publish.dbt_vars, "--no-freshness"),
                         cwd=PROJECT_ROOT,
-                        env=publish_env(tmp_path / f"run-{number}"),
+                        env=publish_env(dbt_dir),
                         stdout=subprocess.PIPE,
                         stderr=subprocess.STDOUT,
                         text=True,
@@ -365,7 +398,12 @@ def test_publishes_of_one_path_run_one_after_the_other(
                 assert run.stdout is not None
                 assert "waiting for another publish" in run.stdout.readline()
             impatient = run_publish(
-                published, first_publish.dbt_vars, "--no-freshness", "--lock-timeout", "0.5"
+                published,
+                first_publish.dbt_vars,
+                "--no-freshness",
+                "--lock-timeout",
+                "0.5",
+                dbt_dir=tmp_path / "impatient",
             )
             assert impatient.returncode == EXIT_LOCK_TIMEOUT, impatient.stderr
             assert "nothing was done" in impatient.stderr
