@@ -353,8 +353,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Output piped into a reader that stops early (``| head``) ends quietly.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = cli.main(args=argv, prog_name="feature-cost", standalone_mode=False)
+        # Not cli.main(): it turns a closed pipe into exit 1 before this function sees it.
+        with cli.make_context("feature-cost", args) as context:
+            result = cli.invoke(context)
+    except click.exceptions.Exit as done:  # --help
+        return done.exit_code
     except click.ClickException as error:
         error.show()
         return error.exit_code
