@@ -331,10 +331,12 @@ def compile_for_bigquery(
     keyfile: Path,
     out: Path,
     window: Mapping[str, str | None] = FULL_BUILD_WINDOW,
+    select: Sequence[str] = (),
 ) -> tuple[int, str]:
     """dbt compile for the bigquery target, offline, into `out`; returns (exit code, output).
 
-    `window` fixes the days the incremental span models rebuild (see INCREMENTAL_WINDOW).
+    `window` fixes the days the incremental span models rebuild (see INCREMENTAL_WINDOW);
+    `select`, dbt selectors, compiles only those nodes (default: the whole project).
     """
     dbt_vars: dict[str, Any] = {
         "span_source": "clickhouse_table",
@@ -359,6 +361,7 @@ def compile_for_bigquery(
         str(out / "logs"),
         "--vars",
         json.dumps(dbt_vars),
+        *(["--select", *select] if select else []),
         "--exclude",
         "resource_type:unit_test",
     ]
@@ -775,10 +778,8 @@ def zetasql_missing() -> str | None:
     return None
 
 
-def check_compiled(
-    project_dir: Path, out: Path, output: str, previous: Mapping[str, Table] | None = None
-) -> Report:
-    """Both checks on a finished offline compile in `out` (`previous`: see check_models)."""
+def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
+    """Both checks on a finished offline compile in `out`."""
     target = out / "target"
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     models = compiled_nodes(manifest, target, "model")
@@ -790,7 +791,7 @@ def check_compiled(
         return report
     options = analyzer_options()
     tables, unavailable = declared_tables(manifest, project_dir)
-    report.models = check_models(models, tables, unavailable, options, previous)
+    report.models = check_models(models, tables, unavailable, options)
     report.tests = check_tests(tests, tables, unavailable, options)
     report.tables = tables
     report.schemas = {
@@ -801,30 +802,30 @@ def check_compiled(
 
 
 def incremental_verdicts(
-    project_dir: Path,
-    full_out: Path,
-    incremental_out: Path,
-    output: str,
-    full_tables: Mapping[str, Table] | None = None,
+    full_out: Path, incremental_out: Path, full_tables: Mapping[str, Table]
 ) -> list[Verdict]:
-    """Verdicts of the incremental compile for the models whose SQL differs from a full build
-    (a model that reads its own table, as screening does, reads it as the full build left it)."""
+    """Verdicts of the incremental compile for the models whose SQL differs from a full build.
+
+    Those models read the tables of the full build (`full_tables`), and a model that reads
+    its own table, as screening does, reads it as the full build left it. Without ZetaSQL
+    only sqlglot checks them.
+    """
     full = json.loads((full_out / "target" / "manifest.json").read_text(encoding="utf-8"))
     full_sql = {n.unique_id: n.sql for n in compiled_nodes(full, full_out / "target", "model")}
-    report = check_compiled(project_dir, incremental_out, output, full_tables)
     manifest = json.loads(
         (incremental_out / "target" / "manifest.json").read_text(encoding="utf-8")
     )
-    changed = {
-        n.name
-        for n in compiled_nodes(manifest, incremental_out / "target", "model")
-        if full_sql.get(n.unique_id) != n.sql
-    }
-    return [
-        replace(verdict, name=verdict.name + INCREMENTAL_SUFFIX)
-        for verdict in report.models
-        if verdict.name in changed
+    changed = [
+        node
+        for node in compiled_nodes(manifest, incremental_out / "target", "model")
+        if full_sql.get(node.unique_id) != node.sql
     ]
+    if zetasql_missing() is not None:
+        verdicts = [Verdict(m.name, sqlglot_error(m.sql)) for m in changed]
+    else:
+        tables = dict(full_tables)
+        verdicts = check_models(changed, tables, {}, analyzer_options(), full_tables)
+    return [replace(verdict, name=verdict.name + INCREMENTAL_SUFFIX) for verdict in verdicts]
 
 
 def check(project_dir: Path, keep: Path | None = None) -> Report:
@@ -838,20 +839,22 @@ def check(project_dir: Path, keep: Path | None = None) -> Report:
         if code != 0:
             return Report(compile_output=output)
         report = check_compiled(project_dir, out, output)
-        # The same project compiled as an incremental run: models whose SQL differs are
-        # checked again, under their name with a suffix.
+        # The incremental models compiled as an incremental run (only they read the day
+        # window): those whose SQL differs are checked again, under their name with a suffix.
         incremental_out = out / "incremental"
         code, output = compile_for_bigquery(
-            project_dir, keyfile, incremental_out, INCREMENTAL_WINDOW
+            project_dir,
+            keyfile,
+            incremental_out,
+            INCREMENTAL_WINDOW,
+            select=["+config.materialized:incremental,resource_type:model"],
         )
         if code != 0:
             report.models.append(
                 Verdict("(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + output[-600:])
             )
         else:
-            report.models.extend(
-                incremental_verdicts(project_dir, out, incremental_out, output, report.tables)
-            )
+            report.models.extend(incremental_verdicts(out, incremental_out, report.tables))
     if keep is not None and report.schemas:
         (keep / "schemas.json").write_text(json.dumps(report.schemas, indent=2), encoding="utf-8")
     return report
