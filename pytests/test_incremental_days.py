@@ -31,6 +31,9 @@ pytestmark = pytest.mark.slow
 DAYS = 4
 FIRST_DAY = DEMO_CONFIG.start_date
 CONFIG = replace(DEMO_CONFIG, days=DAYS, requests_per_day=120)
+# Every file has one name in its own folder: DuckDB names the database after the file, so
+# builds on the same inputs share one parse (see conftest.run_dbt).
+DB_NAME = "feature_cost.duckdb"
 
 Rows = dict[str, list[tuple]]
 RECONCILED = ("reconciled_cost", "reconciliation_basis")
@@ -179,12 +182,12 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     generate(CONFIG, generated)
     assert len(list((generated / "otlp").glob("*.jsonl"))) == DAYS
 
-    full_db = root / "full.duckdb"
+    full_db = root / "full" / DB_NAME
     build(full_db, generated, root / "full")
 
     data = root / "daily"
     inputs_without_spans(generated, data)
-    daily_db = root / "daily.duckdb"
+    daily_db = root / "daily-db" / DB_NAME
     for number in range(1, DAYS + 1):
         shutil.copy2(span_file(generated, number), data / "otlp")
         build(daily_db, data, root / "daily-run")
@@ -204,7 +207,7 @@ def test_a_history_built_in_batches_of_days_equals_one_full_build(
 ) -> None:
     """A long history can be built in batches: a first build given --event-time-start/-end
     builds only those days, and the next batch (a backfill) the following ones."""
-    db = tmp_path / "batches.duckdb"
+    db = tmp_path / "batches" / DB_NAME
     split = day(3).isoformat()
     build(
         db,
@@ -263,7 +266,8 @@ def test_the_daily_run_screens_only_its_days(history: History) -> None:
 
 
 def test_a_second_build_with_nothing_new_changes_nothing(history: History, tmp_path: Path) -> None:
-    db = tmp_path / "again.duckdb"
+    db = tmp_path / "again" / DB_NAME
+    db.parent.mkdir()
     shutil.copy2(history.daily_db, db)
     before = built_tables(db)
     build(db, history.root / "daily", tmp_path / "run")
@@ -285,7 +289,7 @@ def test_late_spans_inside_the_lookback_are_counted_and_older_ones_wait_for_a_ba
     inputs_without_spans(history.generated, data)
     late_recent = split_lines(span_file(history.generated, DAYS - 1), 1 / 3)
     late_old = split_lines(span_file(history.generated, 1), 1 / 3)
-    db = tmp_path / "late.duckdb"
+    db = tmp_path / "late" / DB_NAME
     for number in range(1, DAYS + 1):
         target = data / "otlp" / span_file(history.generated, number).name
         if number == DAYS - 1:
@@ -374,7 +378,7 @@ def test_a_rate_correction_and_a_backfill_change_exactly_the_backfilled_day(
     shutil.rmtree(data / "billing", ignore_errors=True)
     for number in range(1, DAYS + 1):
         shutil.copy2(span_file(history.generated, number), data / "otlp")
-    db = tmp_path / "corrected.duckdb"
+    db = tmp_path / "corrected" / DB_NAME
     build(db, data, tmp_path / "before")
     before = mart_by_day(db)
 
@@ -392,7 +396,7 @@ def test_a_rate_correction_and_a_backfill_change_exactly_the_backfilled_day(
     )
     after = mart_by_day(db)
 
-    reference_db = tmp_path / "reference.duckdb"
+    reference_db = tmp_path / "reference" / DB_NAME
     build(reference_db, data, tmp_path / "reference", project_dir=project)
     reference = mart_by_day(reference_db)
 

@@ -90,6 +90,7 @@ class FirstPublish:
     """A two-day history published once; each test publishes again on its directory, put
     back as the first publish left it."""
 
+    data: Path
     dbt_vars: dict[str, str]
     published: Path
     marts: Rows
@@ -105,8 +106,10 @@ def first_publish(tmp_path_factory: pytest.TempPathFactory) -> FirstPublish:
     published = root / "published" / "feature_cost.duckdb"
     result = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=root / "dbt")
     assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
+    assert "full rebuild" in result.stdout  # no build file yet
     shutil.copytree(published.parent, root / "pristine")
-    return FirstPublish(dbt_vars, published, mart_rows(published), root / "pristine", root / "dbt")
+    marts = mart_rows(published)
+    return FirstPublish(root / "data", dbt_vars, published, marts, root / "pristine", root / "dbt")
 
 
 def copy_of(first: FirstPublish) -> Path:
@@ -433,37 +436,34 @@ def _requests_on(path: Path, day: str) -> int:
     return int(count)
 
 
-def test_publish_is_incremental_and_full_refresh_rebuilds(tmp_path: Path) -> None:
-    """The second publish, with no new data, gives the same marts although the first day's
-    file has left the glob (decoded history lives in the build file); ``--full-refresh``
-    rebuilds from the files the glob matches now, so that day is gone."""
-    data = tmp_path / "data"
-    generate(CONFIG, data)
-    dbt_vars = dbt_vars_for(data)
-    published = tmp_path / "published" / "feature_cost.duckdb"
+def test_publish_is_incremental_and_full_refresh_rebuilds(
+    first_publish: FirstPublish, tmp_path: Path
+) -> None:
+    """After the first publish (a full rebuild, no build file yet), a second one with no new
+    data gives the same marts although the first day's file has left the glob (decoded
+    history lives in the build file); ``--full-refresh`` rebuilds from the files the glob
+    matches now, so that day is gone."""
+    published = copy_of(first_publish)
     first_day = CONFIG.start_date.isoformat()
-
-    # One dbt directory for the three runs, as on a schedule: the later runs parse partially.
-    dbt_dir = tmp_path / "dbt"
-    first = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
-    assert first.returncode == EXIT_PUBLISHED, first.stdout[-3000:] + first.stderr
-    assert "full rebuild" in first.stdout  # no build file yet
-    first_marts = mart_rows(published)
     assert _requests_on(published, first_day) > 0
+    # One dbt directory for both runs, as on a schedule.
+    dbt_dir = dbt_dir_of(first_publish, tmp_path / "dbt")
+    (first_file,) = (first_publish.data / "otlp").glob(f"*{first_day}*")
+    rotated = tmp_path / first_file.name
+    first_file.rename(rotated)
+    try:
+        second = run_publish(published, first_publish.dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
+        assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
+        assert "incremental build" in second.stdout
+        assert _run_results(dbt_dir)["args"].get("full_refresh") in (None, False)
+        assert same_rows(mart_rows(published), first_publish.marts)
 
-    rotated = tmp_path / "rotated"
-    rotated.mkdir()
-    (first_file,) = (data / "otlp").glob(f"*{first_day}*")
-    first_file.rename(rotated / first_file.name)
-
-    second = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
-    assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
-    assert "incremental build" in second.stdout
-    assert _run_results(dbt_dir)["args"].get("full_refresh") in (None, False)
-    assert same_rows(mart_rows(published), first_marts)
-
-    full = run_publish(published, dbt_vars, "--no-freshness", "--full-refresh", dbt_dir=dbt_dir)
-    assert full.returncode == EXIT_PUBLISHED, full.stdout[-3000:] + full.stderr
-    assert _run_results(dbt_dir)["args"]["full_refresh"] is True
-    assert _requests_on(published, first_day) == 0
-    assert not same_rows(mart_rows(published), first_marts)
+        full = run_publish(
+            published, first_publish.dbt_vars, "--no-freshness", "--full-refresh", dbt_dir=dbt_dir
+        )
+        assert full.returncode == EXIT_PUBLISHED, full.stdout[-3000:] + full.stderr
+        assert _run_results(dbt_dir)["args"]["full_refresh"] is True
+        assert _requests_on(published, first_day) == 0
+        assert not same_rows(mart_rows(published), first_publish.marts)
+    finally:
+        rotated.rename(first_file)  # the module's other tests read the whole history
