@@ -73,5 +73,5 @@ def test_an_invalid_proposal_is_rejected_with_the_reason(
     code = rate_card_impact.run(proposed, demo_build.duckdb_path, PROJECT_ROOT, dbt_args)
     captured = capsys.readouterr()
     assert code == 1
-    assert "assert_rate_card_periods_do_not_overlap" in captured.err
+    assert "rate_card_periods_do_not_overlap" in captured.err
     assert demo_build.duckdb_path.stat().st_mtime_ns == before
