@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -55,17 +54,6 @@ class DbtRun:
 
 
 DbtRunner = Callable[..., DbtRun]
-
-
-def dbt_executable() -> str:
-    """The project's ``.venv/bin/dbt`` if present, else ``dbt`` from ``PATH``."""
-    local = PROJECT_ROOT / ".venv" / "bin" / "dbt"
-    if local.exists():
-        return str(local)
-    found = shutil.which("dbt")
-    if found is None:
-        raise RuntimeError("dbt is not installed: neither .venv/bin/dbt nor dbt on PATH")
-    return found
 
 
 @contextmanager

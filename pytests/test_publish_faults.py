@@ -35,7 +35,7 @@ from typing import TypeVar
 import duckdb
 import pytest
 
-from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_executable, dbt_vars_for
+from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_vars_for
 from feature_cost.demo import generate
 from feature_cost.publish import (
     EXIT_HELD_FOR_WRITING,
@@ -43,6 +43,7 @@ from feature_cost.publish import (
     EXIT_LOCK_TIMEOUT,
     EXIT_PUBLISHED,
     build_path,
+    dbt_executable,
     wal_path,
 )
 from test_publish import (

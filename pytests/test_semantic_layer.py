@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PROJECT_ROOT, DemoBuild, dbt_executable
+from conftest import PROJECT_ROOT, DemoBuild
+from feature_cost.publish import dbt_executable
 
 METRICS = "cost,revenue,requests,margin,gross_margin,cost_per_request,unattributed_share,idle_share"
 
