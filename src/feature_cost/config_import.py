@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -192,152 +192,175 @@ def build_seeds(
     """Validate a parsed configuration and turn it into seed rows; raise ConfigError.
 
     ``existing_rate_cards``: card ids a feature may name without the file defining them;
-    ``existing_names``: feature names by id, for features the file gives no name.
+    ``existing_names``: feature names by id, for features the file gives no name. Every
+    problem of every section is collected before the error is raised.
     """
-    problems: list[str] = []
     if not isinstance(config, Mapping):
         raise ConfigError(["the file is not a YAML mapping"])
+    problems: list[str] = []
     version = str(config.get("version", ""))
     if version not in SUPPORTED_VERSIONS:
         problems.append(f"version '{version}' is not supported (use \"1.0\")")
     currency = str(config.get("currency", "USD")).upper()
     seeds = Seeds()
-
     card_rows: list[dict[str, Any]] = []
     if "rate_cards" in config:
-        cards = config["rate_cards"] or {}
-        if not isinstance(cards, Mapping):
-            problems.append("rate_cards: expected a mapping of rate card ids")
-            cards = {}
-        for card_id, card in cards.items():
-            card_rows.extend(_rate_rows(str(card_id), card, currency, problems))
-        _check_overlaps(card_rows, problems)
-        currencies = {row["currency"] for row in card_rows}
-        if len(currencies) > 1:
-            problems.append(
-                f"rate cards use more than one currency: {', '.join(sorted(currencies))}"
-            )
-        seeds.files["rate_cards.csv"] = (
-            RATE_CARD_HEADER,
-            [
-                [
-                    r["rate_card_id"],
-                    r["cloud_region"],
-                    r["instance_family"],
-                    r["effective_from"].isoformat(),
-                    r["effective_to"].isoformat() if r["effective_to"] else "",
-                    *(price_text(r[k]) for k in PRICE_KEYS),
-                    r["currency"],
-                ]
-                for r in sorted(
-                    card_rows,
-                    key=lambda r: (
-                        r["rate_card_id"],
-                        r["cloud_region"],
-                        r["instance_family"],
-                        r["effective_from"],
-                    ),
-                )
-            ],
-        )
+        card_rows = _rate_card_rows(config["rate_cards"], currency, problems)
+        seeds.files["rate_cards.csv"] = (RATE_CARD_HEADER, _rate_card_csv(card_rows))
     known_cards = {r["rate_card_id"] for r in card_rows} | (existing_rate_cards or set())
-
     if "feature_taxonomy" in config:
-        groups = (config["feature_taxonomy"] or {}).get("groups") or []
-        seen_groups: set[str] = set()
-        seen_features: dict[str, str] = {}
-        rows = []
-        for group in groups:
-            group_id = str(group.get("id", "")).strip() if isinstance(group, Mapping) else ""
-            if not group_id:
-                problems.append("feature_taxonomy: a group has no id")
-                continue
-            if group_id in seen_groups:
-                problems.append(f"feature_taxonomy: group '{group_id}' is defined twice")
-            seen_groups.add(group_id)
-            for feature in group.get("features") or []:
-                feature_id = (
-                    str(feature.get("id", "")).strip() if isinstance(feature, Mapping) else ""
-                )
-                if not feature_id:
-                    problems.append(f"group '{group_id}': a feature has no id")
-                    continue
-                if feature_id in seen_features:
-                    problems.append(
-                        f"feature '{feature_id}' is defined twice (groups "
-                        f"'{seen_features[feature_id]}' and '{group_id}')"
-                    )
-                    continue
-                seen_features[feature_id] = group_id
-                card = str(feature.get("rate_card", ""))
-                if card not in known_cards:
-                    problems.append(
-                        f"feature '{feature_id}' names rate card '{card}', which rate_cards "
-                        "does not define"
-                    )
-                strategy = str(feature.get("allocation_strategy", "proportional_duration"))
-                if strategy not in ALLOCATION_STRATEGIES:
-                    problems.append(
-                        f"feature '{feature_id}': unknown allocation_strategy '{strategy}' "
-                        f"(use one of {', '.join(sorted(ALLOCATION_STRATEGIES))})"
-                    )
-                flag = feature.get("requires_feature_flag", False)
-                rows.append(
-                    [
-                        feature_id,
-                        group_id,
-                        str(
-                            feature.get("name")
-                            or (existing_names or {}).get(feature_id)
-                            or feature_id
-                        ),
-                        card,
-                        strategy,
-                        "true" if flag is True else "false",
-                        str(feature.get("feature_flag_key") or ""),
-                    ]
-                )
-        seeds.files["feature_taxonomy.csv"] = (
-            TAXONOMY_HEADER,
-            sorted(rows, key=lambda r: (r[1], r[0])),
+        rows = _taxonomy_rows(
+            config["feature_taxonomy"], known_cards, existing_names or {}, problems
         )
-
+        seeds.files["feature_taxonomy.csv"] = (TAXONOMY_HEADER, rows)
     if "shared_resources" in config:
-        resources = config["shared_resources"] or {}
-        rows = []
-        seen_resources: set[str] = set()
-        for resource_type, resource in resources.items():
-            if not isinstance(resource, Mapping):
-                problems.append(f"shared resource '{resource_type}': expected a mapping")
-                continue
-            resource_id = str(resource.get("id") or resource.get("cluster_id") or "").strip()
-            if not resource_id:
-                problems.append(f"shared resource '{resource_type}': no cluster_id or id")
-                continue
-            if resource_id in seen_resources:
-                problems.append(f"shared resource '{resource_id}' is defined twice")
-            seen_resources.add(resource_id)
-            key = str(resource.get("allocation_key", ""))
-            if key not in ALLOCATION_KEYS:
-                problems.append(
-                    f"shared resource '{resource_id}': unknown allocation_key '{key}' "
-                    f"(use one of {', '.join(sorted(ALLOCATION_KEYS))})"
-                )
-            rows.append(
-                [
-                    resource_id,
-                    str(resource.get("type", resource_type)),
-                    key,
-                    str(resource.get("region", "*")),
-                    str(resource.get("service_name", "")),
-                    str(resource.get("server_address", resource_id)),
-                ]
-            )
-        seeds.files["shared_resources.csv"] = (SHARED_RESOURCE_HEADER, sorted(rows))
-
+        rows = _shared_resource_rows(config["shared_resources"], problems)
+        seeds.files["shared_resources.csv"] = (SHARED_RESOURCE_HEADER, rows)
     if problems:
         raise ConfigError(problems)
     return seeds
+
+
+def _rate_card_rows(cards: Any, currency: str, problems: list[str]) -> list[dict[str, Any]]:
+    """The `rate_cards` section as one row per card, region, family and period."""
+    cards = cards or {}
+    if not isinstance(cards, Mapping):
+        problems.append("rate_cards: expected a mapping of rate card ids")
+        return []
+    rows: list[dict[str, Any]] = []
+    for card_id, card in cards.items():
+        rows.extend(_rate_rows(str(card_id), card, currency, problems))
+    _check_overlaps(rows, problems)
+    currencies = {row["currency"] for row in rows}
+    if len(currencies) > 1:
+        problems.append(f"rate cards use more than one currency: {', '.join(sorted(currencies))}")
+    return rows
+
+
+def _rate_card_csv(rows: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """Rate-card rows as seed lines, ordered by card, region, family and start."""
+
+    def order(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            row["rate_card_id"],
+            row["cloud_region"],
+            row["instance_family"],
+            row["effective_from"],
+        )
+
+    return [
+        [
+            r["rate_card_id"],
+            r["cloud_region"],
+            r["instance_family"],
+            r["effective_from"].isoformat(),
+            r["effective_to"].isoformat() if r["effective_to"] else "",
+            *(price_text(r[k]) for k in PRICE_KEYS),
+            r["currency"],
+        ]
+        for r in sorted(rows, key=order)
+    ]
+
+
+def _taxonomy_rows(
+    taxonomy: Any, known_cards: set[str], existing_names: Mapping[str, str], problems: list[str]
+) -> list[list[str]]:
+    """The `feature_taxonomy` section as seed lines, ordered by group and feature."""
+    groups = (taxonomy or {}).get("groups") or []
+    seen_groups: set[str] = set()
+    seen_features: dict[str, str] = {}
+    rows = []
+    for group in groups:
+        group_id = str(group.get("id", "")).strip() if isinstance(group, Mapping) else ""
+        if not group_id:
+            problems.append("feature_taxonomy: a group has no id")
+            continue
+        if group_id in seen_groups:
+            problems.append(f"feature_taxonomy: group '{group_id}' is defined twice")
+        seen_groups.add(group_id)
+        for feature in group.get("features") or []:
+            feature_id = str(feature.get("id", "")).strip() if isinstance(feature, Mapping) else ""
+            if not feature_id:
+                problems.append(f"group '{group_id}': a feature has no id")
+                continue
+            if feature_id in seen_features:
+                problems.append(
+                    f"feature '{feature_id}' is defined twice (groups "
+                    f"'{seen_features[feature_id]}' and '{group_id}')"
+                )
+                continue
+            seen_features[feature_id] = group_id
+            rows.append(
+                _feature_row(feature, feature_id, group_id, known_cards, existing_names, problems)
+            )
+    return sorted(rows, key=lambda r: (r[1], r[0]))
+
+
+def _feature_row(
+    feature: Mapping[str, Any],
+    feature_id: str,
+    group_id: str,
+    known_cards: set[str],
+    existing_names: Mapping[str, str],
+    problems: list[str],
+) -> list[str]:
+    """One feature's taxonomy line; an unknown rate card or strategy is a problem."""
+    card = str(feature.get("rate_card", ""))
+    if card not in known_cards:
+        problems.append(
+            f"feature '{feature_id}' names rate card '{card}', which rate_cards does not define"
+        )
+    strategy = str(feature.get("allocation_strategy", "proportional_duration"))
+    if strategy not in ALLOCATION_STRATEGIES:
+        problems.append(
+            f"feature '{feature_id}': unknown allocation_strategy '{strategy}' "
+            f"(use one of {', '.join(sorted(ALLOCATION_STRATEGIES))})"
+        )
+    name = feature.get("name") or existing_names.get(feature_id) or feature_id
+    flag = feature.get("requires_feature_flag", False)
+    return [
+        feature_id,
+        group_id,
+        str(name),
+        card,
+        strategy,
+        "true" if flag is True else "false",
+        str(feature.get("feature_flag_key") or ""),
+    ]
+
+
+def _shared_resource_rows(resources: Any, problems: list[str]) -> list[list[str]]:
+    """The `shared_resources` section as seed lines, ordered by resource id."""
+    rows = []
+    seen_resources: set[str] = set()
+    for resource_type, resource in (resources or {}).items():
+        if not isinstance(resource, Mapping):
+            problems.append(f"shared resource '{resource_type}': expected a mapping")
+            continue
+        resource_id = str(resource.get("id") or resource.get("cluster_id") or "").strip()
+        if not resource_id:
+            problems.append(f"shared resource '{resource_type}': no cluster_id or id")
+            continue
+        if resource_id in seen_resources:
+            problems.append(f"shared resource '{resource_id}' is defined twice")
+        seen_resources.add(resource_id)
+        key = str(resource.get("allocation_key", ""))
+        if key not in ALLOCATION_KEYS:
+            problems.append(
+                f"shared resource '{resource_id}': unknown allocation_key '{key}' "
+                f"(use one of {', '.join(sorted(ALLOCATION_KEYS))})"
+            )
+        rows.append(
+            [
+                resource_id,
+                str(resource.get("type", resource_type)),
+                key,
+                str(resource.get("region", "*")),
+                str(resource.get("service_name", "")),
+                str(resource.get("server_address", resource_id)),
+            ]
+        )
+    return sorted(rows)
 
 
 def render_csv(header: list[str], rows: list[list[str]]) -> str:
