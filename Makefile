@@ -60,13 +60,13 @@ publish: install  ## scheduled run: freshness, incremental build, atomic publish
 	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_PUBLISHED) $(PUBLISH_ARGS)
 
 lint: install  ## ruff, mypy and sqlfluff (dbt templater)
-	$(BIN)/ruff check src pytests bench
-	$(BIN)/ruff format --check src pytests bench
+	$(BIN)/ruff check src pytests bench tools
+	$(BIN)/ruff format --check src pytests bench tools
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint --processes 0 models tests analyses
 
 check-bigquery: install  ## compile for BigQuery offline; analyze every model with GoogleSQL (BQ_CHECK_KEEP=dir keeps it)
-	$(BIN)/feature-cost check-bigquery $(if $(BQ_CHECK_KEEP),--keep $(BQ_CHECK_KEEP))
+	$(BIN)/python tools/bigquery_check.py $(if $(BQ_CHECK_KEEP),--keep $(BQ_CHECK_KEEP))
 
 BENCH_SPANS ?= 1000000
 BENCH_REPEATS ?= 3

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+import bigquery_check as bq
 from conftest import PROJECT_ROOT
-from feature_cost import bigquery_check as bq
 
 needs_zetasql = pytest.mark.skipif(
     importlib.util.find_spec("zetasql") is None, reason="zetasql is not installed"

@@ -58,7 +58,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in cli.commands:
         assert name in out, name
-    assert len(cli.commands) == 9
+    assert len(cli.commands) == 8
 
 
 @pytest.mark.parametrize(

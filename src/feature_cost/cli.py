@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from feature_cost import alerts, bigquery_check, config_import, rate_card_impact, suggest_rates
+from feature_cost import alerts, config_import, rate_card_impact, suggest_rates
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
@@ -299,23 +299,6 @@ def import_config_command(
 def report_command(duckdb: Path, out: Path) -> int:
     """Write a static HTML report of the marts."""
     return write_report(duckdb, out)
-
-
-@cli.command("check-bigquery")
-@click.option(
-    "--keep",
-    type=PATH,
-    default=None,
-    metavar="DIR",
-    help="keep the compiled SQL, manifest and resolved schemas (schemas.json) in DIR",
-)
-def check_bigquery_command(keep: Path | None) -> int:
-    """Compile every model for BigQuery offline; parse and analyze it as GoogleSQL.
-
-    Exit 0 when every model and data test parses (sqlglot) and analyzes (ZetaSQL, against
-    declared source schemas and upstream output schemas), else 1.
-    """
-    return bigquery_check.main(Path.cwd(), keep)
 
 
 @cli.command("alerts")

@@ -1,5 +1,9 @@
 """Prove the BigQuery path offline: compile every model for BigQuery and check it as GoogleSQL.
 
+A development tool (`make check-bigquery`, and the BigQuery module of the test suite): it needs
+the development packages (sqlglot, zetasql, dbt-bigquery), which `feature-cost` does not.
+Run it from the project folder: `python tools/bigquery_check.py [--keep DIR]`.
+
 No credentials and no network: dbt compiles against the `bigquery` target with a throwaway
 service-account key (a fresh RSA key for a project that does not exist) and
 `--no-populate-cache --no-introspect`, so it never calls Google. Then two checks run on the
@@ -580,7 +584,7 @@ def declared_tables(
         if declared is None:
             missing[unique_id] = (
                 f"source {'.'.join(key)} has no BigQuery schema in"
-                " feature_cost.bigquery_check.SOURCE_SCHEMAS"
+                " tools/bigquery_check.py SOURCE_SCHEMAS"
             )
             continue
         tables[unique_id] = Table(relation_parts(source), typed(declared))
@@ -934,3 +938,17 @@ def main(project_dir: Path, keep: Path | None = None) -> int:
         print(f"compiled SQL, manifest and resolved schemas kept in {keep}")
     print(summary(report))
     return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the compiled SQL, manifest and resolved schemas (schemas.json) in DIR",
+    )
+    sys.exit(main(Path.cwd(), parser.parse_args().keep))
