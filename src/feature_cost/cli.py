@@ -47,17 +47,22 @@ ISO_DATE = IsoDate()
 PATH = click.Path(path_type=Path)
 
 
-def duckdb_option(command: F) -> F:
-    """``--duckdb``: the DuckDB file dbt built (``$FEATURE_COST_DUCKDB``)."""
+def file_option(envvar: str, default: str, help: str) -> Callable[[F], F]:
+    """``--duckdb``: a DuckDB file, by default ``$envvar`` (empty counts as unset), else
+    ``default``."""
     return click.option(
         "--duckdb",
         type=PATH,
-        envvar="FEATURE_COST_DUCKDB",
-        default=BUILT_DEFAULT,
+        envvar=envvar,
+        default=default,
         show_default=True,
         show_envvar=True,
-        help="the DuckDB file dbt built",
-    )(command)
+        help=help,
+    )
+
+
+# The file dbt built: what every command but publish reads.
+duckdb_option = file_option("FEATURE_COST_DUCKDB", BUILT_DEFAULT, "the DuckDB file dbt built")
 
 
 def vars_option(command: F) -> F:
@@ -121,14 +126,10 @@ def generate_command(
     " held its lock beyond --lock-timeout, 128+N interrupted by signal N (130 SIGINT, 143"
     " SIGTERM).",
 )
-@click.option(
-    "--duckdb",
-    type=PATH,
-    envvar="FEATURE_COST_PUBLISHED",
-    default=PUBLISHED_DEFAULT,
-    show_default=True,
-    show_envvar=True,
-    help="the published file BI tools open; the build file .<stem>.build.duckdb is kept beside it",
+@file_option(
+    "FEATURE_COST_PUBLISHED",
+    PUBLISHED_DEFAULT,
+    "the published file BI tools open; the build file .<stem>.build.duckdb is kept beside it",
 )
 @vars_option
 @click.option("--target", default=None, help="dbt target (default: the profile's)")
