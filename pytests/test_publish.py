@@ -143,13 +143,16 @@ def _snapshot(path: Path) -> tuple:
 def test_publish_while_a_reader_holds_the_file(tmp_path: Path) -> None:
     """The build never writes the file a reader holds: it publishes by atomic rename.
     (Freshness is left out here; the next test has a stale feed.)"""
-    week = tmp_path / "week"
-    generate(replace(DEMO_CONFIG, days=2), week)
-    day = tmp_path / "day"
-    generate(replace(DEMO_CONFIG, days=1, seed=5), day)
+    generated = tmp_path / "generated"
+    generate(replace(DEMO_CONFIG, days=3), generated)
+    data = tmp_path / "data"
+    shutil.copytree(generated, data)
+    last_day = sorted((data / "otlp").glob("*.jsonl"))[-1]
+    last_day.unlink()  # it arrives after the first publish
     published = tmp_path / "published" / "feature_cost.duckdb"
+    dbt_dir = tmp_path / "dbt"  # one, as on a schedule: the second run parses partially
 
-    first = run_publish(published, dbt_vars_for(week), "--no-freshness")
+    first = run_publish(published, dbt_vars_for(data), "--no-freshness", dbt_dir=dbt_dir)
     assert first.returncode == EXIT_PUBLISHED, first.stdout[-3000:] + first.stderr
     before = _snapshot(published)
 
@@ -164,8 +167,10 @@ def test_publish_while_a_reader_holds_the_file(tmp_path: Path) -> None:
         seen_first = reader.stdout.readline().strip()
         assert seen_first == repr(before)
 
-        second = run_publish(published, dbt_vars_for(day), "--no-freshness")
+        shutil.copy2(generated / "otlp" / last_day.name, last_day)
+        second = run_publish(published, dbt_vars_for(data), "--no-freshness", dbt_dir=dbt_dir)
         assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
+        assert "incremental build" in second.stdout
 
         reader.stdin.write("again\n")
         reader.stdin.flush()
