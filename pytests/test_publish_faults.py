@@ -187,6 +187,19 @@ def readable(path: Path) -> str | None:
     return None
 
 
+def publish_again_and_read(first: FirstPublish, dbt_dir: Path) -> subprocess.CompletedProcess:
+    """Publish the first publish's directory again; it must publish a file every reader opens,
+    with no log beside it, holding the same marts."""
+    result = run_publish(
+        first.published, first.dbt_vars, "--no-freshness", dbt_dir=dbt_dir_of(first, dbt_dir)
+    )
+    assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
+    assert not wal_path(first.published).exists()
+    assert readable(first.published) is None
+    assert same_rows(mart_rows(first.published), first.marts)
+    return result
+
+
 def leftovers(published: Path) -> list[str]:
     return sorted(p.name for p in published.parent.glob(".*building*"))
 
@@ -236,17 +249,9 @@ def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
     ):
         (published.parent / name).write_bytes(b"left by a killed publish")
 
-    again = run_publish(
-        published,
-        first_publish.dbt_vars,
-        "--no-freshness",
-        dbt_dir=dbt_dir_of(first_publish, tmp_path / "again"),
-    )
-    assert again.returncode == EXIT_PUBLISHED, again.stdout[-3000:] + again.stderr
+    again = publish_again_and_read(first_publish, tmp_path / "again")
     assert "left by an interrupted run" in again.stdout
     assert leftovers(published) == []
-    assert readable(published) is None
-    assert same_rows(mart_rows(published), first_publish.marts)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -313,16 +318,7 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
             in_place.wait()
     assert wal_path(published).exists()
 
-    result = run_publish(
-        published,
-        first_publish.dbt_vars,
-        "--no-freshness",
-        dbt_dir=dbt_dir_of(first_publish, tmp_path / "publish"),
-    )
-    assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
-    assert not wal_path(published).exists()
-    assert readable(published) is None
-    assert same_rows(mart_rows(published), first_publish.marts)
+    publish_again_and_read(first_publish, tmp_path / "publish")
 
 
 def test_a_log_of_another_file_beside_the_published_one_is_replaced(
@@ -335,16 +331,7 @@ def test_a_log_of_another_file_beside_the_published_one_is_replaced(
     problem = readable(published)
     assert problem is not None and "WAL" in problem  # no reader can open it now
 
-    result = run_publish(
-        published,
-        first_publish.dbt_vars,
-        "--no-freshness",
-        dbt_dir=dbt_dir_of(first_publish, tmp_path / "publish"),
-    )
-    assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
-    assert not wal_path(published).exists()
-    assert readable(published) is None
-    assert same_rows(mart_rows(published), first_publish.marts)
+    publish_again_and_read(first_publish, tmp_path / "publish")
 
 
 def test_publish_refuses_a_file_another_process_writes(tmp_path: Path) -> None:
