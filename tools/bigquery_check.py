@@ -782,6 +782,11 @@ def zetasql_missing() -> str | None:
     return None
 
 
+def parsed_only(nodes: Iterable[CompiledNode]) -> list[Verdict]:
+    """Verdicts of the sqlglot parse alone, for when ZetaSQL cannot be imported."""
+    return [Verdict(node.name, sqlglot_error(node.sql)) for node in nodes]
+
+
 def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
     """Both checks on a finished offline compile in `out`."""
     target = out / "target"
@@ -790,8 +795,8 @@ def check_compiled(project_dir: Path, out: Path, output: str) -> Report:
     tests = compiled_nodes(manifest, target, "test")
     report = Report(compile_output=output, zetasql_missing=zetasql_missing())
     if report.zetasql_missing is not None:
-        report.models = [Verdict(m.name, sqlglot_error(m.sql)) for m in models]
-        report.tests = [Verdict(t.name, sqlglot_error(t.sql)) for t in tests]
+        report.models = parsed_only(models)
+        report.tests = parsed_only(tests)
         return report
     options = analyzer_options()
     tables, unavailable = declared_tables(manifest, project_dir)
@@ -825,7 +830,7 @@ def incremental_verdicts(
         if full_sql.get(node.unique_id) != node.sql
     ]
     if zetasql_missing() is not None:
-        verdicts = [Verdict(m.name, sqlglot_error(m.sql)) for m in changed]
+        verdicts = parsed_only(changed)
     else:
         tables = dict(full_tables)
         verdicts = check_models(changed, tables, {}, analyzer_options(), full_tables)
