@@ -113,7 +113,7 @@ def first_publish(tmp_path_factory: pytest.TempPathFactory) -> FirstPublish:
     return FirstPublish(root / "data", dbt_vars, published, marts, root / "pristine", root / "dbt")
 
 
-def copy_of(first: FirstPublish) -> Path:
+def restore_first_publish(first: FirstPublish) -> Path:
     """The published directory put back as the first publish left it: the next publish is
     incremental on the same build file. (The module's tests run one at a time.)"""
     shutil.rmtree(first.published.parent)
@@ -208,7 +208,7 @@ def leftovers(published: Path) -> list[str]:
 def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
     first_publish: FirstPublish, tmp_path: Path
 ) -> None:
-    published = copy_of(first_publish)
+    published = restore_first_publish(first_publish)
     build = build_path(published)
     dbt_dir = dbt_dir_of(first_publish, tmp_path / "killed-run")
     publisher = subprocess.Popen(
@@ -257,7 +257,7 @@ def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path) -> None:
     """A scheduler stops a run: dbt stops too, the exit code says so, nothing is published."""
-    published = copy_of(first_publish)
+    published = restore_first_publish(first_publish)
     before = published.stat().st_mtime_ns
     dbt_dir = dbt_dir_of(first_publish, tmp_path / "stopped-run")
     publisher = subprocess.Popen(
@@ -291,7 +291,7 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
     first_publish: FirstPublish, tmp_path: Path
 ) -> None:
     """Someone runs dbt on the published file itself and kills it: its log stays beside it."""
-    published = copy_of(first_publish)
+    published = restore_first_publish(first_publish)
     env = {
         **publish_env(tmp_path / "in-place"),
         "FEATURE_COST_DUCKDB": str(published),
@@ -324,7 +324,7 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
 def test_a_log_of_another_file_beside_the_published_one_is_replaced(
     first_publish: FirstPublish, tmp_path: Path
 ) -> None:
-    published = copy_of(first_publish)
+    published = restore_first_publish(first_publish)
     other = tmp_path / "other.duckdb"
     subprocess.run([sys.executable, "-c", KILLED_WRITER, str(other)], check=True)
     shutil.copyfile(wal_path(other), wal_path(published))
@@ -366,7 +366,7 @@ def test_publishes_of_one_path_run_one_after_the_other(
     """Two publishes start while a third party holds the lock: both wait, then both publish
     (they share one build file: overlapping dbt runs would fail on DuckDB's own lock); one
     that may wait only half a second gives up with exit 5."""
-    published = copy_of(first_publish)
+    published = restore_first_publish(first_publish)
     # The two runs wait for the lock and then run one after the other: one dbt directory.
     dbt_dir = dbt_dir_of(first_publish, tmp_path / "runs")
     lock = published.with_name(f".{published.name}.lock")
@@ -431,7 +431,7 @@ def test_publish_is_incremental_and_full_refresh_rebuilds(
     data gives the same marts although the first day's file has left the glob (decoded
     history lives in the build file); ``--full-refresh`` rebuilds from the files the glob
     matches now, so that day is gone."""
-    published = copy_of(first_publish)
+    published = restore_first_publish(first_publish)
     first_day = CONFIG.start_date.isoformat()
     assert _requests_on(published, first_day) > 0
     # One dbt directory for both runs, as on a schedule.
