@@ -1,9 +1,8 @@
 """Shared fixtures: run dbt (in this process) against a throw-away DuckDB file.
 
-``run_dbt`` is a plain function so any test module can import it (``from conftest import
-run_dbt``) or use the session fixture of the same purpose, ``dbt_runner``. ``demo_build``
-generates a small deterministic demo data set and builds the whole project on it once per
-session.
+``run_dbt`` is a plain function any test module imports (``from conftest import
+run_dbt``). ``demo_build`` generates a small deterministic demo data set and builds the whole
+project on it once per session.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ import json
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,11 @@ if str(PROJECT_ROOT / "src") not in sys.path:
 from feature_cost.demo import DemoConfig, GeneratedDemo, generate  # noqa: E402
 
 DEMO_CONFIG = DemoConfig(seed=11, days=3, requests_per_day=200, start_date=date(2026, 1, 5))
+# The session's demo also writes its spans in the ClickHouse exporter's Parquet layout.
+SESSION_DEMO_CONFIG = replace(DEMO_CONFIG, clickhouse_parquet=True)
+
+# A build that only feeds a comparison: seeds and models, no data or unit tests.
+BUILD_WITHOUT_TESTS = ("build", "--exclude-resource-type", "test", "unit_test")
 
 # Parsed manifests by everything parsing depends on (see ``_manifest_key``); a few at a time.
 _MANIFESTS: OrderedDict[tuple[object, ...], Manifest] = OrderedDict()
@@ -51,9 +55,6 @@ class DbtRun:
 
     args: list[str]
     stdout: str
-
-
-DbtRunner = Callable[..., DbtRun]
 
 
 @contextmanager
@@ -222,17 +223,12 @@ class DemoBuild:
 
 
 @pytest.fixture(scope="session")
-def dbt_runner() -> DbtRunner:
-    """``run_dbt`` as a fixture, for tests that prefer injection to imports."""
-    return run_dbt
-
-
-@pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
-    """Generate a 3-day, 200-requests-a-day demo (seed 11) and ``dbt build`` it once."""
+    """Generate a 3-day, 200-requests-a-day demo (seed 11, with its Parquet spans) and
+    ``dbt build`` it once, from the OTLP files."""
     root = tmp_path_factory.mktemp("demo_build")
     data_dir = root / "data"
-    demo = generate(DEMO_CONFIG, data_dir)
+    demo = generate(SESSION_DEMO_CONFIG, data_dir)
     duckdb_path = root / "feature_cost.duckdb"
     dbt_vars = dbt_vars_for(data_dir)
     run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root, unit_tests=True)

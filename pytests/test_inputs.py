@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_vars_for, run_dbt
+from conftest import DEMO_CONFIG, PROJECT_ROOT, DemoBuild, dbt_vars_for, run_dbt
 from feature_cost.demo import generate
 
 FOCUS_SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "focus-1.0-sample" / "focus_sample.csv"
@@ -38,19 +38,17 @@ def _close(left: object, right: object) -> bool:
 
 
 @pytest.mark.slow
-def test_both_span_inputs_give_the_same_mart(tmp_path: Path) -> None:
-    """OTLP/JSON Lines and the ClickHouse exporter's Parquet layout: identical marts."""
-    data_dir = tmp_path / "data"
-    generate(replace(DEMO_CONFIG, days=2, clickhouse_parquet=True), data_dir)
-    dbt_vars = dbt_vars_for(data_dir)
-    otlp_db = tmp_path / "otlp.duckdb"
+def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Path) -> None:
+    """OTLP/JSON Lines and the ClickHouse exporter's Parquet layout: identical marts (the
+    session's demo build read the OTLP files; the same spans' Parquet is built here)."""
+    data_dir = demo_build.data_dir
+    otlp_db = demo_build.duckdb_path
     parquet_db = tmp_path / "parquet.duckdb"
-    run_dbt(["build"], duckdb_path=otlp_db, vars=dbt_vars, target_dir=tmp_path / "otlp")
     run_dbt(
         ["build"],
         duckdb_path=parquet_db,
         vars={
-            **dbt_vars,
+            **demo_build.vars,
             "span_source": "clickhouse_parquet",
             "clickhouse_spans_path": str(data_dir / "clickhouse" / "*.parquet"),
         },
