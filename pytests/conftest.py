@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.adapters.factory import reset_adapters
 from dbt.cli.main import dbtRunner, dbtRunnerResult
@@ -193,6 +194,19 @@ def run_dbt(
     if not result.success:
         raise AssertionError(_failed(command[0], [*command, *common], result, lines))
     return DbtRun(args=command, stdout="\n".join(lines))
+
+
+def source_columns() -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+    """Every source table of the project's sources YAML: its columns and their ``data_type``
+    (None where a column has none), in the order the YAML lists them."""
+    columns = {}
+    for path in sorted((PROJECT_ROOT / "models").rglob("_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                columns[(source["name"], table["name"])] = [
+                    (column["name"], column.get("data_type")) for column in table["columns"]
+                ]
+    return columns
 
 
 def dbt_vars_for(data_dir: Path) -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import bigquery_check as bq
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, source_columns
 
 needs_zetasql = pytest.mark.skipif(
     importlib.util.find_spec("zetasql") is None, reason="zetasql is not installed"
@@ -67,15 +67,27 @@ def test_parse_type_rejects_what_bigquery_does_not_spell(text: str) -> None:
 
 
 @needs_zetasql
-def test_every_declared_source_schema_is_valid_googlesql() -> None:
-    for columns in bq.SOURCE_SCHEMAS.values():
+def test_every_warehouse_source_is_typed_in_its_yaml_as_valid_googlesql() -> None:
+    schemas = {
+        key: bq.source_schema({"columns": {name: {"data_type": t} for name, t in columns}})
+        for key, columns in source_columns().items()
+    }
+    # Read only as files on DuckDB: no warehouse table, no types.
+    assert schemas.pop(("otel", "otlp_trace_files")) is None
+    for key, columns in schemas.items():
+        assert columns is not None, key
         bq.typed(columns)
-    spans = dict(bq.SOURCE_SCHEMAS[("otel", "clickhouse_spans")])
+    spans = {
+        name: bq.type_text(bq.parse_type(t))
+        for name, t in schemas[("otel", "clickhouse_spans")] or []
+    }
     assert spans["SpanAttributes"] == KV
     assert spans["Duration"] == "INT64"
-    focus = dict(bq.SOURCE_SCHEMAS[("billing", "focus_cost_and_usage")])
+    focus = dict(schemas[("billing", "focus_cost_and_usage")] or [])
     assert {"ChargePeriodStart", "EffectiveCost", "Tags"} <= set(focus)
-    assert set(focus.values()) == {"STRING"}
+    assert set(focus.values()) == {"string"}
+    flags = dict(schemas[("app", "feature_flags")] or [])
+    assert (flags["changed_at"], flags["enabled"]) == ("timestamp", "bool")
 
 
 @pytest.mark.parametrize(
@@ -104,7 +116,7 @@ def test_seed_schema_types_the_csv_header_by_column_types(tmp_path: Path) -> Non
 
 
 def tiny_manifest(tmp_path: Path) -> dict[str, Any]:
-    """A manifest with one seed and two sources, one of them without a declared schema."""
+    """A manifest with one seed and two sources, one of them with an untyped column."""
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "rates.csv").write_text("rate_id,cost\na,1.5\n", encoding="utf-8")
     return {
@@ -126,6 +138,10 @@ def tiny_manifest(tmp_path: Path) -> dict[str, Any]:
                 "identifier": "revenue_v2",
                 "database": "p",
                 "schema": "app",
+                "columns": {
+                    "date_day": {"name": "date_day", "data_type": "date"},
+                    "revenue": {"name": "revenue", "data_type": "numeric"},
+                },
             },
             "source.x.app.unknown": {
                 "source_name": "app",
@@ -133,6 +149,10 @@ def tiny_manifest(tmp_path: Path) -> dict[str, Any]:
                 "identifier": "unknown",
                 "database": "p",
                 "schema": "app",
+                "columns": {
+                    "day": {"name": "day", "data_type": "date"},
+                    "amount": {"name": "amount", "data_type": None},
+                },
             },
         },
     }
@@ -147,9 +167,17 @@ def test_declared_tables_come_from_seeds_and_source_schemas(tmp_path: Path) -> N
         ("rate_id", "STRING"),
         ("cost", "FLOAT64"),
     ]
-    # Found by source name, read where the source points.
-    assert tables["source.x.app.revenue"].relation == ("p", "app", "revenue_v2")
+    # Typed by its YAML, read where the source points.
+    revenue = tables["source.x.app.revenue"]
+    assert revenue.relation == ("p", "app", "revenue_v2")
+    assert [(n, bq.type_text(t)) for n, t in revenue.columns] == [
+        ("date_day", "DATE"),
+        ("revenue", "NUMERIC"),
+    ]
+    # A column without a data_type: no table, and the reason names the source.
+    assert "source.x.app.unknown" not in tables
     assert "app.unknown" in missing["source.x.app.unknown"]
+    assert "data_type" in missing["source.x.app.unknown"]
 
 
 def test_models_are_ordered_after_what_they_read() -> None:

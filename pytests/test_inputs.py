@@ -5,6 +5,7 @@ Each test builds the whole project with dbt into its own DuckDB file and reads t
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from dataclasses import replace
@@ -12,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
-from conftest import DEMO_CONFIG, PROJECT_ROOT, DemoBuild, dbt_vars_for, run_dbt
+from conftest import DEMO_CONFIG, PROJECT_ROOT, DemoBuild, dbt_vars_for, run_dbt, source_columns
 from feature_cost.demo import generate
 
 FOCUS_SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "focus-1.0-sample" / "focus_sample.csv"
@@ -80,6 +82,27 @@ def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Pa
     ]
     assert len(written) > 0
     assert sorted((r[0], r[1], r[3], r[4]) for r in link_rows) == sorted(written)
+
+
+def test_the_demo_writes_the_columns_its_sources_declare(demo_build: DemoBuild) -> None:
+    """The sources YAML types each source's columns once; the demo's files carry exactly
+    those columns (a FOCUS export has more: the declared ones are among them), and its
+    Parquet spans are the ClickHouse exporter's layout of the declared table, events and
+    links as parallel arrays (``Events.Name``) where BigQuery holds arrays of structs."""
+    declared = {key: [name for name, _ in columns] for key, columns in source_columns().items()}
+    data = demo_build.data_dir
+
+    def header(pattern: str) -> list[str]:
+        (path,) = data.glob(pattern)
+        with path.open(encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle))
+
+    assert header("revenue/*.csv") == declared[("app", "revenue")]
+    assert header("feature_flags/*.csv") == declared[("app", "feature_flags")]
+    assert set(declared[("billing", "focus_cost_and_usage")]) <= set(header("billing/*.csv"))
+    parquet = pq.read_schema(next(data.glob("clickhouse/*.parquet"))).names
+    nested_as_parallel_arrays = list(dict.fromkeys(name.split(".")[0] for name in parquet))
+    assert nested_as_parallel_arrays == declared[("otel", "clickhouse_spans")]
 
 
 def _span(trace: str, span: str, start: int, end: int, **attributes: str) -> dict:

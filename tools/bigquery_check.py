@@ -11,8 +11,8 @@ compiled SQL:
 
 1. sqlglot parses every model and data test with its BigQuery dialect (syntax only);
 2. ZetaSQL, Google's GoogleSQL analyzer (the `zetasql` package, compiled to WebAssembly),
-   analyzes every model in dependency order against a catalog: the declared BigQuery schemas
-   of the sources (`SOURCE_SCHEMAS`), the seeds typed by their `column_types`, and each
+   analyzes every model in dependency order against a catalog: the sources' columns typed
+   by their `data_type` in the sources YAML, the seeds typed by their `column_types`, and each
    upstream model's output schema as ZetaSQL itself resolved it. This resolves every name,
    type and function the way BigQuery does, so a column that does not exist, a DuckDB-only
    function or a type mismatch fails here instead of in a BigQuery job. The data tests are
@@ -43,115 +43,6 @@ if TYPE_CHECKING:
     from zetasql.types import AnalyzerOptions, SimpleCatalog, SimpleTable, Type
 
 OFFLINE_PROJECT = "offline-project"
-
-KEY_VALUES = "ARRAY<STRUCT<key STRING, value STRING>>"
-
-# The columns of a FinOps FOCUS 1.0-1.2 cost-and-usage export.
-FOCUS_COLUMNS = (
-    "AvailabilityZone",
-    "BilledCost",
-    "BillingAccountId",
-    "BillingAccountName",
-    "BillingAccountType",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "CapacityReservationId",
-    "CapacityReservationStatus",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "CommitmentDiscountCategory",
-    "CommitmentDiscountId",
-    "CommitmentDiscountName",
-    "CommitmentDiscountQuantity",
-    "CommitmentDiscountStatus",
-    "CommitmentDiscountType",
-    "CommitmentDiscountUnit",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "ContractedCost",
-    "ContractedUnitPrice",
-    "EffectiveCost",
-    "InvoiceId",
-    "InvoiceIssuerName",
-    "ListCost",
-    "ListUnitPrice",
-    "PricingCategory",
-    "PricingCurrency",
-    "PricingCurrencyContractedUnitPrice",
-    "PricingCurrencyEffectiveCost",
-    "PricingCurrencyListUnitPrice",
-    "PricingQuantity",
-    "PricingUnit",
-    "ProviderName",
-    "PublisherName",
-    "RegionId",
-    "RegionName",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "ServiceCategory",
-    "ServiceName",
-    "ServiceSubcategory",
-    "SkuId",
-    "SkuMeter",
-    "SkuPriceDetails",
-    "SkuPriceId",
-    "SubAccountId",
-    "SubAccountName",
-    "SubAccountType",
-    "Tags",
-)
-
-# The BigQuery layout of every source the models read, keyed by dbt source and table name
-# (`source('otel', 'clickhouse_spans')`), whatever dataset and table they point at.
-SOURCE_SCHEMAS: dict[tuple[str, str], list[tuple[str, str]]] = {
-    # The ClickHouse exporter's `otel_traces`, as BigQuery holds it: maps become key/value
-    # lists, the parallel Events.* / Links.* arrays become arrays of structs.
-    ("otel", "clickhouse_spans"): [
-        ("Timestamp", "TIMESTAMP"),
-        ("TraceId", "STRING"),
-        ("SpanId", "STRING"),
-        ("ParentSpanId", "STRING"),
-        ("TraceState", "STRING"),
-        ("SpanName", "STRING"),
-        ("SpanKind", "STRING"),
-        ("ServiceName", "STRING"),
-        ("ResourceAttributes", KEY_VALUES),
-        ("ScopeName", "STRING"),
-        ("ScopeVersion", "STRING"),
-        ("SpanAttributes", KEY_VALUES),
-        ("Duration", "INT64"),
-        ("StatusCode", "STRING"),
-        ("StatusMessage", "STRING"),
-        ("Events", f"ARRAY<STRUCT<Timestamp TIMESTAMP, Name STRING, Attributes {KEY_VALUES}>>"),
-        (
-            "Links",
-            f"ARRAY<STRUCT<TraceId STRING, SpanId STRING, TraceState STRING,"
-            f" Attributes {KEY_VALUES}>>",
-        ),
-    ],
-    ("app", "revenue"): [
-        ("date_day", "DATE"),
-        ("feature_id", "STRING"),
-        ("tenant_id", "STRING"),
-        ("revenue", "NUMERIC"),
-        ("currency", "STRING"),
-    ],
-    ("app", "feature_flags"): [
-        ("changed_at", "TIMESTAMP"),
-        ("flag_key", "STRING"),
-        ("feature_id", "STRING"),
-        ("tenant_id", "STRING"),
-        ("enabled", "BOOL"),
-    ],
-    # A FOCUS cost-and-usage export loaded as text: every column is a STRING.
-    ("billing", "focus_cost_and_usage"): [(column, "STRING") for column in FOCUS_COLUMNS],
-}
 
 # GoogleSQL type names, and the aliases BigQuery accepts in SQL or in a load job's schema
 # (seed `column_types` go to one unchanged) -> ZetaSQL TypeKind member names.
@@ -579,16 +470,24 @@ def declared_tables(
             schema = seed_schema(project_dir / node["original_file_path"], column_types)
             tables[unique_id] = Table(relation_parts(node), typed(schema))
     for unique_id, source in manifest["sources"].items():
-        key = (source["source_name"], source["name"])
-        declared = SOURCE_SCHEMAS.get(key)
+        declared = source_schema(source)
         if declared is None:
             missing[unique_id] = (
-                f"source {'.'.join(key)} has no BigQuery schema in"
-                " tools/bigquery_check.py SOURCE_SCHEMAS"
+                f"source {source['source_name']}.{source['name']} has no BigQuery schema:"
+                " give each of its columns a data_type in its sources YAML"
             )
             continue
         tables[unique_id] = Table(relation_parts(source), typed(declared))
     return tables, missing
+
+
+def source_schema(source: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """A source's columns and their GoogleSQL types, as its YAML declares them (`data_type`);
+    None unless it declares columns and every one has a type."""
+    columns = [(name, column.get("data_type")) for name, column in source["columns"].items()]
+    if not columns or any(not data_type for _, data_type in columns):
+        return None
+    return [(name, str(data_type)) for name, data_type in columns]
 
 
 def simple_table(name: str, columns: Sequence[tuple[str, Type]]) -> SimpleTable:

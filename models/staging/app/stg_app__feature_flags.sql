@@ -1,7 +1,8 @@
 -- Grain: one row per change of a feature flag (global when tenant_id is null).
--- Guarantees: names and types only; an empty tenant means every tenant. With the var
--- `feature_flags_path` empty (DuckDB) there is no flag-history file: no rows, and the
--- `feature_flag.evaluation` events of the telemetry alone say when a flag was off.
+-- Guarantees: names and types only (a change time with an offset is read as the UTC time it
+-- names); an empty tenant means every tenant. With the var `feature_flags_path` empty
+-- (DuckDB) there is no flag-history file: no rows, and the `feature_flag.evaluation` events
+-- of the telemetry alone say when a flag was off.
 {%- set has_flag_file = target.type != 'duckdb' or var('feature_flags_path') %}
 with
 
@@ -24,7 +25,7 @@ source as (
 final as (
 
     select
-        cast(changed_at as {{ dbt.type_timestamp() }}) as changed_at,
+        {{ text_to_utc_timestamp('changed_at') }} as changed_at,
         trim(flag_key) as flag_key,
         trim(feature_id) as feature_id,
         nullif(trim(tenant_id), '') as tenant_id,

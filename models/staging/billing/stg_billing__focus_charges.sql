@@ -16,10 +16,8 @@ typed as (
 
     select
         source_file as filename,
-        cast({{ focus_text('ChargePeriodStart') }} as {{ dbt.type_timestamp() }})
-            as charge_period_start,
-        cast({{ focus_text('ChargePeriodEnd') }} as {{ dbt.type_timestamp() }})
-            as charge_period_end,
+        {{ text_to_utc_timestamp(focus_text('ChargePeriodStart')) }} as charge_period_start,
+        {{ text_to_utc_timestamp(focus_text('ChargePeriodEnd')) }} as charge_period_end,
         cast({{ focus_text('BilledCost') }} as {{ type_double() }}) as billed_cost,
         cast({{ focus_text('EffectiveCost') }} as {{ type_double() }}) as effective_cost,
         cast({{ focus_text('ListCost') }} as {{ type_double() }}) as list_cost,
