@@ -49,15 +49,18 @@ def webhook() -> Iterator[Webhook]:
 
 def _mart(path: Path, rows: list[tuple[str, str, str]]) -> None:
     with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists feature_cost_marts")
         con.execute(
-            "create or replace table main.cost_alerts (date_day date, feature_id varchar,"
+            "create or replace table feature_cost_marts.cost_alerts (date_day date, feature_id"
+            " varchar,"
             " tenant_id varchar, alert_type varchar, cost_per_request double,"
             " limit_value double, request_count bigint, total_cost double,"
             " forecast_cost double)"
         )
         for day, feature, kind in rows:
             con.execute(
-                "insert into main.cost_alerts values (?, ?, '__all__', ?, 0.5, 0.3, 10, 5.0, null)",
+                "insert into feature_cost_marts.cost_alerts values (?, ?, '__all__', ?, 0.5,"
+                " 0.3, 10, 5.0, null)",
                 [day, feature, kind],
             )
 
@@ -129,8 +132,9 @@ def test_tenant_and_budget_alerts_say_their_scope(
 ) -> None:
     path = tmp_path / "feature_cost.duckdb"
     with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists feature_cost_marts")
         con.execute(
-            "create table main.cost_alerts as select * from (values"
+            "create table feature_cost_marts.cost_alerts as select * from (values"
             " (date '2026-01-12', '__all__', 'acme', 'budget_forecast', null, 250.0, 900,"
             " 277.0, 715.0),"
             " (date '2026-01-12', 'checkout-v2', 'globex', 'threshold', 0.05, 0.048, 117,"

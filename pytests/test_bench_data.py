@@ -187,14 +187,14 @@ def test_the_project_builds_on_both_inputs_with_the_same_margins(
     for name, path in built.items():
         with duckdb.connect(str(path), read_only=True) as con:
             (received,) = con.execute(
-                "select sum(spans_received) from main.span_accounting"
+                "select sum(spans_received) from feature_cost_marts.span_accounting"
             ).fetchone()
             assert received == bench.spans
             margins[name] = {
                 row[:3]: row[3:]
                 for row in con.execute(
                     "select date_day, feature_id, tenant_id, request_count, query_count,"
-                    " busy_ms, total_cost, revenue from main.feature_cost_margin"
+                    " busy_ms, total_cost, revenue from feature_cost_marts.feature_cost_margin"
                 ).fetchall()
             }
     assert margins["otlp"].keys() == margins["parquet"].keys()

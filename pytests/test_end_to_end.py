@@ -31,7 +31,7 @@ import duckdb
 import pytest
 
 import oracle
-from conftest import SEED_DIR, DemoBuild, run_dbt
+from conftest import PROJECT_ROOT, SEED_DIR, DemoBuild, run_dbt
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
@@ -39,7 +39,7 @@ COST_ABS_TOL = 1e-9
 # The mart rounds its adjusted counts to whole numbers; linked work (rule 12) and sampling give
 # fractional counts, so a row's count is within half of the oracle's exact one.
 ROUNDED_COUNT_COLUMNS = frozenset({"request_count", "query_count"})
-MART = "main.feature_cost_margin"
+MART = "feature_cost_marts.feature_cost_margin"
 KEY_COLUMNS = ("date_day", "feature_id", "tenant_id")
 USAGE_COLUMNS = ("request_count", "query_count", "busy_ms")
 COMPONENT_COLUMNS = ("cpu_cost", "memory_cost", "gpu_cost", "db_query_cost")
@@ -358,10 +358,30 @@ def test_the_last_day_of_the_data_is_in_progress_and_raises_no_alert(
     with duckdb.connect(str(demo_build.duckdb_path), read_only=True) as con:
         alert_days = {
             row[0].isoformat()
-            for row in con.execute("select distinct date_day from main.cost_alerts").fetchall()
+            for row in con.execute(
+                "select distinct date_day from feature_cost_marts.cost_alerts"
+            ).fetchall()
         }
     assert alert_days, "the demo raises alerts on complete days"
     assert all(day < last_span_day for day in alert_days)
+
+
+def test_bi_tools_see_the_marts_alone_in_their_schema(demo_build: DemoBuild) -> None:
+    """Every model of models/marts is a table or view of schema `feature_cost_marts` and
+    nothing else is; staging, intermediate models and seeds are in `main`."""
+    marts = {path.stem for path in (PROJECT_ROOT / "models" / "marts").rglob("*.sql")}
+    seeds = {path.stem for path in SEED_DIR.glob("*.csv")}
+    with duckdb.connect(str(demo_build.duckdb_path), read_only=True) as con:
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    by_schema: dict[str, set[str]] = defaultdict(set)
+    for schema, name in relations:
+        by_schema[schema].add(name)
+    assert by_schema["feature_cost_marts"] == marts
+    assert not by_schema["main"] & marts
+    assert seeds <= by_schema["main"]
+    assert {"stg_otel__spans", "int_span_days_priced"} <= by_schema["main"]
 
 
 def test_total_cost_is_sum_of_cost_columns(demo_mart: Mart) -> None:
@@ -490,7 +510,8 @@ def test_linked_consumer_work_is_split_over_the_messages_it_processed(
         ).fetchall()
         missing_by_day = dict(
             con.execute(
-                "select cast(date_day as varchar), links_not_received from main.span_accounting"
+                "select cast(date_day as varchar), links_not_received"
+                " from feature_cost_marts.span_accounting"
                 " where links_not_received > 0"
             ).fetchall()
         )
@@ -568,7 +589,8 @@ def test_flag_off_requests_are_found_without_a_flag_file(
     with duckdb.connect(str(path), read_only=True) as con:
         listed = dict(
             con.execute(
-                "select cast(date_day as varchar), sum(invocation_count) from main.flag_leakage"
+                "select cast(date_day as varchar), sum(invocation_count)"
+                " from feature_cost_marts.flag_leakage"
                 " where feature_id = 'real-time-dashboard' group by date_day"
             ).fetchall()
         )

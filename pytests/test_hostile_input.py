@@ -231,7 +231,10 @@ ACCOUNTING = (
 
 def accounting(db: Path) -> dict[str, int]:
     names = [name.strip() for name in ACCOUNTING.split(",")]
-    totals = rows(db, f"select {', '.join(f'sum({n})' for n in names)} from main.span_accounting")
+    totals = rows(
+        db,
+        f"select {', '.join(f'sum({n})' for n in names)} from feature_cost_marts.span_accounting",
+    )
     return dict(zip(names, (int(value or 0) for value in totals[0]), strict=True))
 
 
@@ -256,7 +259,8 @@ def assert_balances(db: Path) -> dict[str, int]:
 def quarantine(db: Path, file_part: str) -> list[tuple]:
     return rows(
         db,
-        "select line_number, quarantine_reason, quarantine_detail from main.span_quarantine"
+        "select line_number, quarantine_reason, quarantine_detail"
+        " from feature_cost_marts.span_quarantine"
         f" where filename like '%{file_part}%' order by line_number, span_index",
     )
 
@@ -265,7 +269,7 @@ def mart_costs(db: Path) -> list[tuple]:
     return rows(
         db,
         "select date_day, feature_id, tenant_id, request_count, busy_ms, total_cost"
-        " from main.feature_cost_margin where total_cost != 0 or request_count != 0"
+        " from feature_cost_marts.feature_cost_margin where total_cost != 0 or request_count != 0"
         " order by 1, 2, 3",
     )
 
@@ -297,7 +301,7 @@ def test_absurd_times_are_quarantined_never_priced(hostile: Path) -> None:
     )
     assert priced == [(0,)]
     # The 1970 span never reaches pricing, so the rate-card coverage test holds.
-    days = rows(hostile, "select min(date_day) from main.feature_cost_margin")
+    days = rows(hostile, "select min(date_day) from feature_cost_marts.feature_cost_margin")
     assert days[0][0].year == 2026
 
 
@@ -411,13 +415,14 @@ def table_rows(db: Path) -> dict[str, list[tuple]]:
     start of the run that read a file)."""
     with duckdb.connect(str(db), read_only=True) as con:
         tables = con.execute(
-            "select table_name, list(column_name) from information_schema.columns"
-            " where table_schema = 'main' group by 1 order by 1"
+            "select table_schema, table_name, list(column_name) from information_schema.columns"
+            " where table_schema in ('main', 'feature_cost_marts') group by 1, 2 order by 1, 2"
         ).fetchall()
         rows = {}
-        for name, columns in tables:
+        for schema, name, columns in tables:
             star = "* exclude (read_at)" if "read_at" in columns else "*"
-            rows[name] = con.execute(f"select {star} from main.{name} order by all").fetchall()
+            relation = f"{schema}.{name}"
+            rows[relation] = con.execute(f"select {star} from {relation} order by all").fetchall()
         return rows
 
 

@@ -55,14 +55,15 @@ def built_tables(path: Path) -> Rows:
     tables: Rows = {}
     with duckdb.connect(str(path), read_only=True) as con:
         names = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'main'"
+            (schema, name)
+            for (schema, name) in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+                " where schema_name in ('main', 'feature_cost_marts')"
             ).fetchall()
             if name not in skip and not name.startswith("base_")
         ]
-        for name in names:
-            rows = con.execute(f"select * from main.{name}").fetchall()
+        for schema, name in names:
+            rows = con.execute(f"select * from {schema}.{name}").fetchall()
             tables[name] = sorted((_portable(row) for row in rows), key=_sort_key)
     return tables
 
@@ -111,7 +112,7 @@ def awaiting_backfill(path: Path) -> dict[date, int]:
     """span_accounting.spans_awaiting_backfill per day, where not zero."""
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(
-            "select date_day, spans_awaiting_backfill from main.span_accounting"
+            "select date_day, spans_awaiting_backfill from feature_cost_marts.span_accounting"
             " where spans_awaiting_backfill != 0"
         ).fetchall()
     return dict(rows)
@@ -128,13 +129,15 @@ def span_statuses(path: Path) -> set[tuple]:
 
 def spans_received(path: Path) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute("select sum(spans_received) from main.span_accounting").fetchone()[0]
+        return con.execute(
+            "select sum(spans_received) from feature_cost_marts.span_accounting"
+        ).fetchone()[0]
 
 
 def mart_by_day(path: Path, without: tuple[str, ...] = ()) -> dict[date, list[tuple]]:
     """feature_cost_margin rows per day, sorted, every column but `without`."""
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute("select * from main.feature_cost_margin").fetchall()
+        rows = con.execute("select * from feature_cost_marts.feature_cost_margin").fetchall()
         columns = [d[0] for d in con.description]
     keep = [i for i, name in enumerate(columns) if name not in without]
     at = columns.index("date_day")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 MART = (
     "select date_day, feature_id, tenant_id, request_count, total_cost, reconciled_cost"
-    " from main.feature_cost_margin order by 1, 2, 3"
+    " from feature_cost_marts.feature_cost_margin order by 1, 2, 3"
 )
 
 
@@ -76,7 +76,7 @@ def test_new_and_grown_files_match_a_full_refresh(tmp_path: Path) -> None:
     for query in (
         MART,
         "select * exclude (read_at) from main.base_otel__spans order by all",
-        "select * from main.span_accounting order by all",
+        "select * from feature_cost_marts.span_accounting order by all",
     ):
         assert _same(_rows(incremental_db, query), _rows(full_db, query)), query
 

@@ -56,13 +56,13 @@ def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Pa
         },
         target_dir=tmp_path / "parquet",
     )
-    query = f"select {MART_COLUMNS} from main.feature_cost_margin order by 1, 2, 3"
+    query = f"select {MART_COLUMNS} from feature_cost_marts.feature_cost_margin order by 1, 2, 3"
     from_otlp = _rows(otlp_db, query)
     from_parquet = _rows(parquet_db, query)
     assert len(from_otlp) == len(from_parquet) > 0
     for left, right in zip(from_otlp, from_parquet, strict=True):
         assert all(_close(a, b) for a, b in zip(left, right, strict=True)), (left, right)
-    accounting = "select * from main.span_accounting order by date_day"
+    accounting = "select * from feature_cost_marts.span_accounting order by date_day"
     assert _rows(otlp_db, accounting) == _rows(parquet_db, accounting)
     # Span links (the batch consumer's links to its producers) decode the same from both.
     links = (
@@ -200,7 +200,7 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
                 db,
                 "select spans_received, spans_attributed, spans_unattributed, spans_flag_off,"
                 " spans_quarantined, duplicates_removed, spans_unaccounted, lines_quarantined"
-                " from main.span_accounting",
+                " from feature_cost_marts.span_accounting",
             ),
             strict=True,
         )
@@ -213,7 +213,11 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
     assert received == attributed + unattributed + flag_off + quarantined + duplicates
 
     reasons = sorted(
-        _rows(db, "select quarantine_reason, line_number from main.span_quarantine order by 2, 1")
+        _rows(
+            db,
+            "select quarantine_reason, line_number"
+            " from feature_cost_marts.span_quarantine order by 2, 1",
+        )
     )
     assert reasons == sorted(
         [
@@ -228,7 +232,7 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
     # A line that is not JSON shows its start, to see what it was.
     excerpts = _rows(
         db,
-        "select line_number, quarantine_detail from main.span_quarantine"
+        "select line_number, quarantine_detail from feature_cost_marts.span_quarantine"
         " where quarantine_reason = 'invalid_json' order by 1",
     )
     assert excerpts == [(5, lines_written[4]), (6, "this is not JSON {")]
@@ -245,7 +249,8 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
     # The duplicate delivery is counted once.
     requests = _rows(
         db,
-        "select sum(request_count) from main.feature_cost_margin where feature_id = 'checkout-v2'",
+        "select sum(request_count)"
+        " from feature_cost_marts.feature_cost_margin where feature_id = 'checkout-v2'",
     )
     assert requests == [(1,)]
 
@@ -274,7 +279,8 @@ def test_real_focus_export_loads_and_reconciles(tmp_path: Path) -> None:
     assert math.isclose(daily_total, export_total, rel_tol=1e-9)
     ((unmapped,),) = _rows(
         db,
-        "select sum(billed_cost) from main.rate_card_variance where target_type = '__unmapped__'",
+        "select sum(billed_cost)"
+        " from feature_cost_marts.rate_card_variance where target_type = '__unmapped__'",
     )
     # None of the sample's charges carries our mapping tags: all of it stays visible, unmapped.
     assert math.isclose(unmapped, export_total, rel_tol=1e-9)

@@ -260,12 +260,14 @@ def test_spans_of_an_instrumented_app_build_to_the_right_features(
             ).fetchall()
         )
         leakage = con.execute(
-            "select feature_id, sum(invocation_count) from main.flag_leakage group by 1"
+            "select feature_id, sum(invocation_count)"
+            " from feature_cost_marts.flag_leakage group by 1"
         ).fetchall()
         requests = dict(
             con.execute(
                 "select feature_id || '/' || tenant_id, sum(request_count)"
-                " from main.feature_cost_margin group by 1 having sum(request_count) > 0"
+                " from feature_cost_marts.feature_cost_margin group by 1 having"
+                " sum(request_count) > 0"
             ).fetchall()
         )
     assert attributed == {

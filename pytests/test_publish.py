@@ -34,7 +34,7 @@ READER = textwrap.dedent(
     """
     import sys, duckdb
     con = duckdb.connect(sys.argv[1], read_only=True)
-    query = "select count(*), sum(total_cost) from main.feature_cost_margin"
+    query = "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
     print(repr(con.execute(query).fetchone()), flush=True)
     sys.stdin.readline()  # hold the file open until told to read again
     print(repr(con.execute(query).fetchone()), flush=True)
@@ -93,13 +93,15 @@ def mart_rows(path: Path) -> Rows:
         names = sorted(
             name
             for (name,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'main'"
+                "select table_name from duckdb_tables() where schema_name = 'feature_cost_marts'"
             ).fetchall()
             if name in MART_NAMES
         )
         assert "feature_cost_margin" in names, names
         return {
-            name: sorted(con.execute(f"select * from main.{name}").fetchall(), key=_sort_key)
+            name: sorted(
+                con.execute(f"select * from feature_cost_marts.{name}").fetchall(), key=_sort_key
+            )
             for name in names
         }
 
@@ -135,7 +137,7 @@ def _snapshot(path: Path) -> tuple:
 
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(
-            "select count(*), sum(total_cost) from main.feature_cost_margin"
+            "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
         ).fetchone()
 
 
@@ -295,9 +297,10 @@ def test_summary_prints_hostile_ids_inert(
     path = tmp_path / "feature_cost.duckdb"
     feature = "\x1b[2J\x1b]0;owned\x07evil\nfeature"
     with duckdb.connect(str(path)) as con:
+        con.execute("create schema feature_cost_marts")
         con.execute(
             """
-            create table main.feature_cost_margin as
+            create table feature_cost_marts.feature_cost_margin as
             select
                 date '2026-01-05' as date_day, 'grp\x1b[5m' as feature_group,
                 ? as feature_id, 'tenant\x1b[31m' as tenant_id, 3 as request_count,
@@ -309,7 +312,7 @@ def test_summary_prints_hostile_ids_inert(
         )
         con.execute(
             """
-            create table main.cost_alerts as
+            create table feature_cost_marts.cost_alerts as
             select date '2026-01-05' as date_day, ? as feature_id, '__all__' as tenant_id,
                 'spike\r\x9b2K' as alert_type, 0.6 as cost_per_request, 0.1 as limit_value,
                 3 as request_count, 1.75 as total_cost, null as forecast_cost
@@ -331,9 +334,10 @@ def test_summary_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Pat
     written, the command ends without a traceback."""
     path = tmp_path / "feature_cost.duckdb"
     with duckdb.connect(str(path)) as con:
+        con.execute("create schema feature_cost_marts")
         con.execute(
             """
-            create table main.feature_cost_margin as
+            create table feature_cost_marts.feature_cost_margin as
             select
                 date '2026-01-05' as date_day, 'g' as feature_group, 'f' as feature_id,
                 't' as tenant_id, 3 as request_count, 1.0 as direct_cost, 0.5 as shared_cost,
@@ -342,7 +346,7 @@ def test_summary_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Pat
             """
         )
         con.execute(
-            "create table main.cost_alerts as select date '2026-01-05' as date_day,"
+            "create table feature_cost_marts.cost_alerts as select date '2026-01-05' as date_day,"
             " 'f' as feature_id, '__all__' as tenant_id, 'spike' as alert_type,"
             " 0.6 as cost_per_request, 0.1 as limit_value, 3 as request_count,"
             " 1.75 as total_cost, null as forecast_cost"

@@ -181,7 +181,7 @@ def readable(path: Path) -> str | None:
     """None when a new reader opens ``path`` read-only and reads the mart; else the error."""
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            con.execute("select count(*) from main.feature_cost_margin").fetchone()
+            con.execute("select count(*) from feature_cost_marts.feature_cost_margin").fetchone()
     except duckdb.Error as error:
         return str(error)
     return None
@@ -338,7 +338,8 @@ def test_publish_refuses_a_file_another_process_writes(tmp_path: Path) -> None:
     published = tmp_path / "published" / "feature_cost.duckdb"
     published.parent.mkdir()
     with duckdb.connect(str(published)) as con:
-        con.execute("create table main.feature_cost_margin as select 42 as kept")
+        con.execute("create schema feature_cost_marts")
+        con.execute("create table feature_cost_marts.feature_cost_margin as select 42 as kept")
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(published)],
         stdin=subprocess.PIPE,
@@ -357,7 +358,9 @@ def test_publish_refuses_a_file_another_process_writes(tmp_path: Path) -> None:
     assert "$ " not in refused.stdout, "dbt should not have run"
     assert not build_path(published).exists()
     with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select kept from main.feature_cost_margin").fetchall() == [(42,)]
+        assert con.execute(
+            "select kept from feature_cost_marts.feature_cost_margin"
+        ).fetchall() == [(42,)]
 
 
 def test_publishes_of_one_path_run_one_after_the_other(
@@ -417,7 +420,7 @@ def _run_results(dbt_dir: Path) -> dict:
 def _requests_on(path: Path, day: str) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         (count,) = con.execute(
-            "select coalesce(sum(request_count), 0) from main.feature_cost_margin"
+            "select coalesce(sum(request_count), 0) from feature_cost_marts.feature_cost_margin"
             " where date_day = cast(? as date)",
             [day],
         ).fetchone()

@@ -186,6 +186,8 @@ def test_the_page_has_every_chart_and_escapes_names() -> None:
 def _tiny_duckdb(path: Path, optional_tables: bool = True) -> None:
     """A few rows in each mart the report reads, built by hand (no dbt)."""
     with duckdb.connect(str(path)) as con:
+        con.execute("create schema feature_cost_marts")
+        con.execute("use feature_cost_marts")
         con.execute(
             "create table feature_cost_margin (date_day date, feature_group varchar,"
             " feature_id varchar, tenant_id varchar, request_count bigint, total_cost double,"
@@ -321,7 +323,7 @@ def test_a_file_without_the_mart_is_a_clear_error(
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     assert write_report(db, tmp_path / "r.html") == 1
-    assert "no table main.feature_cost_margin" in capsys.readouterr().err
+    assert "no table feature_cost_marts.feature_cost_margin" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
 
 
@@ -344,6 +346,7 @@ def test_days_in_progress_are_named_and_left_out_of_the_figures(
     db = tmp_path / "tiny.duckdb"
     _tiny_duckdb(db)
     with duckdb.connect(str(db)) as con:
+        con.execute("use feature_cost_marts")
         con.execute("alter table feature_cost_margin add column is_complete_day boolean")
         for column in ("direct_cost", "shared_cost", "amortized_cost"):
             con.execute(f"alter table feature_cost_margin add column {column} double default 0")
@@ -361,6 +364,7 @@ def test_days_in_progress_are_named_and_left_out_of_the_figures(
     assert "Still in progress" in out and "2026-01-07 (cost so far 26.5" in out
 
     with duckdb.connect(str(db)) as con:
+        con.execute("use feature_cost_marts")
         con.execute("update feature_cost_margin set is_complete_day = false")
         data = load_report_data(con)
     assert data.headline.last_day == "2026-01-07"

@@ -76,7 +76,7 @@ def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> Non
                     / nullif(sum(total_cost), 0),
                 sum(case when feature_id = '__idle__' then total_cost else 0 end)
                     / nullif(sum(total_cost), 0)
-            from main.feature_cost_margin group by feature_id
+            from feature_cost_marts.feature_cost_margin group by feature_id
             """
         ).fetchall()
     assert set(answered) == {row[0] for row in expected}

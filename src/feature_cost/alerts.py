@@ -32,7 +32,7 @@ EXIT_WEBHOOK_FAILED = 3
 _ALERTS = """
 select cast(date_day as varchar), feature_id, tenant_id, alert_type, cost_per_request,
     limit_value, request_count, total_cost, forecast_cost
-from main.cost_alerts
+from feature_cost_marts.cost_alerts
 order by date_day, feature_id, tenant_id, alert_type
 """
 

@@ -70,7 +70,7 @@ EXIT_INTERRUPTED_BASE = 128  # + the signal number
 _FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _PR_SET_PDEATHSIG = 1
 _LOCK_POLL_SECONDS = 0.2
-_MARTS_CHECK = "select count(*) from main.feature_cost_margin"
+_MARTS_CHECK = "select count(*) from feature_cost_marts.feature_cost_margin"
 # How DuckDB says another process holds a file's lock (not "block", as in a damaged file).
 _LOCK_ERRORS = ("could not set lock", "conflicting lock")
 

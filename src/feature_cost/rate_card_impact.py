@@ -33,12 +33,12 @@ _IMPACT_SQL = """
 with
 current_costs as (
     select date_day, feature_id, sum(total_cost) as total_cost
-    from current_db.main.feature_cost_margin
+    from current_db.feature_cost_marts.feature_cost_margin
     group by date_day, feature_id
 ),
 proposed_costs as (
     select date_day, feature_id, sum(total_cost) as total_cost
-    from proposed_db.main.feature_cost_margin
+    from proposed_db.feature_cost_marts.feature_cost_margin
     group by date_day, feature_id
 )
 select

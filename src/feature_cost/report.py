@@ -559,10 +559,10 @@ def render_html(data: ReportData) -> str:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str] | None:
-    """Column names of ``main.<name>``, or ``None`` if there is no such table or view."""
+    """Column names of the mart ``<name>``, or ``None`` if there is no such table or view."""
     rows = con.execute(
         "select column_name from information_schema.columns"
-        " where table_schema = 'main' and table_name = ?",
+        " where table_schema = 'feature_cost_marts' and table_name = ?",
         [name],
     ).fetchall()
     return {r[0] for r in rows} or None
@@ -593,8 +593,8 @@ def _optional_table(
 class Completeness:
     """Which rows of the mart the figures cover, and the days left out as still in progress.
 
-    ``where`` is a SQL condition on ``main.feature_cost_margin``: its complete days (rule 16),
-    or every row when the file predates ``is_complete_day`` or no day is complete yet.
+    ``where`` is a SQL condition on ``feature_cost_margin``: its complete days (rule 16), or
+    every row when the file predates ``is_complete_day`` or no day is complete yet.
     """
 
     where: str
@@ -609,12 +609,13 @@ def completeness(con: duckdb.DuckDBPyConnection) -> Completeness:
         return Completeness("true", (), None)
     partial = con.execute(
         "select cast(date_day as varchar), sum(total_cost), sum(revenue)"
-        " from main.feature_cost_margin where not is_complete_day group by 1 order by 1"
+        " from feature_cost_marts.feature_cost_margin where not is_complete_day"
+        " group by 1 order by 1"
     ).fetchall()
     if not partial:
         return Completeness("true", (), None)
     (complete_rows,) = one_row(
-        con, "select count(*) from main.feature_cost_margin where is_complete_day"
+        con, "select count(*) from feature_cost_marts.feature_cost_margin where is_complete_day"
     )
     days = ", ".join(
         f"{day} (cost so far {sig(cost)}, revenue {sig(revenue)})" for day, cost, revenue in partial
@@ -641,7 +642,10 @@ def one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Read everything the report shows from the marts in ``con``: complete days only."""
     scope = completeness(con)
-    fcm = f"(select * from main.feature_cost_margin where {scope.where}) as complete_days"
+    fcm = (
+        f"(select * from feature_cost_marts.feature_cost_margin where {scope.where})"
+        " as complete_days"
+    )
     first, last, day_count, cost, low, high, revenue, currency = one_row(
         con,
         "select cast(min(date_day) as varchar), cast(max(date_day) as varchar),"
@@ -706,7 +710,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             "forecast",
         ),
         alert_columns,
-        f"select {', '.join(alert_columns)} from main.cost_alerts"
+        f"select {', '.join(alert_columns)} from feature_cost_marts.cost_alerts"
         " order by date_day, feature_id, tenant_id, alert_type",
     )
     leakage = _optional_table(
@@ -715,8 +719,8 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         ("feature", "service", "span", "days", "estimated cost"),
         ("date_day", "feature_id", "service_name", "span_name", "estimated_cost"),
         "select feature_id, service_name, span_name, count(distinct date_day),"
-        " sum(estimated_cost) from main.flag_leakage"
-        " where date_day in (select date_day from main.feature_cost_margin"
+        " sum(estimated_cost) from feature_cost_marts.flag_leakage"
+        " where date_day in (select date_day from feature_cost_marts.feature_cost_margin"
         f" where {scope.where}) group by 1, 2, 3"
         f" order by 5 desc nulls last, 1, 2, 3 limit {TOP_LEAKS}",
     )
@@ -737,8 +741,9 @@ def write_report(duckdb_path: Path, out: Path) -> int:
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         if _columns(con, "feature_cost_margin") is None:
             print(
-                f"feature-cost report: {duckdb_path} has no table main.feature_cost_margin;"
-                " build the project into it first (dbt build)",
+                f"feature-cost report: {duckdb_path} has no table"
+                " feature_cost_marts.feature_cost_margin; build the project into it first"
+                " (dbt build)",
                 file=sys.stderr,
             )
             return 1

@@ -25,7 +25,7 @@ select
     sum(revenue) as revenue,
     (sum(revenue) - sum(total_cost)) / nullif(sum(total_cost), 0) as margin,
     (sum(revenue) - sum(total_cost)) / nullif(sum(revenue), 0) as gross_margin
-from main.feature_cost_margin
+from feature_cost_marts.feature_cost_margin
 where {where}
 group by all
 order by cost desc
@@ -38,7 +38,7 @@ select
     max(date_day),
     count(distinct tenant_id) filter (where not starts_with(tenant_id, '__')),
     sum(total_cost), sum(revenue), any_value(currency)
-from main.feature_cost_margin
+from feature_cost_marts.feature_cost_margin
 where {where}
 """
 
