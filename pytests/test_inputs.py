@@ -84,6 +84,20 @@ def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Pa
     assert sorted((r[0], r[1], r[3], r[4]) for r in link_rows) == sorted(written)
 
 
+def test_an_otlp_glob_that_matches_no_file_stops_the_build(tmp_path: Path) -> None:
+    """A mistyped path would read as no spans and build marts from the seeds alone: the
+    build stops at the first model and names the var and its value."""
+    missing = tmp_path / "no-such-folder" / "*.jsonl*"
+    with pytest.raises(AssertionError) as failed:
+        run_dbt(
+            ["build", "--select", "base_otel__otlp_lines"],
+            duckdb_path=tmp_path / "feature_cost.duckdb",
+            vars={"otlp_path": str(missing)},
+            target_dir=tmp_path,
+        )
+    assert f"the var otlp_path ('{missing}') matches no file" in str(failed.value)
+
+
 def test_the_demo_writes_the_columns_its_sources_declare(demo_build: DemoBuild) -> None:
     """The sources YAML types each source's columns once; the demo's files carry exactly
     those columns (a FOCUS export has more: the declared ones are among them), and its
