@@ -12,7 +12,7 @@
             then list_transform({{ links }}, lambda span_link: {
                 'linked_trace_id': lower(trim(span_link.traceId)),
                 'linked_span_id': lower(trim(span_link.spanId)),
-                'message_count': {{ dbt.safe_cast(
+                'message_count': {{ cast_or_null(
                     otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
                     dbt.type_bigint()
                 ) }}
@@ -26,7 +26,7 @@
             array_agg(struct(
                 lower(trim(span_link.traceId)) as linked_trace_id,
                 lower(trim(span_link.spanId)) as linked_span_id,
-                {{ dbt.safe_cast(
+                {{ cast_or_null(
                     otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
                     dbt.type_bigint()
                 ) }} as message_count

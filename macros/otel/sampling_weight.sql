@@ -5,7 +5,7 @@
         spans. 1 when the trace state carries no threshold (unsampled or 100% sampled). -#}
     coalesce(
         72057594037927936.0 / nullif(
-            72057594037927936 - {{ dbt.safe_cast(
+            72057594037927936 - {{ cast_or_null(
                 "'0x' || rpad(" ~ sampling_threshold_hex(trace_state) ~ ", 14, '0')",
                 dbt.type_bigint()
             ) }},

@@ -20,8 +20,8 @@ final as (
         spans.trace_id,
         spans.span_id,
         span_event.name as event_name,
-        {{ dbt.safe_cast('span_event.timeUnixNano', dbt.type_bigint()) }} as event_ns,
-        {{ nanos_to_timestamp(dbt.safe_cast('span_event.timeUnixNano', dbt.type_bigint())) }}
+        {{ cast_or_null('span_event.timeUnixNano', dbt.type_bigint()) }} as event_ns,
+        {{ nanos_to_timestamp(cast_or_null('span_event.timeUnixNano', dbt.type_bigint())) }}
             as event_at,
         span_event.attributes as event_attributes
     from spans

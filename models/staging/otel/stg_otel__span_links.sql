@@ -24,7 +24,7 @@ final as (
         spans.span_id,
         lower(trim(span_link.traceId)) as linked_trace_id,
         lower(trim(span_link.spanId)) as linked_span_id,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
             dbt.type_bigint()
         ) }} as message_count,

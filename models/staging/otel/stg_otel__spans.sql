@@ -48,8 +48,8 @@ decoded as (
             else 'UNSET'
         end as status_code,
         status_message,
-        {{ dbt.safe_cast('start_time_unix_nano', dbt.type_bigint()) }} as start_ns,
-        {{ dbt.safe_cast('end_time_unix_nano', dbt.type_bigint()) }} as end_ns,
+        {{ cast_or_null('start_time_unix_nano', dbt.type_bigint()) }} as start_ns,
+        {{ cast_or_null('end_time_unix_nano', dbt.type_bigint()) }} as end_ns,
         raw_start_day,
         scope_name,
         resource_attributes,
@@ -87,39 +87,39 @@ typed as (
             {{ otel_attribute('span_attributes', 'db.system') }}
         ) as db_system,
         {{ otel_attribute('span_attributes', 'server.address') }} as server_address,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_attributes', 'db.response.returned_rows'), dbt.type_bigint()
         ) }} as db_rows_returned,
         {{ otel_attribute('span_attributes', 'gen_ai.request.model') }} as gen_ai_request_model,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_attributes', 'gen_ai.usage.input_tokens'), dbt.type_bigint()
         ) }} as gen_ai_input_tokens,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_attributes', 'gen_ai.usage.output_tokens'), dbt.type_bigint()
         ) }} as gen_ai_output_tokens,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_attributes', 'gen_ai.usage.cache_read.input_tokens'),
             dbt.type_bigint()
         ) }} as gen_ai_cache_read_tokens,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_attributes', 'gen_ai.usage.cache_creation.input_tokens'),
             dbt.type_bigint()
         ) }} as gen_ai_cache_creation_tokens,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             otel_attribute('span_attributes', 'gen_ai.usage.reasoning.output_tokens'),
             dbt.type_bigint()
         ) }} as gen_ai_reasoning_tokens,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             'coalesce(' ~ otel_attribute('span_attributes', 'cost.cpu.cores')
             ~ ', ' ~ otel_attribute('resource_attributes', 'cost.cpu.cores') ~ ')',
             type_double()
         ) }} as cpu_cores_attribute,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             'coalesce(' ~ otel_attribute('span_attributes', 'cost.memory.gb')
             ~ ', ' ~ otel_attribute('resource_attributes', 'cost.memory.gb') ~ ')',
             type_double()
         ) }} as memory_gb_attribute,
-        {{ dbt.safe_cast(
+        {{ cast_or_null(
             'coalesce(' ~ otel_attribute('span_attributes', 'cost.gpu.count')
             ~ ', ' ~ otel_attribute('resource_attributes', 'cost.gpu.count') ~ ')',
             type_double()

@@ -268,7 +268,7 @@ final as (
         -- The start's UTC day as received (null when unreadable): screening selects the days
         -- it rebuilds on this stored column, so old files' rows are skipped, not parsed.
         {{ day_number_to_date(nanos_to_day_number(
-            dbt.safe_cast('span.startTimeUnixNano', dbt.type_bigint())
+            cast_or_null('span.startTimeUnixNano', dbt.type_bigint())
         )) }} as raw_start_day,
         span.status.code as status_code,
         span.status.message as status_message,
