@@ -154,6 +154,14 @@ def tiny_manifest(tmp_path: Path) -> dict[str, Any]:
                     "amount": {"name": "amount", "data_type": None},
                 },
             },
+            "source.x.app.misspelt": {
+                "source_name": "app",
+                "name": "misspelt",
+                "identifier": "misspelt",
+                "database": "p",
+                "schema": "app",
+                "columns": {"amount": {"name": "amount", "data_type": "double"}},
+            },
         },
     }
 
@@ -178,6 +186,8 @@ def test_declared_tables_come_from_seeds_and_source_schemas(tmp_path: Path) -> N
     assert "source.x.app.unknown" not in tables
     assert "app.unknown" in missing["source.x.app.unknown"]
     assert "data_type" in missing["source.x.app.unknown"]
+    # A DuckDB spelling: named, not a crash.
+    assert "not a GoogleSQL type" in missing["source.x.app.misspelt"]
 
 
 def test_models_are_ordered_after_what_they_read() -> None:

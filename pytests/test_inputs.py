@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,18 +85,36 @@ def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Pa
     assert sorted((r[0], r[1], r[3], r[4]) for r in link_rows) == sorted(written)
 
 
-def test_an_otlp_glob_that_matches_no_file_stops_the_build(tmp_path: Path) -> None:
-    """A mistyped path would read as no spans and build marts from the seeds alone: the
-    build stops at the first model and names the var and its value."""
+def test_an_otlp_glob_that_matches_no_file_stops_a_first_build_only(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """A mistyped path would read as no spans and build marts from the seeds alone: a first
+    build stops at the first model, naming the var and its value. On a built file it is a
+    warning: the decoded history outlives the files' rotation."""
     missing = tmp_path / "no-such-folder" / "*.jsonl*"
+    select = ["build", "--select", "base_otel__otlp_lines"]
     with pytest.raises(AssertionError) as failed:
         run_dbt(
-            ["build", "--select", "base_otel__otlp_lines"],
-            duckdb_path=tmp_path / "feature_cost.duckdb",
+            select,
+            duckdb_path=tmp_path / "first" / "feature_cost.duckdb",
             vars={"otlp_path": str(missing)},
-            target_dir=tmp_path,
+            target_dir=tmp_path / "first",
         )
     assert f"the var otlp_path ('{missing}') matches no file" in str(failed.value)
+
+    built = tmp_path / "built" / "feature_cost.duckdb"
+    built.parent.mkdir()
+    shutil.copyfile(demo_build.duckdb_path, built)
+    lines = "select count(*) from main.base_otel__otlp_lines"
+    before = _rows(built, lines)
+    rotated = run_dbt(
+        select,
+        duckdb_path=built,
+        vars={**demo_build.vars, "otlp_path": str(missing)},
+        target_dir=tmp_path / "built",
+    )
+    assert "matches no file. No new spans are read" in rotated.stdout
+    assert _rows(built, lines) == before
 
 
 def test_the_demo_writes_the_columns_its_sources_declare(demo_build: DemoBuild) -> None:

@@ -470,14 +470,18 @@ def declared_tables(
             schema = seed_schema(project_dir / node["original_file_path"], column_types)
             tables[unique_id] = Table(relation_parts(node), typed(schema))
     for unique_id, source in manifest["sources"].items():
+        name = f"source {source['source_name']}.{source['name']}"
         declared = source_schema(source)
         if declared is None:
             missing[unique_id] = (
-                f"source {source['source_name']}.{source['name']} has no BigQuery schema:"
-                " give each of its columns a data_type in its sources YAML"
+                f"{name} has no BigQuery schema: give each of its columns a data_type in its"
+                " sources YAML"
             )
             continue
-        tables[unique_id] = Table(relation_parts(source), typed(declared))
+        try:
+            tables[unique_id] = Table(relation_parts(source), typed(declared))
+        except ValueError as error:
+            missing[unique_id] = f"{name}: a data_type is not a GoogleSQL type ({error})"
     return tables, missing
 
 
