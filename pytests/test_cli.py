@@ -12,6 +12,7 @@ from feature_cost.publish import PUBLISHED_DEFAULT
 
 READERS = [
     ["summary"],
+    ["check"],
     ["report"],
     ["alerts"],
     ["suggest-rates"],
@@ -58,7 +59,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in cli.commands:
         assert name in out, name
-    assert len(cli.commands) == 8
+    assert len(cli.commands) == 9
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from feature_cost import alerts, config_import, rate_card_impact, suggest_rates
+from feature_cost.check import run_check
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
@@ -290,6 +291,19 @@ def import_config_command(
         return 2
     click.echo("\n".join(lines))
     return 0
+
+
+@cli.command("check")
+@duckdb_option
+def check_command(duckdb: Path) -> int:
+    """Name what the seeds lack for the telemetry in a built file.
+
+    Reads the priced span-days a build made (also one that stopped at the price tests): each
+    rate card without a row for a region, instance family and run of days, and each LLM model
+    without a price, with the seed to add it to. Exit 0 when nothing is missing, 1 when
+    something is, 2 when the file has no build.
+    """
+    return run_check(duckdb)
 
 
 @cli.command("report")
