@@ -21,6 +21,7 @@
     on_schema_change='fail',
 ) }}
 {{ assert_otlp_files_readable() }}
+{{ assert_otlp_glob_matches() }}
 {%- set files_to_read = otlp_files_to_read(source('otel', 'otlp_trace_files')) %}
 {%- set read_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" %}
 with
