@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from feature_cost import MARTS_SCHEMA
 from feature_cost.formatting import printable, sig
 
 EXIT_OK = 0
@@ -29,10 +30,10 @@ EXIT_NO_DATABASE = 1
 EXIT_USAGE = 2
 EXIT_WEBHOOK_FAILED = 3
 
-_ALERTS = """
+_ALERTS = f"""
 select cast(date_day as varchar), feature_id, tenant_id, alert_type, cost_per_request,
     limit_value, request_count, total_cost, forecast_cost
-from feature_cost_marts.cost_alerts
+from {MARTS_SCHEMA}.cost_alerts
 order by date_day, feature_id, tenant_id, alert_type
 """
 

@@ -57,6 +57,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from feature_cost import MARTS_SCHEMA
+
 PUBLISHED_DEFAULT = "data/published/feature_cost.duckdb"
 
 EXIT_PUBLISHED = 0
@@ -70,7 +72,7 @@ EXIT_INTERRUPTED_BASE = 128  # + the signal number
 _FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _PR_SET_PDEATHSIG = 1
 _LOCK_POLL_SECONDS = 0.2
-_MARTS_CHECK = "select count(*) from feature_cost_marts.feature_cost_margin"
+_MARTS_CHECK = f"select count(*) from {MARTS_SCHEMA}.feature_cost_margin"
 # How DuckDB says another process holds a file's lock (not "block", as in a damaged file).
 _LOCK_ERRORS = ("could not set lock", "conflicting lock")
 

@@ -25,20 +25,21 @@ from pathlib import Path
 
 import duckdb
 
+from feature_cost import MARTS_SCHEMA
 from feature_cost.publish import dbt_executable
 
 PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
-_IMPACT_SQL = """
+_IMPACT_SQL = f"""
 with
 current_costs as (
     select date_day, feature_id, sum(total_cost) as total_cost
-    from current_db.feature_cost_marts.feature_cost_margin
+    from current_db.{MARTS_SCHEMA}.feature_cost_margin
     group by date_day, feature_id
 ),
 proposed_costs as (
     select date_day, feature_id, sum(total_cost) as total_cost
-    from proposed_db.feature_cost_marts.feature_cost_margin
+    from proposed_db.{MARTS_SCHEMA}.feature_cost_margin
     group by date_day, feature_id
 )
 select

@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from feature_cost import MARTS_SCHEMA
 from feature_cost.formatting import percent, share, sig
 
 PALETTE = (
@@ -562,8 +563,8 @@ def _columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str] | None:
     """Column names of the mart ``<name>``, or ``None`` if there is no such table or view."""
     rows = con.execute(
         "select column_name from information_schema.columns"
-        " where table_schema = 'feature_cost_marts' and table_name = ?",
-        [name],
+        " where table_schema = ? and table_name = ?",
+        [MARTS_SCHEMA, name],
     ).fetchall()
     return {r[0] for r in rows} or None
 
@@ -609,13 +610,13 @@ def completeness(con: duckdb.DuckDBPyConnection) -> Completeness:
         return Completeness("true", (), None)
     partial = con.execute(
         "select cast(date_day as varchar), sum(total_cost), sum(revenue)"
-        " from feature_cost_marts.feature_cost_margin where not is_complete_day"
+        f" from {MARTS_SCHEMA}.feature_cost_margin where not is_complete_day"
         " group by 1 order by 1"
     ).fetchall()
     if not partial:
         return Completeness("true", (), None)
     (complete_rows,) = one_row(
-        con, "select count(*) from feature_cost_marts.feature_cost_margin where is_complete_day"
+        con, f"select count(*) from {MARTS_SCHEMA}.feature_cost_margin where is_complete_day"
     )
     days = ", ".join(
         f"{day} (cost so far {sig(cost)}, revenue {sig(revenue)})" for day, cost, revenue in partial
@@ -642,10 +643,7 @@ def one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Read everything the report shows from the marts in ``con``: complete days only."""
     scope = completeness(con)
-    fcm = (
-        f"(select * from feature_cost_marts.feature_cost_margin where {scope.where})"
-        " as complete_days"
-    )
+    fcm = f"(select * from {MARTS_SCHEMA}.feature_cost_margin where {scope.where}) as complete_days"
     first, last, day_count, cost, low, high, revenue, currency = one_row(
         con,
         "select cast(min(date_day) as varchar), cast(max(date_day) as varchar),"
@@ -710,7 +708,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             "forecast",
         ),
         alert_columns,
-        f"select {', '.join(alert_columns)} from feature_cost_marts.cost_alerts"
+        f"select {', '.join(alert_columns)} from {MARTS_SCHEMA}.cost_alerts"
         " order by date_day, feature_id, tenant_id, alert_type",
     )
     leakage = _optional_table(
@@ -719,8 +717,8 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         ("feature", "service", "span", "days", "estimated cost"),
         ("date_day", "feature_id", "service_name", "span_name", "estimated_cost"),
         "select feature_id, service_name, span_name, count(distinct date_day),"
-        " sum(estimated_cost) from feature_cost_marts.flag_leakage"
-        " where date_day in (select date_day from feature_cost_marts.feature_cost_margin"
+        f" sum(estimated_cost) from {MARTS_SCHEMA}.flag_leakage"
+        f" where date_day in (select date_day from {MARTS_SCHEMA}.feature_cost_margin"
         f" where {scope.where}) group by 1, 2, 3"
         f" order by 5 desc nulls last, 1, 2, 3 limit {TOP_LEAKS}",
     )
@@ -742,7 +740,7 @@ def write_report(duckdb_path: Path, out: Path) -> int:
         if _columns(con, "feature_cost_margin") is None:
             print(
                 f"feature-cost report: {duckdb_path} has no table"
-                " feature_cost_marts.feature_cost_margin; build the project into it first"
+                f" {MARTS_SCHEMA}.feature_cost_margin; build the project into it first"
                 " (dbt build)",
                 file=sys.stderr,
             )

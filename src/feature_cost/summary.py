@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from feature_cost import MARTS_SCHEMA
 from feature_cost.alerts import alerts_of
 from feature_cost.formatting import percent, printable, sig
 from feature_cost.report import completeness, one_row
@@ -25,7 +26,7 @@ select
     sum(revenue) as revenue,
     (sum(revenue) - sum(total_cost)) / nullif(sum(total_cost), 0) as margin,
     (sum(revenue) - sum(total_cost)) / nullif(sum(revenue), 0) as gross_margin
-from feature_cost_marts.feature_cost_margin
+from {marts}.feature_cost_margin
 where {where}
 group by all
 order by cost desc
@@ -38,7 +39,7 @@ select
     max(date_day),
     count(distinct tenant_id) filter (where not starts_with(tenant_id, '__')),
     sum(total_cost), sum(revenue), any_value(currency)
-from feature_cost_marts.feature_cost_margin
+from {marts}.feature_cost_margin
 where {where}
 """
 
@@ -57,9 +58,11 @@ def print_summary(path: Path, top: int = 10) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         scope = completeness(con)
         first, last, tenants, cost, revenue, currency = one_row(
-            con, _TOTALS.format(where=scope.where)
+            con, _TOTALS.format(marts=MARTS_SCHEMA, where=scope.where)
         )
-        rows = con.execute(_BY_FEATURE.format(where=scope.where), [top]).fetchall()
+        rows = con.execute(
+            _BY_FEATURE.format(marts=MARTS_SCHEMA, where=scope.where), [top]
+        ).fetchall()
         alerts = alerts_of(con)
     print(
         f"feature_cost_margin: {printable(first)} to {printable(last)}, {tenants} tenants,"
