@@ -12,8 +12,14 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export FEATURE_COST_DUCKDB ?= data/feature_cost.duckdb
 FEATURE_COST_PUBLISHED ?= data/published/feature_cost.duckdb
 PUBLISH_ARGS ?=
+# The seeds dbt reads: FEATURE_COST_SEEDS (the folder `feature-cost init` wrote for your own
+# traces), else the demo's, which `make data` writes for the demo's days, else seeds/ (the
+# demo's reference values). Expanded when a recipe runs, so after `make data` in `make demo`.
+SEEDS = $(or $(FEATURE_COST_SEEDS),$(if $(wildcard data/demo/seeds/*.csv),data/demo/seeds,seeds))
+WITH_SEEDS = FEATURE_COST_SEEDS=$(SEEDS)
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
+BUILD_ARGS ?=
 
 .PHONY: help install demo data build summary lint test pytest clean freshness publish docs docs-serve report check-bigquery bench
 
@@ -45,7 +51,11 @@ build: install  ## dbt build (seeds, models, tests) into FEATURE_COST_DUCKDB, ne
 		echo "make build: FEATURE_COST_DUCKDB is the published file; BI tools read it: use make publish" >&2; \
 		exit 2; \
 	fi
-	$(DBT) build --fail-fast
+	@if [ ! -d "$(SEEDS)" ]; then \
+		echo "make build: no seeds at $(SEEDS): run make data (the demo), or feature-cost init for your own traces and set FEATURE_COST_SEEDS" >&2; \
+		exit 2; \
+	fi
+	$(WITH_SEEDS) $(DBT) build --fail-fast $(BUILD_ARGS)
 
 summary: install  ## print a short summary of feature_cost_margin
 	$(BIN)/feature-cost summary --duckdb $(FEATURE_COST_DUCKDB)
@@ -53,19 +63,22 @@ summary: install  ## print a short summary of feature_cost_margin
 report: install  ## write the static HTML report (reports/feature_cost_report.html)
 	$(BIN)/feature-cost report --duckdb $(FEATURE_COST_DUCKDB) --out reports/feature_cost_report.html
 
+# `make data` writes the demo for the days ending yesterday: the demo's build starts afresh
+# (--full-refresh) rather than adding those days to an earlier demo's (the same trace ids).
+demo: BUILD_ARGS = --full-refresh
 demo: data build summary report  ## install, generate demo telemetry, build on DuckDB, show the result
 
 freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving
-	$(DBT) source freshness
+	$(WITH_SEEDS) $(DBT) source freshness
 
 docs: install  ## generate the dbt documentation site (models, columns, lineage) into target/
-	$(DBT) docs generate
+	$(WITH_SEEDS) $(DBT) docs generate
 
 docs-serve: docs  ## generate, then serve the documentation site on localhost (blocks until stopped)
-	$(DBT) docs serve
+	$(WITH_SEEDS) $(DBT) docs serve
 
 publish: install  ## scheduled run: freshness, incremental build, atomic publish to FEATURE_COST_PUBLISHED (PUBLISH_ARGS)
-	$(BIN)/feature-cost publish --duckdb $(FEATURE_COST_PUBLISHED) $(PUBLISH_ARGS)
+	$(WITH_SEEDS) $(BIN)/feature-cost publish --duckdb $(FEATURE_COST_PUBLISHED) $(PUBLISH_ARGS)
 
 lint: install  ## ruff, mypy and sqlfluff (dbt templater)
 	$(BIN)/ruff check src pytests bench tools

@@ -36,6 +36,10 @@ if str(PROJECT_ROOT / "src") not in sys.path:
 
 from feature_cost.demo import DemoConfig, GeneratedDemo, generate  # noqa: E402
 
+# The suite builds on the demo's reference seeds (seeds/, written for DEMO_CONFIG's days), never
+# on a folder a shell names for its own traces; a test that wants another folder sets it.
+os.environ.pop("FEATURE_COST_SEEDS", None)
+
 DEMO_CONFIG = DemoConfig(seed=11, days=3, requests_per_day=200, start_date=date(2026, 1, 5))
 # The session's demo also writes its spans in the ClickHouse exporter's Parquet layout.
 SESSION_DEMO_CONFIG = replace(DEMO_CONFIG, clickhouse_parquet=True)

@@ -1,7 +1,16 @@
 """Tooling for the feature-cost dbt project: demo telemetry and summaries."""
 
+import os
+from pathlib import Path
+
 __version__ = "0.1.0"
 
 # The schema of the marts in a DuckDB file the dbt project built (the default of its var
 # `marts_schema`, macros/generate_schema_name.sql): where every command reads them.
 MARTS_SCHEMA = "feature_cost_marts"
+
+
+def seeds_dir(project_dir: Path = Path()) -> Path:
+    """The folder of seed CSVs dbt reads (the project's seed-paths): ``$FEATURE_COST_SEEDS``
+    (relative to the project), else ``seeds/``, the demo's reference values."""
+    return project_dir / (os.environ.get("FEATURE_COST_SEEDS") or "seeds")

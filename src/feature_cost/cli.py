@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,8 @@ import click
 from feature_cost import alerts, config_import, rate_card_impact, suggest_rates
 from feature_cost.check import run_check
 from feature_cost.demo import DemoConfig, generate
+from feature_cost.demo_seeds import write_demo_seeds
+from feature_cost.formatting import printable
 from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
 from feature_cost.summary import print_summary
@@ -70,6 +72,17 @@ def vars_option(command: F) -> F:
     return click.option("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")(command)
 
 
+seeds_dir_option = click.option(
+    "--seeds-dir",
+    type=PATH,
+    envvar="FEATURE_COST_SEEDS",
+    default=Path("seeds"),
+    show_default=True,
+    show_envvar=True,
+    help="the seeds dbt reads",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Cost, revenue and margin per product feature and tenant, from OpenTelemetry traces."""
@@ -81,7 +94,12 @@ def cli() -> None:
 @click.option(
     "--requests-per-day", type=int, default=DemoConfig.requests_per_day, show_default=True
 )
-@click.option("--start-date", type=ISO_DATE, default=str(DemoConfig.start_date), show_default=True)
+@click.option(
+    "--start-date",
+    type=ISO_DATE,
+    default=None,
+    help="the first day (default: the demo ends yesterday, UTC)",
+)
 @click.option("--seed", type=int, default=DemoConfig.seed, show_default=True)
 @click.option("--spans-per-line", type=int, default=DemoConfig.spans_per_line, show_default=True)
 @click.option(
@@ -89,16 +107,37 @@ def cli() -> None:
     is_flag=True,
     help="also write the spans as Parquet in the ClickHouse exporter's otel_traces layout",
 )
+@click.option(
+    "--reference-seeds",
+    type=PATH,
+    default=Path("seeds"),
+    show_default=True,
+    help="the demo's seeds, written for its reference days; moved to the demo's days in OUT/seeds",
+)
 def generate_command(
     out: Path,
     days: int,
     requests_per_day: int,
-    start_date: date,
+    start_date: date | None,
     seed: int,
     spans_per_line: int,
     clickhouse_parquet: bool,
+    reference_seeds: Path,
 ) -> int:
-    """Write deterministic demo telemetry."""
+    """Write deterministic demo telemetry and the demo's seeds for its days.
+
+    The telemetry goes to OUT/otlp, revenue, feature_flags and billing; the seeds to OUT/seeds
+    (build with FEATURE_COST_SEEDS=OUT/seeds). Without --start-date the demo ends yesterday.
+    """
+    if start_date is None:
+        start_date = datetime.now(UTC).date() - timedelta(days=days)
+    if not any(reference_seeds.glob("*.csv")):
+        click.echo(
+            f"feature-cost generate: no seeds in {printable(str(reference_seeds))}; run it in the"
+            " project folder or name the folder with --reference-seeds",
+            err=True,
+        )
+        return 2
     try:
         config = DemoConfig(
             seed=seed,
@@ -112,9 +151,12 @@ def generate_command(
         click.echo(f"feature-cost generate: {error}", err=True)
         return 2
     result = generate(config, out)
+    seeds = write_demo_seeds(reference_seeds, out / "seeds", start_date, days)
+    last_day = start_date + timedelta(days=days - 1)
     click.echo(
-        f"wrote {result.spans:,} spans in {result.traces:,} traces to "
-        f"{len(result.files)} files under {result.out_dir / 'otlp'}"
+        f"wrote {result.spans:,} spans in {result.traces:,} traces ({start_date}..{last_day}) to "
+        f"{len(result.files)} files under {result.out_dir / 'otlp'}, and {len(seeds)} seeds for"
+        f" those days to {out / 'seeds'}"
     )
     return 0
 
@@ -200,7 +242,7 @@ def rate_card_impact_command(proposed: Path, duckdb: Path, vars: str | None) -> 
 
 @cli.command("suggest-rates")
 @duckdb_option
-@click.option("--seeds-dir", type=PATH, default=Path("seeds"), show_default=True)
+@seeds_dir_option
 @click.option(
     "--out",
     type=PATH,
@@ -261,7 +303,7 @@ def suggest_rates_command(
 
 @cli.command("import-config")
 @click.argument("config", type=PATH)
-@click.option("--seeds-dir", type=PATH, default=Path("seeds"), show_default=True)
+@seeds_dir_option
 @click.option("--check", is_flag=True, help="validate and report; write nothing")
 @click.option(
     "--keep-existing-rate-cards",

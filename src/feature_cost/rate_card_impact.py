@@ -25,10 +25,11 @@ from pathlib import Path
 
 import duckdb
 
-from feature_cost import MARTS_SCHEMA
+from feature_cost import MARTS_SCHEMA, seeds_dir
 from feature_cost.publish import dbt_executable
 
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+# The project as dbt reads it; the seeds the build reads (seeds_dir) are copied to seeds/.
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
 
 _IMPACT_SQL = f"""
 with
@@ -110,6 +111,7 @@ def _copy_project(project_dir: Path, scratch: Path, proposed: Path) -> Path:
             shutil.copytree(source, copy / part)
         elif source.exists():
             shutil.copy2(source, copy / part)
+    shutil.copytree(seeds_dir(project_dir), copy / "seeds")
     shutil.copy2(proposed, copy / "seeds" / "rate_cards.csv")
     return copy
 
@@ -120,7 +122,7 @@ def run(proposed: Path, current_db: Path, project_dir: Path, dbt_args: Sequence[
         if not path.is_file():
             print(f"feature-cost rate-card-impact: no {what} at {path}", file=sys.stderr)
             return 3
-    added, removed = changed_rows(project_dir / "seeds" / "rate_cards.csv", proposed)
+    added, removed = changed_rows(seeds_dir(project_dir) / "rate_cards.csv", proposed)
     print(f"rate-card rows added: {len(added)}, removed or changed: {len(removed)}")
     for label, rows in (("+", added), ("-", removed)):
         for row in rows:
@@ -134,6 +136,7 @@ def run(proposed: Path, current_db: Path, project_dir: Path, dbt_args: Sequence[
             **os.environ,
             "DBT_PROFILES_DIR": str(copy),
             "FEATURE_COST_DUCKDB": str(proposed_db),
+            "FEATURE_COST_SEEDS": "seeds",
         }
         command = [
             dbt_executable(),

@@ -1,0 +1,87 @@
+"""The demo on any days: its seeds moved from the reference days to the generated ones."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from conftest import SEED_DIR
+from feature_cost.cli import main
+from feature_cost.demo_seeds import REFERENCE_START, months_touched, write_demo_seeds
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_on_the_reference_days_the_copy_is_the_seeds_byte_for_byte(tmp_path: Path) -> None:
+    written = write_demo_seeds(SEED_DIR, tmp_path, REFERENCE_START, 7)
+    assert sorted(p.name for p in written) == sorted(p.name for p in SEED_DIR.glob("*.csv"))
+    for path in written:
+        assert path.read_bytes() == (SEED_DIR / path.name).read_bytes(), path.name
+
+
+def test_dates_move_with_the_demo_and_monthly_rows_cover_every_month_it_touches(
+    tmp_path: Path,
+) -> None:
+    """A demo from 2026-11-27 for 7 days touches November and December."""
+    start = date(2026, 11, 27)
+    offset = start - REFERENCE_START
+    write_demo_seeds(SEED_DIR, tmp_path, start, 7)
+
+    # A point in time moves by the offset: the price change stays on the demo's fourth day.
+    reference_changes = {r["effective_to"] for r in read(SEED_DIR / "rate_cards.csv")} - {""}
+    moved_changes = {r["effective_to"] for r in read(tmp_path / "rate_cards.csv")} - {""}
+    assert moved_changes == {
+        (date.fromisoformat(d) + offset).isoformat() for d in reference_changes
+    }
+    assert moved_changes == {(start + timedelta(days=3)).isoformat()}
+    launches = {
+        r["feature_id"]: r["launch_date"] for r in read(tmp_path / "feature_build_costs.csv")
+    }
+    for row in read(SEED_DIR / "feature_build_costs.csv"):
+        moved = date.fromisoformat(launches[row["feature_id"]])
+        assert moved - start == date.fromisoformat(row["launch_date"]) - REFERENCE_START
+    pools = read(tmp_path / "shared_resource_costs.csv")
+    assert {r["period_start"] for r in pools} == {start.isoformat()}
+
+    # A calendar month becomes each month the demo touches, with the same amount.
+    assert months_touched(start, 7) == [date(2026, 11, 1), date(2026, 12, 1)]
+    team_costs = read(tmp_path / "team_costs.csv")
+    reference_teams = read(SEED_DIR / "team_costs.csv")
+    assert len(team_costs) == 2 * len(reference_teams)
+    assert {(r["period_start"], r["period_end"]) for r in team_costs} == {
+        ("2026-11-01", "2026-12-01"),
+        ("2026-12-01", "2027-01-01"),
+    }
+    assert sorted(float(r["team_cost"]) for r in team_costs) == sorted(
+        2 * [float(r["team_cost"]) for r in reference_teams]
+    )
+    budgets = read(tmp_path / "cost_budgets.csv")
+    assert {r["month_start"] for r in budgets} == {"2026-11-01", "2026-12-01"}
+    assert len(budgets) == 2 * len(read(SEED_DIR / "cost_budgets.csv"))
+
+
+def test_generate_by_default_ends_yesterday_and_writes_the_seeds_for_those_days(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "demo"
+    argv = ["generate", "--out", str(out), "--days", "2", "--requests-per-day", "3"]
+    assert main([*argv, "--reference-seeds", str(SEED_DIR)]) == 0
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    days = sorted(p.name for p in (out / "otlp").glob("*.jsonl"))
+    assert days == [
+        f"traces-{yesterday - timedelta(days=1)}.jsonl",
+        f"traces-{yesterday}.jsonl",
+    ]
+    shared = read(out / "seeds" / "shared_resource_costs.csv")
+    assert {r["period_start"] for r in shared} == {str(yesterday - timedelta(days=1))}
+
+
+def test_generate_without_the_reference_seeds_says_where_it_looked(tmp_path: Path, capsys) -> None:
+    argv = ["generate", "--out", str(tmp_path / "demo"), "--days", "1"]
+    assert main([*argv, "--reference-seeds", str(tmp_path / "nowhere")]) == 2
+    assert "no seeds in" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()
