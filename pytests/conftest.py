@@ -135,6 +135,7 @@ def run_dbt(
     target_dir: Path | str,
     project_dir: Path | None = None,
     unit_tests: bool = False,
+    seeds_dir: Path | None = None,
 ) -> DbtRun:
     """Run one dbt command in this process and return it; raise AssertionError if it fails.
 
@@ -147,6 +148,7 @@ def run_dbt(
         project_dir: the dbt project to run (default: this one), e.g. a copy with edited seeds.
         unit_tests: run dbt's unit tests in a ``build``. They depend on no data: the session's
             demo build runs them once, other builds leave them out.
+        seeds_dir: the seed CSVs to read (``FEATURE_COST_SEEDS``; default: the project's).
 
     dbt runs through its Python API (``dbtRunner``), as ``dbt`` on the command line would,
     with the ``dev`` (DuckDB) target forced and the profile read from the project. The project
@@ -181,9 +183,11 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
     }
+    if seeds_dir is not None:
+        environment["FEATURE_COST_SEEDS"] = str(seeds_dir)
     database.parent.mkdir(parents=True, exist_ok=True)
     with _environment(environment):
-        key = _manifest_key(project, vars_json, database)
+        key = (*_manifest_key(project, vars_json, database), str(seeds_dir))
         manifest = _MANIFESTS.get(key)
         if manifest is None:
             parsed, lines = _invoke(["parse", *common], None)

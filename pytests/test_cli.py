@@ -59,7 +59,7 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in cli.commands:
         assert name in out, name
-    assert len(cli.commands) == 9
+    assert len(cli.commands) == 10
 
 
 @pytest.mark.parametrize(
@@ -68,6 +68,8 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         (["no-such-command"], "No such command"),
         (["summary", "--top", "many"], "'many' is not a valid integer"),
         (["generate", "--start-date", "05/01/2026"], "is not a day written YYYY-MM-DD"),
+        (["init"], "name the traces: --otlp-path GLOB"),
+        (["init", "--otlp-path", "x", "--vars", "[1]"], "--vars must be a YAML mapping"),
         (["rate-card-impact"], "Missing argument 'PROPOSED'"),
     ],
 )

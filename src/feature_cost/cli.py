@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 
 from feature_cost import alerts, config_import, rate_card_impact, suggest_rates
 from feature_cost.check import run_check
@@ -24,6 +25,7 @@ from feature_cost.demo_seeds import write_demo_seeds
 from feature_cost.formatting import printable
 from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT, main_publish
 from feature_cost.report import write_report
+from feature_cost.starter import run_init
 from feature_cost.summary import print_summary
 
 BUILT_DEFAULT = "data/feature_cost.duckdb"
@@ -333,6 +335,39 @@ def import_config_command(
         return 2
     click.echo("\n".join(lines))
     return 0
+
+
+@cli.command("init")
+@click.option(
+    "--otlp-path",
+    default=None,
+    metavar="GLOB",
+    help="your Collector's OTLP/JSON files (the var otlp_path)",
+)
+@click.option("--out", type=PATH, default=Path("feature_cost_local"), show_default=True)
+@vars_option
+@click.option("--force", is_flag=True, help="replace the seeds an earlier init wrote in OUT")
+def init_command(otlp_path: str | None, out: Path, vars: str | None, force: bool) -> int:
+    """Write starter seeds for your own traces into OUT/seeds, apart from the demo's.
+
+    Reads the traces the way a build does and writes a taxonomy row per feature.id, placeholder
+    rate cards for the regions seen and LLM prices for the models seen (public list prices,
+    marked price_basis=placeholder), service sizes, and empty pools, costs and budgets; plus
+    header-only revenue, flag and bill files and OUT/vars.yml. Spans in a warehouse table:
+    --vars '{span_source: clickhouse_table, clickhouse_spans_table: ...}'. Prints the build
+    command.
+    """
+    extra = yaml.safe_load(vars) if vars else {}
+    if not isinstance(extra, dict):
+        click.echo("feature-cost init: --vars must be a YAML mapping", err=True)
+        return 2
+    if otlp_path is None and "span_source" not in extra:
+        click.echo(
+            "feature-cost init: name the traces: --otlp-path GLOB, or --vars with span_source",
+            err=True,
+        )
+        return 2
+    return run_init(out, otlp_path, extra, Path.cwd(), force=force)
 
 
 @cli.command("check")

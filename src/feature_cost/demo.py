@@ -909,10 +909,15 @@ def generate(config: DemoConfig, out_dir: Path) -> GeneratedDemo:
     return GeneratedDemo(out_dir, files, span_total, trace_total, invocations)
 
 
+# The columns of the revenue and feature-flag files (models/staging/app/_app__sources.yml).
+REVENUE_COLUMNS = ["date_day", "feature_id", "tenant_id", "revenue", "currency"]
+FLAG_COLUMNS = ["changed_at", "flag_key", "feature_id", "tenant_id", "enabled"]
+
+
 def _write_revenue(path: Path, requests: Counter[tuple[str, str, str]], rng: random.Random) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["date_day", "feature_id", "tenant_id", "revenue", "currency"])
+        writer.writerow(REVENUE_COLUMNS)
         for (day, feature, tenant), count in sorted(requests.items()):
             revenue = count * REVENUE_PER_REQUEST[feature] * rng.uniform(0.85, 1.15)
             writer.writerow([day, feature, tenant, f"{revenue:.2f}", "USD"])
@@ -921,7 +926,7 @@ def _write_revenue(path: Path, requests: Counter[tuple[str, str, str]], rng: ran
 def _write_flags(path: Path, history: list[FlagChange]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["changed_at", "flag_key", "feature_id", "tenant_id", "enabled"])
+        writer.writerow(FLAG_COLUMNS)
         for change in history:
             writer.writerow(
                 [

@@ -71,23 +71,61 @@ def print_summary(path: Path, top: int = 10) -> int:
     print(f"total cost {sig(cost)}  revenue {sig(revenue)}")
     if scope.note:
         print(scope.note)
-    header = (
-        f"{'feature':<22}{'requests':>9}{'direct':>9}{'shared':>9}{'amort.':>9}"
-        f"{'cost':>9}{'range':>17}{'revenue':>9}{'margin':>9}{'gross':>9}"
-    )
+    columns = [
+        ("requests", 9), ("direct", 9), ("shared", 9), ("amort.", 9), ("cost", 9),
+        ("range", 17), ("revenue", 9), ("margin", 8), ("gross", 8),
+    ]  # fmt: skip
+    header = f"{'feature':<22}" + "".join(f" {name:>{width}}" for name, width in columns)
     print(header)
     print("-" * len(header))
     for row in rows:
         (_group, feature, requests, direct, shared, amortized, f_cost, low, high, f_rev) = row[:10]
         margin, gross_margin = row[10:]
-        cost_range = f"{sig(low)}-{sig(high)}"
+        cells = [
+            f"{requests:,}", sig(direct), sig(shared), sig(amortized), sig(f_cost),
+            f"{sig(low)}-{sig(high)}", sig(f_rev), percent(margin), percent(gross_margin),
+        ]  # fmt: skip
         print(
-            f"{printable(feature):<22}{requests:>9,}{sig(direct):>9}"
-            f"{sig(shared):>9}"
-            f"{sig(amortized):>9}{sig(f_cost):>9}{cost_range:>17}"
-            f"{sig(f_rev):>9}{percent(margin):>9}{percent(gross_margin):>9}"
+            f"{printable(feature):<22}"
+            + "".join(f" {cell:>{width}}" for cell, (_, width) in zip(cells, columns, strict=True))
         )
+    for line in placeholder_lines(path):
+        print(line)
     print(f"\ncost alerts: {len(alerts)}")
     for alert in alerts:
         print(f"  {alert.line()}")
     return 0
+
+
+# The seeds `feature-cost init` writes mark each price it took from a public list price.
+_PLACEHOLDERS = """
+select '{seed}', count(*), string_agg(distinct {key}, ', ' order by {key})
+from main.{seed}
+where starts_with(price_basis, 'placeholder:')
+"""
+
+
+def placeholder_lines(path: Path) -> list[str]:
+    """What the build priced with placeholders (seeds with a ``price_basis`` column)."""
+    lines = []
+    with duckdb.connect(str(path), read_only=True) as con:
+        for seed, key in (
+            ("rate_cards", "rate_card_id || ' ' || cloud_region"),
+            ("llm_model_prices", "model"),
+        ):
+            marked = con.execute(
+                "select count(*) from information_schema.columns where table_schema = 'main'"
+                " and table_name = ? and column_name = 'price_basis'",
+                [seed],
+            ).fetchone()
+            if not marked or not marked[0]:
+                continue
+            _, count, keys = one_row(con, _PLACEHOLDERS.format(seed=seed, key=key))
+            if count:
+                lines.append(
+                    f"placeholder prices in {seed} ({count}): {printable(keys)};"
+                    f" replace them in seeds/{seed}.csv with your own"
+                )
+    if lines:
+        lines.insert(0, "")
+    return lines

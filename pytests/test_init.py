@@ -1,0 +1,142 @@
+"""``feature-cost init`` on traces the project has never seen, then a build with no hand edits.
+
+The traces are the generator's, renamed the way another team's would differ: GCP regions
+(``us-east1``, ``europe-west1``), other features, an LLM model named with its version suffix
+(``gpt-4o-2024-08-06``) and one no price list knows (``acme-llm-7b``); gzip-compressed, as a
+Collector rotates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from conftest import PROJECT_ROOT, run_dbt
+from feature_cost import MARTS_SCHEMA
+from feature_cost.cli import main
+from feature_cost.demo import DemoConfig, generate
+from feature_cost.starter import PLACEHOLDER, list_price
+
+RENAMES = {
+    "us-east-1": "us-east1",
+    "eu-west-1": "europe-west1",
+    "gpt-4o-mini": "gpt-4o-2024-08-06",
+    "gpt-4.1": "acme-llm-7b",
+    "checkout-v2": "cart-checkout",
+    "smart-summary": "ai-digest",
+}
+DEMO_ONLY = ("prod-postgres-01", "gpu-pool-use1", "high_compute", "payments", "tenant-acme,2")
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def unseen_traces(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Two days ending yesterday, renamed and gzipped; the glob that reads them."""
+    root = tmp_path_factory.mktemp("unseen")
+    start = datetime.now(UTC).date() - timedelta(days=2)
+    generate(DemoConfig(seed=5, days=2, requests_per_day=60, start_date=start), root / "demo")
+    traces = root / "traces"
+    traces.mkdir()
+    for path in sorted((root / "demo" / "otlp").glob("*.jsonl")):
+        text = path.read_text(encoding="utf-8")
+        for old, new in RENAMES.items():
+            text = text.replace(old, new)
+        (traces / (path.name + ".gz")).write_bytes(gzip.compress(text.encode("utf-8")))
+    return str(traces / "*.jsonl*")
+
+
+def test_init_then_build_passes_unedited_with_no_demo_data(
+    unseen_traces: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(PROJECT_ROOT)
+    out = tmp_path / "mine"
+    assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "no list price for `acme-llm-7b`" in said
+    assert f"FEATURE_COST_SEEDS={out / 'seeds'}" in said
+
+    seeds = out / "seeds"
+    assert {r["cloud_region"] for r in read(seeds / "rate_cards.csv")} == {
+        "us-east1",
+        "europe-west1",
+    }
+    taxonomy = {r["feature_id"]: r["feature_group"] for r in read(seeds / "feature_taxonomy.csv")}
+    assert taxonomy == {
+        "advanced-reports": "analytics",
+        "ai-digest": "ai",
+        "cart-checkout": "commerce",
+        "guest-checkout": "commerce",
+        "real-time-dashboard": "analytics",
+    }
+    prices = {r["model"]: r for r in read(seeds / "llm_model_prices.csv")}
+    assert set(prices) == {"gpt-4o-2024-08-06", "acme-llm-7b"}
+    assert float(prices["gpt-4o-2024-08-06"]["input_per_1k_tokens"]) == list_price("gpt-4o")[0]
+    assert float(prices["acme-llm-7b"]["input_per_1k_tokens"]) == 0
+    for row in [*read(seeds / "rate_cards.csv"), *prices.values()]:
+        assert row["price_basis"].startswith(PLACEHOLDER)
+    for empty in ("shared_resources", "shared_resource_costs", "team_costs", "cost_budgets"):
+        assert read(seeds / f"{empty}.csv") == [], empty
+    written = "".join(p.read_text(encoding="utf-8") for p in seeds.glob("*.csv"))
+    assert not [name for name in DEMO_ONLY if name in written]
+
+    # The build the command printed: its seeds, its vars, a file of its own; every data test.
+    duckdb_path = out / "feature_cost.duckdb"
+    dbt_vars = yaml.safe_load((out / "vars.yml").read_text(encoding="utf-8"))
+    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=tmp_path, seeds_dir=seeds)
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        features = {
+            f
+            for (f,) in con.execute(
+                f"select distinct feature_id from {MARTS_SCHEMA}.feature_cost_margin"
+            ).fetchall()
+        }
+        revenue = con.execute(
+            f"select sum(revenue) from {MARTS_SCHEMA}.feature_cost_margin"
+        ).fetchone()
+    assert set(taxonomy) <= features
+    assert not features & {"checkout-v2", "smart-summary"}
+    assert revenue == (0,) or revenue == (None,)
+
+    assert main(["summary", "--duckdb", str(duckdb_path)]) == 0
+    summary = capsys.readouterr().out
+    assert (
+        "placeholder prices in rate_cards (2): standard europe-west1, standard us-east1" in summary
+    )
+    assert "placeholder prices in llm_model_prices (2): acme-llm-7b, gpt-4o-2024-08-06" in summary
+
+
+def test_init_keeps_seeds_it_wrote_and_names_a_glob_that_matches_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PROJECT_ROOT)
+    out = tmp_path / "mine"
+    missing = str(tmp_path / "nowhere" / "*.jsonl")
+    assert main(["init", "--otlp-path", missing, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "otlp_path" in err and "the traces could not be read" in err
+
+    (out / "seeds" / "rate_cards.csv").write_text("edited\n", encoding="utf-8")
+    assert main(["init", "--otlp-path", missing, "--out", str(out)]) == 2
+    assert "already has seeds" in capsys.readouterr().err
+    assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8") == "edited\n"
+
+
+def test_list_prices_match_a_model_by_its_longest_known_name() -> None:
+    assert list_price("gpt-4o-mini-2024-07-18") == list_price("gpt-4o-mini")
+    assert list_price("gpt-4o-2024-08-06") == list_price("gpt-4o")
+    assert list_price("gpt-4o-mini") != list_price("gpt-4o")
+    assert list_price("gpt-4omega") is None
+    assert list_price("acme-llm-7b") is None

@@ -1,0 +1,357 @@
+"""``feature-cost init``: starter seeds for your own traces, so a first build passes unedited.
+
+The command reads the traces the way a build does (it builds the span models into a scratch
+DuckDB file on empty seeds, so every input, encoding and quarantine rule is the project's own)
+and writes, into its own folder and never over the demo's:
+
+- ``seeds/``: a taxonomy row per ``feature.id`` (its group from ``feature.group`` or
+  ``feature.category``), a ``standard`` rate card row per cloud region seen, a size per
+  service, an LLM price per ``gen_ai.request.model`` seen, and every other seed (shared pools,
+  their costs, team costs, build costs, budgets, alert thresholds, bill mappings) empty: no demo
+  pool or cost. Rate cards and LLM prices carry a ``price_basis`` that starts ``placeholder:``
+  and names the public price it was taken from; ``feature-cost summary`` lists them until you
+  replace them with your own.
+- ``revenue/``, ``feature_flags/``, ``billing/``: a header-only file each, for your revenue,
+  flag history and FOCUS bill (the build reads them, not the demo's).
+- ``vars.yml``: the dbt vars of those inputs, for ``dbt build --vars "$(cat DIR/vars.yml)"``.
+
+Placeholder prices are public list prices (``PRICE_BASIS``, ``LLM_LIST_PRICES``): right in
+magnitude, not your bill. An LLM model the table does not know is priced at zero and named, so
+the build passes and no cost is invented; add its price to ``seeds/llm_model_prices.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from feature_cost.billing import write_focus_csv
+from feature_cost.demo import FLAG_COLUMNS, REVENUE_COLUMNS
+from feature_cost.formatting import printable
+from feature_cost.publish import dbt_executable
+
+EXIT_WRITTEN = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+STARTER_CARD = "standard"
+UNGROUPED = "ungrouped"
+PLACEHOLDER = "placeholder: "
+
+# Per-millisecond prices from public on-demand list prices (USD, published by the providers in
+# 2025): vCPU and memory from AWS Fargate (Linux/x86, us-east-1: $0.04048 per vCPU-hour,
+# $0.004445 per GB-hour), a GPU from an Amazon EC2 g5.xlarge (one NVIDIA A10G, $1.006 an hour),
+# a database query from Amazon Aurora Standard I/O ($0.20 per million requests).
+MS_PER_HOUR = 3_600_000
+PRICE_BASIS = {
+    "cpu_per_ms": 0.04048 / MS_PER_HOUR,
+    "memory_per_ms": 0.004445 / MS_PER_HOUR,
+    "gpu_per_ms": 1.006 / MS_PER_HOUR,
+    "db_query_base": 0.20 / 1_000_000,
+}
+RATE_BASIS_NOTE = (
+    PLACEHOLDER + "AWS Fargate us-east-1 vCPU and GB hours, EC2 g5.xlarge GPU hour, Aurora I/O"
+    " requests (2025 list prices); replace with your rates"
+)
+# Public list prices per 1,000 tokens (USD; the providers' pricing pages, 2025): input, output,
+# cached input, cache write. A model named with a version suffix (gpt-4o-2024-08-06,
+# claude-sonnet-4-20250514) takes the price of the longest name it starts with.
+LLM_LIST_PRICES: dict[str, tuple[float, float, float | None, float | None]] = {
+    "gpt-4o": (0.0025, 0.01, 0.00125, None),
+    "gpt-4o-mini": (0.00015, 0.0006, 0.000075, None),
+    "gpt-4.1": (0.002, 0.008, 0.0005, None),
+    "gpt-4.1-mini": (0.0004, 0.0016, 0.0001, None),
+    "gpt-4.1-nano": (0.0001, 0.0004, 0.000025, None),
+    "o3-mini": (0.0011, 0.0044, 0.00055, None),
+    "claude-sonnet-4": (0.003, 0.015, 0.0003, 0.00375),
+    "claude-3-5-sonnet": (0.003, 0.015, 0.0003, 0.00375),
+    "claude-3-5-haiku": (0.0008, 0.004, 0.00008, 0.001),
+    "claude-opus-4": (0.015, 0.075, 0.0015, 0.01875),
+    "gemini-2.0-flash": (0.0001, 0.0004, 0.000025, None),
+}
+SERVICE_SIZE = {"vcpu_cores": "1", "memory_gb": "2", "gpu_count": "0"}
+
+# What a scan builds: the span staging, the rules every build reads traces by.
+SCAN_SELECT = "+stg_otel__spans"
+FEATURES_SQL = """
+select feature_id, coalesce(mode(feature_group_attribute), '') as feature_group, count(*)
+from main.stg_otel__spans
+where quarantine_reason is null and feature_id is not null
+group by feature_id
+order by feature_id
+"""
+SERVICES_SQL = """
+select distinct service_name
+from main.stg_otel__spans
+where quarantine_reason is null and service_name is not null
+order by 1
+"""
+REGIONS_SQL = """
+select coalesce(cloud_region, '*'), min(start_day), count(*)
+from main.stg_otel__spans
+where quarantine_reason is null
+group by 1
+order by 1
+"""
+MODELS_SQL = """
+select gen_ai_request_model, min(start_day), count(*)
+from main.stg_otel__spans
+where quarantine_reason is null and gen_ai_request_model is not null
+group by 1
+order by 1
+"""
+
+
+@dataclass
+class Scan:
+    """What the traces hold that the seeds must name."""
+
+    features: list[tuple[str, str, int]] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    regions: list[tuple[str, date, int]] = field(default_factory=list)
+    models: list[tuple[str, date, int]] = field(default_factory=list)
+
+
+def list_price(model: str) -> tuple[float, float, float | None, float | None] | None:
+    """The public list price of a model, by its name or the longest known name it starts with."""
+    known = [name for name in LLM_LIST_PRICES if model == name or model.startswith(name + "-")]
+    return LLM_LIST_PRICES[max(known, key=len)] if known else None
+
+
+def price_text(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def _csv(header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def seed_headers(reference_dir: Path) -> dict[str, list[str]]:
+    """Each seed's columns, from the project's seed files."""
+    headers = {}
+    for path in sorted(reference_dir.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            headers[path.name] = next(csv.reader(handle))
+    return headers
+
+
+def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str]:
+    """Every seed's starter text for what the scan found."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in headers}
+    rows["feature_taxonomy.csv"] = [
+        {
+            "feature_id": feature_id,
+            "feature_group": group or UNGROUPED,
+            "feature_name": feature_id,
+            "rate_card_id": STARTER_CARD,
+            "allocation_strategy": "proportional_duration",
+            "requires_feature_flag": "false",
+            "feature_flag_key": "",
+        }
+        for feature_id, group, _ in scan.features
+    ]
+    # Every placeholder is in force from the first day of the traces.
+    regions = scan.regions or [("*", date(2020, 1, 1), 0)]
+    first_day = min(day for _, day, _ in regions)
+    rows["rate_cards.csv"] = [
+        {
+            "rate_card_id": STARTER_CARD,
+            "cloud_region": region,
+            "instance_family": "*",
+            "effective_from": first_day.isoformat(),
+            "effective_to": "",
+            **{column: price_text(price) for column, price in PRICE_BASIS.items()},
+            "currency": "USD",
+            "price_basis": RATE_BASIS_NOTE,
+        }
+        for region, _, _ in regions
+    ]
+    rows["service_resource_defaults.csv"] = [
+        {"service_name": name, **SERVICE_SIZE} for name in ["__default__", *scan.services]
+    ]
+    llm_rows = []
+    for model, _, _ in scan.models:
+        price = list_price(model)
+        basis = (
+            PLACEHOLDER + "public list price (2025); replace with your contract's"
+            if price
+            else PLACEHOLDER + "unknown model, priced at 0 until you add its price"
+        )
+        input_, output, cached, cache_write = price or (0.0, 0.0, None, None)
+        llm_rows.append(
+            {
+                "model": model,
+                "effective_from": first_day.isoformat(),
+                "effective_to": "",
+                "input_per_1k_tokens": price_text(input_),
+                "output_per_1k_tokens": price_text(output),
+                "cached_input_per_1k_tokens": price_text(cached),
+                "cache_write_per_1k_tokens": price_text(cache_write),
+                "reasoning_per_1k_tokens": "",
+                "currency": "USD",
+                "price_basis": basis,
+            }
+        )
+    rows["llm_model_prices.csv"] = llm_rows
+    texts = {}
+    for name, header in headers.items():
+        columns = (
+            [*header, "price_basis"] if rows[name] and "price_basis" in rows[name][0] else header
+        )
+        texts[name] = _csv(columns, rows[name])
+    return texts
+
+
+def scan_built(path: Path) -> Scan:
+    """Read what the seeds must name from a DuckDB file the span models were built into."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return Scan(
+            features=[(f, g, int(n)) for f, g, n in con.execute(FEATURES_SQL).fetchall()],
+            services=[s for (s,) in con.execute(SERVICES_SQL).fetchall()],
+            regions=[(r, d, int(n)) for r, d, n in con.execute(REGIONS_SQL).fetchall()],
+            models=[(m, d, int(n)) for m, d, n in con.execute(MODELS_SQL).fetchall()],
+        )
+
+
+def input_templates(out: Path) -> dict[str, str]:
+    """Header-only revenue, flag and bill files in ``out``; the vars that read them."""
+    for folder, name, columns in (
+        ("revenue", "revenue.csv", REVENUE_COLUMNS),
+        ("feature_flags", "feature_flags.csv", FLAG_COLUMNS),
+    ):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        (out / folder / name).write_text(_csv(columns, []), encoding="utf-8")
+    write_focus_csv(out / "billing" / "focus.csv", [])
+    return {
+        "revenue_path": str(out / "revenue" / "*.csv"),
+        "feature_flags_path": str(out / "feature_flags" / "*.csv"),
+        "focus_billing_path": str(out / "billing" / "*.csv"),
+    }
+
+
+def _scan(project_dir: Path, seeds: Path, dbt_vars: Mapping[str, Any]) -> Scan | str:
+    """Build the span models on empty seeds into a scratch file and scan it (or say why not)."""
+    with tempfile.TemporaryDirectory(prefix="feature-cost-init-") as scratch_name:
+        scratch = Path(scratch_name)
+        env = {
+            **os.environ,
+            "DBT_PROFILES_DIR": str(project_dir),
+            "FEATURE_COST_DUCKDB": str(scratch / "scan.duckdb"),
+            "FEATURE_COST_SEEDS": str(seeds.resolve()),
+        }
+        command = [
+            dbt_executable(),
+            "build",
+            "--select",
+            SCAN_SELECT,
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+            "--vars",
+            yaml.safe_dump(dict(dbt_vars)),
+            "--project-dir",
+            str(project_dir),
+            "--target-path",
+            str(scratch / "target"),
+            "--log-path",
+            str(scratch / "logs"),
+        ]
+        built = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if built.returncode != 0:
+            return built.stdout[-4000:] + built.stderr[-2000:]
+        return scan_built(scratch / "scan.duckdb")
+
+
+def run_init(
+    out: Path,
+    otlp_path: str | None,
+    extra_vars: Mapping[str, Any],
+    project_dir: Path,
+    force: bool = False,
+) -> int:
+    """Write starter seeds, input templates and vars for the traces; return an exit code."""
+    out = out.resolve()
+    if otlp_path and "://" not in otlp_path:
+        otlp_path = str(Path(otlp_path).resolve())
+    seeds = out / "seeds"
+    if any(seeds.glob("*.csv")) and not force:
+        print(
+            f"feature-cost init: {printable(str(seeds))} already has seeds; nothing written"
+            " (--force replaces them)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    headers = seed_headers(project_dir / "seeds")
+    if not headers:
+        print(
+            f"feature-cost init: no seeds in {printable(str(project_dir / 'seeds'))}; run it in"
+            " the feature-cost project folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    shutil.rmtree(seeds, ignore_errors=True)
+    seeds.mkdir(parents=True)
+    for name, header in headers.items():
+        (seeds / name).write_text(_csv(header, []), encoding="utf-8")
+    dbt_vars = {
+        **input_templates(out),
+        **({"otlp_path": otlp_path} if otlp_path else {}),
+        **extra_vars,
+    }
+    scanned = _scan(project_dir, seeds, dbt_vars)
+    if isinstance(scanned, str):
+        print(scanned, file=sys.stderr)
+        print(
+            "feature-cost init: the traces could not be read (see dbt's output above);"
+            f" the empty seeds in {printable(str(seeds))} are left for a rerun",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    for name, text in starter_seeds(scanned, headers).items():
+        (seeds / name).write_text(text, encoding="utf-8")
+    (out / "vars.yml").write_text(yaml.safe_dump(dbt_vars, sort_keys=True), encoding="utf-8")
+    _report(out, scanned)
+    return EXIT_WRITTEN
+
+
+def _report(out: Path, scan: Scan) -> None:
+    unknown = [model for model, _, _ in scan.models if list_price(model) is None]
+    regions = ", ".join(f"`{r}`" for r, _, _ in scan.regions) or "none"
+    print(f"Starter seeds in {printable(str(out / 'seeds'))}:")
+    print(f"  {len(scan.features)} features ({UNGROUPED!r} where spans name no group)")
+    print(f"  rate card `{STARTER_CARD}` for regions {regions}: placeholder list prices")
+    print(
+        f"  {len(scan.services)} services sized {SERVICE_SIZE['vcpu_cores']} vCPU,"
+        f" {SERVICE_SIZE['memory_gb']} GB (placeholders)"
+    )
+    print(f"  {len(scan.models)} LLM models, placeholder list prices")
+    if unknown:
+        names = ", ".join(f"`{m}`" for m in unknown)
+        print(f"  no list price for {printable(names)}: priced at 0 until you add a price")
+    print("  no shared pools, team or build costs, budgets or alert thresholds yet")
+    seeds = printable(str(out / "seeds"))
+    vars_file = printable(str(out / "vars.yml"))
+    duckdb_file = printable(str(out / "feature_cost.duckdb"))
+    print("Build into a file of its own:")
+    print(
+        f'  FEATURE_COST_SEEDS={seeds} FEATURE_COST_DUCKDB={duckdb_file} dbt build --vars "$(cat'
+        f' {vars_file})"'
+    )
+    print(f"  feature-cost summary --duckdb {duckdb_file}")
