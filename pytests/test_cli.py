@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import click
 import pytest
 
+from conftest import PROJECT_ROOT
 from feature_cost.cli import cli, main
-from feature_cost.publish import PUBLISHED_DEFAULT
+from feature_cost.publish import PUBLISHED_DEFAULT, dbt_executable
 
 READERS = [
     ["summary"],
@@ -83,3 +87,28 @@ def test_usage_errors_exit_2_and_say_what_is_wrong(
 def test_a_backfill_needs_both_ends(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", "--event-time-start", "2026-01-06"]) == 3
     assert "go together" in capsys.readouterr().err
+
+
+def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(tmp_path: Path) -> None:
+    """dbt puts the marts where FEATURE_COST_MARTS_SCHEMA says, as the commands read them."""
+    env = {
+        **os.environ,
+        "FEATURE_COST_MARTS_SCHEMA": "bi_marts",
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+    }
+    listed = subprocess.run(
+        [
+            *(dbt_executable(), "ls", "--resource-type", "model", "--output", "json"),
+            *("--select", "feature_cost_margin span_accounting", "--output-keys", "name schema"),
+            *("--project-dir", str(PROJECT_ROOT), "--target-path", str(tmp_path / "target")),
+            *("--log-path", str(tmp_path / "logs"), "--quiet"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
+    schemas = {row["name"]: row["schema"] for row in map(json.loads, listed.stdout.splitlines())}
+    assert schemas == {"feature_cost_margin": "bi_marts", "span_accounting": "bi_marts"}

@@ -3,6 +3,7 @@ hand-built DuckDB file through the command line, drawn by headless Chromium."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -369,3 +370,48 @@ def test_days_in_progress_are_named_and_left_out_of_the_figures(
         data = load_report_data(con)
     assert data.headline.last_day == "2026-01-07"
     assert any(note.startswith("Every day is still in progress") for note in data.notes)
+
+
+def test_the_commands_read_the_marts_where_the_environment_puts_them(tmp_path: Path) -> None:
+    """FEATURE_COST_MARTS_SCHEMA moves the marts (the var marts_schema's default) and the
+    commands follow it; a name that is not a plain identifier is refused, not spliced into SQL."""
+    db, page = tmp_path / "tiny.duckdb", tmp_path / "report.html"
+    _tiny_duckdb(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema bi")
+        tables = con.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = 'feature_cost_marts'"
+        ).fetchall()
+        for (name,) in tables:
+            con.execute(f"create table bi.{name} as select * from feature_cost_marts.{name}")
+            con.execute(f"drop table feature_cost_marts.{name}")
+
+    def report(schema: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "feature_cost.cli",
+                "report",
+                "--duckdb",
+                str(db),
+                "--out",
+                str(page),
+            ],
+            env={**os.environ, "FEATURE_COST_MARTS_SCHEMA": schema},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    moved = report("bi")
+    assert moved.returncode == 0, moved.stderr
+    assert "search" in page.read_text(encoding="utf-8")
+    default = report("")
+    assert default.returncode == 1
+    assert "no table feature_cost_marts.feature_cost_margin" in default.stderr
+    refused = report("bi; drop table x")
+    assert refused.returncode == 2
+    assert "is not a plain schema name" in refused.stderr

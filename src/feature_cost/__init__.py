@@ -5,9 +5,10 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-# The schema of the marts in a DuckDB file the dbt project built (the default of its var
-# `marts_schema`, macros/generate_schema_name.sql): where every command reads them.
-MARTS_SCHEMA = "feature_cost_marts"
+# The schema of the marts in a DuckDB file the dbt project built, where every command reads
+# them: FEATURE_COST_MARTS_SCHEMA, which is also the default of the project's var
+# `marts_schema` (macros/generate_schema_name.sql), else the project's own default.
+MARTS_SCHEMA = os.environ.get("FEATURE_COST_MARTS_SCHEMA", "").strip() or "feature_cost_marts"
 
 
 def seeds_dir(project_dir: Path = Path()) -> Path:

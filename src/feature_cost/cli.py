@@ -9,6 +9,7 @@ Every command that reads the file dbt builds takes ``--duckdb``, by default
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from feature_cost import alerts, config_import, rate_card_impact, suggest_rates
+from feature_cost import MARTS_SCHEMA, alerts, config_import, rate_card_impact, suggest_rates
 from feature_cost.check import run_check
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.demo_seeds import write_demo_seeds
@@ -429,6 +430,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     Output piped into a reader that stops early (``| head``) ends quietly.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", MARTS_SCHEMA):
+        click.echo(
+            f"feature-cost: FEATURE_COST_MARTS_SCHEMA {printable(MARTS_SCHEMA)!r} is not a plain"
+            " schema name (letters, digits and _)",
+            err=True,
+        )
+        return 2
     try:
         # Not cli.main(): it turns a closed pipe into exit 1 before this function sees it.
         with cli.make_context("feature-cost", args) as context:
