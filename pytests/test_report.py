@@ -258,10 +258,11 @@ def _headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedPr
     )
 
 
-def test_the_command_writes_a_page_that_draws_every_chart(tmp_path: Path) -> None:
-    db, page = tmp_path / "tiny.duckdb", tmp_path / "out" / "report.html"
-    _tiny_duckdb(db)
-    run = subprocess.run(
+def run_report(
+    db: Path, page: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`feature-cost report` in a process of its own."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -272,11 +273,18 @@ def test_the_command_writes_a_page_that_draws_every_chart(tmp_path: Path) -> Non
             "--out",
             str(page),
         ],
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_the_command_writes_a_page_that_draws_every_chart(tmp_path: Path) -> None:
+    db, page = tmp_path / "tiny.duckdb", tmp_path / "out" / "report.html"
+    _tiny_duckdb(db)
+    run = run_report(db, page)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(page)
     text = page.read_text(encoding="utf-8")
@@ -388,23 +396,7 @@ def test_the_commands_read_the_marts_where_the_environment_puts_them(tmp_path: P
             con.execute(f"drop table feature_cost_marts.{name}")
 
     def report(schema: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "feature_cost.cli",
-                "report",
-                "--duckdb",
-                str(db),
-                "--out",
-                str(page),
-            ],
-            env={**os.environ, "FEATURE_COST_MARTS_SCHEMA": schema},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_report(db, page, {**os.environ, "FEATURE_COST_MARTS_SCHEMA": schema})
 
     moved = report("bi")
     assert moved.returncode == 0, moved.stderr
