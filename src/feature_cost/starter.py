@@ -333,15 +333,21 @@ def run_init(
 
 def _report(out: Path, scan: Scan) -> None:
     unknown = [model for model, _, _ in scan.models if list_price(model) is None]
-    regions = ", ".join(f"`{r}`" for r, _, _ in scan.regions) or "none"
+    regions = ", ".join(f"`{r}`" for r, _, _ in scan.regions) or "`*` (any)"
+    if not scan.regions:
+        print(
+            "feature-cost init: the traces hold no span a build would price; check the glob"
+            " (span_accounting says what a build read)",
+            file=sys.stderr,
+        )
     print(f"Starter seeds in {printable(str(out / 'seeds'))}:")
-    print(f"  {len(scan.features)} features ({UNGROUPED!r} where spans name no group)")
-    print(f"  rate card `{STARTER_CARD}` for regions {regions}: placeholder list prices")
+    print(f"  features: {len(scan.features)} ({UNGROUPED!r} where spans name no group)")
+    print(f"  rate card `{STARTER_CARD}` for regions {printable(regions)}: placeholder list prices")
     print(
-        f"  {len(scan.services)} services sized {SERVICE_SIZE['vcpu_cores']} vCPU,"
+        f"  services: {len(scan.services)}, sized {SERVICE_SIZE['vcpu_cores']} vCPU,"
         f" {SERVICE_SIZE['memory_gb']} GB (placeholders)"
     )
-    print(f"  {len(scan.models)} LLM models, placeholder list prices")
+    print(f"  LLM models: {len(scan.models)}, placeholder list prices")
     if unknown:
         names = ", ".join(f"`{m}`" for m in unknown)
         print(f"  no list price for {printable(names)}: priced at 0 until you add a price")
