@@ -65,6 +65,7 @@ def publish_env(dbt_dir: Path) -> dict[str, str]:
         "FEATURE_COST_TARGET": "dev",
         "DBT_TARGET_PATH": str(dbt_dir / "target"),
         "DBT_LOG_PATH": str(dbt_dir / "logs"),
+        "DBT_LOG_LEVEL_FILE": "none",  # no debug log file: the tests read stdout and stderr
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
     }
