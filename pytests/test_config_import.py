@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from feature_cost.cli import main
+from feature_cost.formatting import price_text
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "cost-attribution-config.yaml"
 
@@ -247,3 +248,18 @@ def test_feature_names_come_from_the_current_taxonomy_when_the_file_has_none(
     taxonomy = (seeds / "feature_taxonomy.csv").read_text(encoding="utf-8")
     assert "checkout-v2,commerce,Checkout v2,high_compute" in taxonomy
     assert "guest-checkout,commerce,guest-checkout,standard" in taxonomy
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.00000002, "0.00000002"),  # a per-ms price: never rounded to 0
+        (1.1244e-08, "0.000000011244"),
+        (0.000075, "0.000075"),
+        (3600.0, "3600"),
+        (0.1, "0.1"),
+        (0.0, "0"),
+    ],
+)
+def test_prices_are_written_in_plain_decimals_to_the_last_digit(value: float, text: str) -> None:
+    assert price_text(value) == text

@@ -35,6 +35,8 @@ from typing import Any
 
 import yaml
 
+from feature_cost.formatting import price_text
+
 SUPPORTED_VERSIONS = {"1.0"}
 PRICE_KEYS = ("cpu_per_ms", "memory_per_ms", "gpu_per_ms", "db_query_base")
 PERIOD_KEYS = ("region", "instance_family", "effective_from", "effective_to", "currency")
@@ -97,14 +99,6 @@ class Seeds:
     """Seed rows to write, by file name (a file is absent when its section was)."""
 
     files: dict[str, tuple[list[str], list[list[str]]]] = field(default_factory=dict)
-
-
-def price_text(value: float) -> str:
-    """A price in plain decimal notation (no exponent), without trailing zeros."""
-    text = format(value, "f") if value != int(value) else str(int(value))
-    if "." in text:
-        text = text.rstrip("0").rstrip(".") or "0"
-    return text
 
 
 def _as_date(value: Any, where: str, problems: list[str]) -> date | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from decimal import Decimal
 
 # ANSI (ECMA-48) escape sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms: control
 # sequences (CSI: colours, cursor moves, erasing), control strings (OSC: window titles,
@@ -72,3 +73,12 @@ def _escape(char: str) -> str:
         return char
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def price_text(value: float) -> str:
+    """A price as a seed holds it: plain decimal notation (no exponent, so 2e-08 is
+    0.00000002, never 0), without trailing zeros."""
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".") or "0"
+    return text

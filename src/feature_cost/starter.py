@@ -40,7 +40,7 @@ import yaml
 
 from feature_cost.billing import write_focus_csv
 from feature_cost.demo import FLAG_COLUMNS, REVENUE_COLUMNS
-from feature_cost.formatting import printable
+from feature_cost.formatting import price_text, printable
 from feature_cost.publish import dbt_executable
 
 EXIT_WRITTEN = 0
@@ -131,8 +131,9 @@ def list_price(model: str) -> tuple[float, float, float | None, float | None] | 
     return LLM_LIST_PRICES[max(known, key=len)] if known else None
 
 
-def price_text(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+def price_cell(value: float | None) -> str:
+    """A price to six significant figures, in the seeds' plain decimals; empty for none."""
+    return "" if value is None else price_text(float(f"{value:.6g}"))
 
 
 def _csv(header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
@@ -177,7 +178,7 @@ def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str
             "instance_family": "*",
             "effective_from": first_day.isoformat(),
             "effective_to": "",
-            **{column: price_text(price) for column, price in PRICE_BASIS.items()},
+            **{column: price_cell(price) for column, price in PRICE_BASIS.items()},
             "currency": "USD",
             "price_basis": RATE_BASIS_NOTE,
         }
@@ -200,10 +201,10 @@ def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str
                 "model": model,
                 "effective_from": first_day.isoformat(),
                 "effective_to": "",
-                "input_per_1k_tokens": price_text(input_),
-                "output_per_1k_tokens": price_text(output),
-                "cached_input_per_1k_tokens": price_text(cached),
-                "cache_write_per_1k_tokens": price_text(cache_write),
+                "input_per_1k_tokens": price_cell(input_),
+                "output_per_1k_tokens": price_cell(output),
+                "cached_input_per_1k_tokens": price_cell(cached),
+                "cache_write_per_1k_tokens": price_cell(cache_write),
                 "reasoning_per_1k_tokens": "",
                 "currency": "USD",
                 "price_basis": basis,
