@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import shutil
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,18 +58,27 @@ def unseen_traces(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(traces / "*.jsonl*")
 
 
+@pytest.fixture
+def out() -> Iterator[Path]:
+    """A folder of init's inside the project (where dbt reads seeds), removed afterwards."""
+    folder = PROJECT_ROOT / "data" / f"pytest-init-{uuid.uuid4().hex[:12]}"
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_init_then_build_passes_unedited_with_no_demo_data(
     unseen_traces: str,
+    out: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(PROJECT_ROOT)
-    out = tmp_path / "mine"
     assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert "no list price for `acme-llm-7b`" in said
-    assert f"FEATURE_COST_SEEDS={out / 'seeds'}" in said
+    relative_seeds = out.relative_to(PROJECT_ROOT) / "seeds"
+    assert f"FEATURE_COST_SEEDS={relative_seeds} " in said
 
     seeds = out / "seeds"
     assert {r["cloud_region"] for r in read(seeds / "rate_cards.csv")} == {
@@ -95,7 +107,16 @@ def test_init_then_build_passes_unedited_with_no_demo_data(
     # The build the command printed: its seeds, its vars, a file of its own; every data test.
     duckdb_path = out / "feature_cost.duckdb"
     dbt_vars = yaml.safe_load((out / "vars.yml").read_text(encoding="utf-8"))
-    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=tmp_path, seeds_dir=seeds)
+    written = {path.name: path.read_bytes() for path in seeds.glob("*.csv")}
+    run_dbt(
+        ["build"],
+        duckdb_path=duckdb_path,
+        vars=dbt_vars,
+        target_dir=tmp_path,
+        seeds_dir=relative_seeds,
+    )
+    # dbt loaded the seeds and left the files as they were.
+    assert {path.name: path.read_bytes() for path in seeds.glob("*.csv")} == written
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         features = {
             f
@@ -118,20 +139,73 @@ def test_init_then_build_passes_unedited_with_no_demo_data(
     assert "placeholder prices in llm_model_prices (2): acme-llm-7b, gpt-4o-2024-08-06" in summary
 
 
-def test_init_keeps_seeds_it_wrote_and_names_a_glob_that_matches_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
+    unseen_traces: str,
+    out: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(PROJECT_ROOT)
-    out = tmp_path / "mine"
-    missing = str(tmp_path / "nowhere" / "*.jsonl")
+    missing = str(out.parent / "nowhere" / "*.jsonl")
     assert main(["init", "--otlp-path", missing, "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "otlp_path" in err and "the traces could not be read" in err
+    assert "otlp_path" in err and "nothing was written" in err
+    assert not out.exists()
 
+    assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 0
     (out / "seeds" / "rate_cards.csv").write_text("edited\n", encoding="utf-8")
-    assert main(["init", "--otlp-path", missing, "--out", str(out)]) == 2
+    (out / "revenue" / "revenue.csv").write_text("your revenue\n", encoding="utf-8")
+    assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 2
     assert "already has seeds" in capsys.readouterr().err
     assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8") == "edited\n"
+    # --force with a glob that reads nothing replaces nothing; with one that reads, only seeds.
+    assert main(["init", "--otlp-path", missing, "--out", str(out), "--force"]) == 1
+    assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8") == "edited\n"
+    assert main(["init", "--otlp-path", unseen_traces, "--out", str(out), "--force"]) == 0
+    assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8").startswith("rate_card_id")
+    assert (out / "revenue" / "revenue.csv").read_text(encoding="utf-8") == "your revenue\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--out", "/tmp/feature-cost-init-elsewhere"], "is not inside the project folder"),
+        (["--out", "seeds"], "in or around the demo's"),
+        (["--out", "."], "in or around the demo's"),
+        (["--vars", "{currency: EUR}"], "placeholder prices are USD list prices"),
+    ],
+)
+def test_init_refuses_a_folder_dbt_cannot_read_or_the_demo_uses(
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(PROJECT_ROOT)
+    before = {path.name: path.read_bytes() for path in (PROJECT_ROOT / "seeds").glob("*.csv")}
+    assert main(["init", "--otlp-path", "unused/*.jsonl", *argv]) == 2
+    assert message in capsys.readouterr().err
+    after = {path.name: path.read_bytes() for path in (PROJECT_ROOT / "seeds").glob("*.csv")}
+    assert after == before
+
+
+def test_a_seed_folder_outside_the_project_stops_dbt_before_it_writes_over_the_csvs(
+    tmp_path: Path,
+) -> None:
+    """dbt writes a seed's SQL to target/run/ joined with the seed's path: for an absolute
+    folder, the CSV itself. The project refuses such a folder before anything runs."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(PROJECT_ROOT / "seeds", seeds)
+    before = {path.name: path.read_bytes() for path in seeds.glob("*.csv")}
+    with pytest.raises(AssertionError, match="is not a folder inside the project"):
+        run_dbt(
+            ["seed"],
+            duckdb_path=tmp_path / "x.duckdb",
+            vars={},
+            target_dir=tmp_path,
+            seeds_dir=seeds,
+        )
+    assert {path.name: path.read_bytes() for path in seeds.glob("*.csv")} == before
 
 
 def test_list_prices_match_a_model_by_its_longest_known_name() -> None:

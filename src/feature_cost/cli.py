@@ -351,6 +351,9 @@ def import_config_command(
 def init_command(otlp_path: str | None, out: Path, vars: str | None, force: bool) -> int:
     """Write starter seeds for your own traces into OUT/seeds, apart from the demo's.
 
+    OUT is a folder inside the project (dbt reads seeds only there); nothing is written until
+    the traces were read.
+
     Reads the traces the way a build does and writes a taxonomy row per feature.id, placeholder
     rate cards for the regions seen and LLM prices for the models seen (public list prices,
     marked price_basis=placeholder), service sizes, and empty pools, costs and budgets; plus

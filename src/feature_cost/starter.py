@@ -1,8 +1,8 @@
 """``feature-cost init``: starter seeds for your own traces, so a first build passes unedited.
 
-The command reads the traces the way a build does (it builds the span models into a scratch
-DuckDB file on empty seeds, so every input, encoding and quarantine rule is the project's own)
-and writes, into its own folder and never over the demo's:
+The command reads the traces the way a build does (it builds the span staging into a scratch
+DuckDB file, so every input, encoding and quarantine rule is the project's own) and writes, into
+a folder of its own inside the project (dbt reads seeds only there) and never over the demo's:
 
 - ``seeds/``: a taxonomy row per ``feature.id`` (its group from ``feature.group`` or
   ``feature.category``), a ``standard`` rate card row per cloud region seen, a size per
@@ -47,7 +47,10 @@ EXIT_WRITTEN = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+# The card the starter taxonomy names (the var default_rate_card, when given) and the currency
+# of every placeholder price.
 STARTER_CARD = "standard"
+PRICE_CURRENCY = "USD"
 UNGROUPED = "ungrouped"
 PLACEHOLDER = "placeholder: "
 
@@ -153,7 +156,9 @@ def seed_headers(reference_dir: Path) -> dict[str, list[str]]:
     return headers
 
 
-def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str]:
+def starter_seeds(
+    scan: Scan, headers: Mapping[str, list[str]], card: str = STARTER_CARD
+) -> dict[str, str]:
     """Every seed's starter text for what the scan found."""
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in headers}
     rows["feature_taxonomy.csv"] = [
@@ -161,7 +166,7 @@ def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str
             "feature_id": feature_id,
             "feature_group": group or UNGROUPED,
             "feature_name": feature_id,
-            "rate_card_id": STARTER_CARD,
+            "rate_card_id": card,
             "allocation_strategy": "proportional_duration",
             "requires_feature_flag": "false",
             "feature_flag_key": "",
@@ -173,13 +178,13 @@ def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str
     first_day = min(day for _, day, _ in regions)
     rows["rate_cards.csv"] = [
         {
-            "rate_card_id": STARTER_CARD,
+            "rate_card_id": card,
             "cloud_region": region,
             "instance_family": "*",
             "effective_from": first_day.isoformat(),
             "effective_to": "",
             **{column: price_cell(price) for column, price in PRICE_BASIS.items()},
-            "currency": "USD",
+            "currency": PRICE_CURRENCY,
             "price_basis": RATE_BASIS_NOTE,
         }
         for region, _, _ in regions
@@ -206,7 +211,7 @@ def starter_seeds(scan: Scan, headers: Mapping[str, list[str]]) -> dict[str, str
                 "cached_input_per_1k_tokens": price_cell(cached),
                 "cache_write_per_1k_tokens": price_cell(cache_write),
                 "reasoning_per_1k_tokens": "",
-                "currency": "USD",
+                "currency": PRICE_CURRENCY,
                 "price_basis": basis,
             }
         )
@@ -231,15 +236,8 @@ def scan_built(path: Path) -> Scan:
         )
 
 
-def input_templates(out: Path) -> dict[str, str]:
-    """Header-only revenue, flag and bill files in ``out``; the vars that read them."""
-    for folder, name, columns in (
-        ("revenue", "revenue.csv", REVENUE_COLUMNS),
-        ("feature_flags", "feature_flags.csv", FLAG_COLUMNS),
-    ):
-        (out / folder).mkdir(parents=True, exist_ok=True)
-        (out / folder / name).write_text(_csv(columns, []), encoding="utf-8")
-    write_focus_csv(out / "billing" / "focus.csv", [])
+def input_paths(out: Path) -> dict[str, str]:
+    """The vars of the revenue, flag and bill files in ``out``."""
     return {
         "revenue_path": str(out / "revenue" / "*.csv"),
         "feature_flags_path": str(out / "feature_flags" / "*.csv"),
@@ -247,15 +245,29 @@ def input_templates(out: Path) -> dict[str, str]:
     }
 
 
-def _scan(project_dir: Path, seeds: Path, dbt_vars: Mapping[str, Any]) -> Scan | str:
-    """Build the span models on empty seeds into a scratch file and scan it (or say why not)."""
+def write_input_templates(out: Path) -> None:
+    """Header-only revenue, flag and bill files in ``out``; a file already there is kept."""
+    templates = {
+        out / "revenue" / "revenue.csv": REVENUE_COLUMNS,
+        out / "feature_flags" / "feature_flags.csv": FLAG_COLUMNS,
+    }
+    for path, columns in templates.items():
+        if not any(path.parent.glob("*.csv")):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_csv(columns, []), encoding="utf-8")
+    if not any((out / "billing").glob("*.csv")):
+        write_focus_csv(out / "billing" / "focus.csv", [])
+
+
+def _scan(project_dir: Path, dbt_vars: Mapping[str, Any]) -> Scan | str:
+    """Build the span staging into a scratch file and scan it (or say why not). No seed is
+    loaded: the project's reference seeds only let dbt parse."""
     with tempfile.TemporaryDirectory(prefix="feature-cost-init-") as scratch_name:
         scratch = Path(scratch_name)
-        env = {
-            **os.environ,
+        env = {name: value for name, value in os.environ.items() if name != "FEATURE_COST_SEEDS"}
+        env |= {
             "DBT_PROFILES_DIR": str(project_dir),
             "FEATURE_COST_DUCKDB": str(scratch / "scan.duckdb"),
-            "FEATURE_COST_SEEDS": str(seeds.resolve()),
         }
         command = [
             dbt_executable(),
@@ -280,6 +292,34 @@ def _scan(project_dir: Path, seeds: Path, dbt_vars: Mapping[str, Any]) -> Scan |
         return scan_built(scratch / "scan.duckdb")
 
 
+def _refusal(out: Path, project: Path, extra_vars: Mapping[str, Any]) -> str | None:
+    """Why init must not write to ``out`` with these vars, or None."""
+    try:
+        out.relative_to(project)
+    except ValueError:
+        return (
+            f"--out {printable(str(out))} is not inside the project folder"
+            f" {printable(str(project))}: dbt reads seeds only from a folder inside it (it writes"
+            " each seed's SQL under target/run/ at the seed's path)"
+        )
+    reference = project / "seeds"
+    seeds = out / "seeds"
+    if seeds == reference or reference in seeds.parents or seeds in reference.parents:
+        return (
+            f"--out {printable(str(out))} would put the seeds in or around the demo's"
+            f" {printable(str(reference))}; choose a folder of its own (the default:"
+            " feature_cost_local)"
+        )
+    currency = str(extra_vars.get("currency", PRICE_CURRENCY))
+    if currency != PRICE_CURRENCY:
+        return (
+            f"the placeholder prices are {PRICE_CURRENCY} list prices and the vars say currency"
+            f" {printable(currency)}: run init without it and convert the prices, or write the"
+            " rate cards and LLM prices yourself"
+        )
+    return None
+
+
 def run_init(
     out: Path,
     otlp_path: str | None,
@@ -287,10 +327,16 @@ def run_init(
     project_dir: Path,
     force: bool = False,
 ) -> int:
-    """Write starter seeds, input templates and vars for the traces; return an exit code."""
-    out = out.resolve()
-    if otlp_path and "://" not in otlp_path:
-        otlp_path = str(Path(otlp_path).resolve())
+    """Write starter seeds, input templates and vars for the traces; return an exit code.
+
+    Nothing is written until the traces were read: a failed scan leaves ``out`` as it was.
+    """
+    project = project_dir.resolve()
+    out = (project / out.expanduser()).resolve()
+    refusal = _refusal(out, project, extra_vars)
+    if refusal:
+        print(f"feature-cost init: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     seeds = out / "seeds"
     if any(seeds.glob("*.csv")) and not force:
         print(
@@ -299,40 +345,42 @@ def run_init(
             file=sys.stderr,
         )
         return EXIT_USAGE
-    headers = seed_headers(project_dir / "seeds")
+    headers = seed_headers(project / "seeds")
     if not headers:
         print(
-            f"feature-cost init: no seeds in {printable(str(project_dir / 'seeds'))}; run it in"
+            f"feature-cost init: no seeds in {printable(str(project / 'seeds'))}; run it in"
             " the feature-cost project folder",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    shutil.rmtree(seeds, ignore_errors=True)
-    seeds.mkdir(parents=True)
-    for name, header in headers.items():
-        (seeds / name).write_text(_csv(header, []), encoding="utf-8")
+    if otlp_path and "://" not in otlp_path:
+        otlp_path = str(Path(otlp_path).expanduser().resolve())
     dbt_vars = {
-        **input_templates(out),
+        **input_paths(out),
         **({"otlp_path": otlp_path} if otlp_path else {}),
         **extra_vars,
     }
-    scanned = _scan(project_dir, seeds, dbt_vars)
+    scanned = _scan(project, dbt_vars)
     if isinstance(scanned, str):
         print(scanned, file=sys.stderr)
         print(
             "feature-cost init: the traces could not be read (see dbt's output above);"
-            f" the empty seeds in {printable(str(seeds))} are left for a rerun",
+            " nothing was written",
             file=sys.stderr,
         )
         return EXIT_FAILED
-    for name, text in starter_seeds(scanned, headers).items():
+    card = str(extra_vars.get("default_rate_card", STARTER_CARD))
+    shutil.rmtree(seeds, ignore_errors=True)
+    seeds.mkdir(parents=True)
+    for name, text in starter_seeds(scanned, headers, card).items():
         (seeds / name).write_text(text, encoding="utf-8")
+    write_input_templates(out)
     (out / "vars.yml").write_text(yaml.safe_dump(dbt_vars, sort_keys=True), encoding="utf-8")
-    _report(out, scanned)
+    _report(out.relative_to(project), scanned, card)
     return EXIT_WRITTEN
 
 
-def _report(out: Path, scan: Scan) -> None:
+def _report(out: Path, scan: Scan, card: str) -> None:
     unknown = [model for model, _, _ in scan.models if list_price(model) is None]
     regions = ", ".join(f"`{r}`" for r, _, _ in scan.regions) or "`*` (any)"
     if not scan.regions:
@@ -343,7 +391,9 @@ def _report(out: Path, scan: Scan) -> None:
         )
     print(f"Starter seeds in {printable(str(out / 'seeds'))}:")
     print(f"  features: {len(scan.features)} ({UNGROUPED!r} where spans name no group)")
-    print(f"  rate card `{STARTER_CARD}` for regions {printable(regions)}: placeholder list prices")
+    print(
+        f"  rate card `{printable(card)}` for regions {printable(regions)}: placeholder list prices"
+    )
     print(
         f"  services: {len(scan.services)}, sized {SERVICE_SIZE['vcpu_cores']} vCPU,"
         f" {SERVICE_SIZE['memory_gb']} GB (placeholders)"
