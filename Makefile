@@ -65,7 +65,11 @@ report: install  ## write the static HTML report (reports/feature_cost_report.ht
 
 # `make data` writes the demo for the days ending yesterday: the demo's build starts afresh
 # (--full-refresh) rather than adding those days to an earlier demo's (the same trace ids).
+# The demo builds its own seeds into its own file, whatever FEATURE_COST_SEEDS and
+# FEATURE_COST_DUCKDB name for your traces.
 demo: BUILD_ARGS = --full-refresh
+demo: SEEDS = data/demo/seeds
+demo: FEATURE_COST_DUCKDB = data/feature_cost.duckdb
 demo: data build summary report  ## install, generate demo telemetry, build on DuckDB, show the result
 
 freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving

@@ -30,15 +30,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = PROJECT_ROOT / "seeds"
 TAIL_LINES = 60
 
+# The suite builds on the demo's reference seeds (seeds/, written for DEMO_CONFIG's days) and
+# reads the marts where the project puts them by default, whatever the shell names for its own
+# traces; a test that wants otherwise sets it. (Before feature_cost is imported: it reads them.)
+for _name in ("FEATURE_COST_SEEDS", "FEATURE_COST_MARTS_SCHEMA"):
+    os.environ.pop(_name, None)
+
 # The demo generator lives in src/; make it importable when the package is not installed.
 if str(PROJECT_ROOT / "src") not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT / "src"))
 
 from feature_cost.demo import DemoConfig, GeneratedDemo, generate  # noqa: E402
-
-# The suite builds on the demo's reference seeds (seeds/, written for DEMO_CONFIG's days), never
-# on a folder a shell names for its own traces; a test that wants another folder sets it.
-os.environ.pop("FEATURE_COST_SEEDS", None)
 
 DEMO_CONFIG = DemoConfig(seed=11, days=3, requests_per_day=200, start_date=date(2026, 1, 5))
 # The session's demo also writes its spans in the ClickHouse exporter's Parquet layout.

@@ -46,7 +46,7 @@ def test_each_gap_names_its_seed_and_days(
     assert lines[0] == "3 gap(s) in the seeds:"
     assert lines[1].startswith(
         "  rate card `standard` has no row for region `__unknown__`, instance family `*`"
-        " on 2026-10-05 (1): add a row for `standard` to seeds/rate_cards.csv"
+        " on 2026-10-05 (1): add a row for `standard` to rate_cards.csv of your seeds"
     )
     assert lines[2].startswith(
         "  rate card `standard` has no row for region `us-east1`, instance family `n2`"
@@ -54,7 +54,7 @@ def test_each_gap_names_its_seed_and_days(
     )
     assert lines[3] == (
         "  LLM model `gpt-4o` has no price on 2026-10-01..2026-10-02 (2): add a row for it to"
-        " seeds/llm_model_prices.csv in force on those days [2 calls]"
+        " llm_model_prices.csv of your seeds in force on those days [2 calls]"
     )
 
 

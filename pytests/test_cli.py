@@ -11,6 +11,7 @@ import click
 import pytest
 
 from conftest import PROJECT_ROOT
+from feature_cost import seeds_dir
 from feature_cost.cli import cli, main
 from feature_cost.publish import PUBLISHED_DEFAULT, dbt_executable
 
@@ -112,3 +113,47 @@ def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(tmp_path: Pat
     assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
     schemas = {row["name"]: row["schema"] for row in map(json.loads, listed.stdout.splitlines())}
     assert schemas == {"feature_cost_margin": "bi_marts", "span_accounting": "bi_marts"}
+
+
+def test_the_seed_folder_is_the_one_the_makefile_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FEATURE_COST_SEEDS, else the demo's once `make data` wrote it, else seeds/."""
+    monkeypatch.delenv("FEATURE_COST_SEEDS", raising=False)
+    assert seeds_dir(tmp_path) == tmp_path / "seeds"
+    (tmp_path / "data" / "demo" / "seeds").mkdir(parents=True)
+    (tmp_path / "data" / "demo" / "seeds" / "rate_cards.csv").write_text("x\n", encoding="utf-8")
+    assert seeds_dir(tmp_path) == tmp_path / "data" / "demo" / "seeds"
+    monkeypatch.setenv("FEATURE_COST_SEEDS", "my_costs/seeds")
+    assert seeds_dir(tmp_path) == tmp_path / "my_costs" / "seeds"
+    command = cli.commands["suggest-rates"]
+    with command.make_context("suggest-rates", []) as context:
+        assert context.params["seeds_dir"] == Path("my_costs/seeds")
+
+
+def make_dry_run(target: str, env: dict[str, str]) -> str:
+    """The commands `make -n TARGET` would run with these environment variables."""
+    shown = subprocess.run(
+        ["make", "-n", "--no-print-directory", target],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout
+
+
+def test_make_demo_builds_the_demo_whatever_the_shell_names_for_your_traces() -> None:
+    yours = {"FEATURE_COST_SEEDS": "my_costs/seeds", "FEATURE_COST_DUCKDB": "my_costs/x.duckdb"}
+    demo = make_dry_run("demo", yours)
+    assert (
+        "FEATURE_COST_SEEDS=data/demo/seeds .venv/bin/dbt build --fail-fast --full-refresh" in demo
+    )
+    assert "summary --duckdb data/feature_cost.duckdb" in demo
+    assert "my_costs" not in demo
+    build = make_dry_run("build", yours)
+    assert "FEATURE_COST_SEEDS=my_costs/seeds .venv/bin/dbt build --fail-fast" in build
+    assert "--full-refresh" not in build

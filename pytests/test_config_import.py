@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,27 @@ def test_feature_names_come_from_the_current_taxonomy_when_the_file_has_none(
 )
 def test_prices_are_written_in_plain_decimals_to_the_last_digit(value: float, text: str) -> None:
     assert price_text(value) == text
+
+
+def test_a_kept_card_keeps_its_placeholder_mark(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Seeds `feature-cost init` wrote mark list prices in price_basis: a `standard` row the
+    import keeps stays marked, the file's own rows are not placeholders."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "rate_cards.csv").write_text(
+        RATE_CARDS_EXISTING.splitlines()[0]
+        + ",price_basis\n"
+        + "".join(
+            f"{line},placeholder: list price\n" for line in RATE_CARDS_EXISTING.splitlines()[1:]
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = _run(["import-config", str(TEMPLATE), "--seeds-dir", str(seeds)], capsys)
+    assert code == 0, err
+    with (seeds / "rate_cards.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    marks = {row["rate_card_id"]: row["price_basis"] for row in rows}
+    assert marks.pop("standard") == "placeholder: list price"
+    assert marks and set(marks.values()) == {""}

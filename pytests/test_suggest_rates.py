@@ -60,6 +60,12 @@ def test_a_regions_own_row_is_closed_and_repriced_from_the_date() -> None:
     assert rows[0]["effective_to"] == "", "the input rows are not changed"
 
 
+def test_a_rate_from_the_bill_is_no_longer_marked_a_placeholder() -> None:
+    rows = [{**_row("std", "us", "2025-01-01", ""), "price_basis": "placeholder: list price"}]
+    out = propose(rows, [RowRatio(rows[0], "us", 10.0, 11.0)], FEBRUARY)
+    assert [r["price_basis"].split(":")[0] for r in out] == ["placeholder", "the bill"]
+
+
 def test_a_wildcard_row_stays_and_the_region_gets_a_row_until_its_next_one() -> None:
     """The `*` row keeps pricing the other regions; the new row for the region ends where the
     region's next row starts, so no periods overlap."""

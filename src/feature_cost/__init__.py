@@ -11,7 +11,16 @@ __version__ = "0.1.0"
 MARTS_SCHEMA = os.environ.get("FEATURE_COST_MARTS_SCHEMA", "").strip() or "feature_cost_marts"
 
 
+DEMO_SEEDS = Path("data/demo/seeds")
+
+
 def seeds_dir(project_dir: Path = Path()) -> Path:
-    """The folder of seed CSVs dbt reads (the project's seed-paths): ``$FEATURE_COST_SEEDS``
-    (relative to the project), else ``seeds/``, the demo's reference values."""
-    return project_dir / (os.environ.get("FEATURE_COST_SEEDS") or "seeds")
+    """The folder of seed CSVs a build reads, as the Makefile chooses it: ``$FEATURE_COST_SEEDS``
+    (relative to the project), else the demo's (``data/demo/seeds``, which ``make data``
+    writes) when it has seeds, else ``seeds/``, the demo's reference values."""
+    named = os.environ.get("FEATURE_COST_SEEDS", "").strip()
+    if named:
+        return project_dir / named
+    if any((project_dir / DEMO_SEEDS).glob("*.csv")):
+        return project_dir / DEMO_SEEDS
+    return project_dir / "seeds"

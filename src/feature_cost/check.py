@@ -91,14 +91,14 @@ def find_gaps(con: duckdb.DuckDBPyConnection) -> list[Gap]:
     for (card, region, family), days in _grouped(con.execute(RATE_CARD_GAPS).fetchall()).items():
         what = f"rate card `{card}` has no row for region `{region}`, instance family `{family}`"
         fix = (
-            f"add a row for `{card}` to seeds/rate_cards.csv (or one with region or family `*`)"
-            " in force on those days"
+            f"add a row for `{card}` to rate_cards.csv of your seeds (or one with region or"
+            " family `*`) in force on those days"
         )
         for first, last, count in day_runs(days):
             gaps.append(Gap(what, first, last, count, fix + f" [{count} span-days]"))
     for (model,), days in _grouped(con.execute(LLM_PRICE_GAPS).fetchall()).items():
         what = f"LLM model `{model}` has no price"
-        fix = "add a row for it to seeds/llm_model_prices.csv in force on those days"
+        fix = "add a row for it to llm_model_prices.csv of your seeds in force on those days"
         for first, last, count in day_runs(days):
             gaps.append(Gap(what, first, last, count, fix + f" [{count} calls]"))
     return gaps

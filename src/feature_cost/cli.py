@@ -19,7 +19,14 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from feature_cost import MARTS_SCHEMA, alerts, config_import, rate_card_impact, suggest_rates
+from feature_cost import (
+    MARTS_SCHEMA,
+    alerts,
+    config_import,
+    rate_card_impact,
+    suggest_rates,
+)
+from feature_cost import seeds_dir as seeds_folder
 from feature_cost.check import run_check
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.demo_seeds import write_demo_seeds
@@ -78,11 +85,9 @@ def vars_option(command: F) -> F:
 seeds_dir_option = click.option(
     "--seeds-dir",
     type=PATH,
-    envvar="FEATURE_COST_SEEDS",
-    default=Path("seeds"),
-    show_default=True,
-    show_envvar=True,
-    help="the seeds dbt reads",
+    default=lambda: seeds_folder(),
+    show_default="$FEATURE_COST_SEEDS, else data/demo/seeds after make data, else seeds",
+    help="the seeds the build reads",
 )
 
 
@@ -153,8 +158,15 @@ def generate_command(
     except ValueError as error:
         click.echo(f"feature-cost generate: {error}", err=True)
         return 2
-    result = generate(config, out)
+    if (out / "seeds").resolve() == reference_seeds.resolve():
+        click.echo(
+            f"feature-cost generate: --out {printable(str(out))} would write the demo's seeds over"
+            f" {printable(str(reference_seeds))}; choose another folder",
+            err=True,
+        )
+        return 2
     seeds = write_demo_seeds(reference_seeds, out / "seeds", start_date, days)
+    result = generate(config, out)
     last_day = start_date + timedelta(days=days - 1)
     click.echo(
         f"wrote {result.spans:,} spans in {result.traces:,} traces ({start_date}..{last_day}) to "

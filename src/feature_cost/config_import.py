@@ -470,11 +470,14 @@ def import_config(
                 f" {seeds_dir / 'rate_cards.csv'} are kept (the seeds name it)"
                 for card in sorted(keep)
             )
-        kept = [
-            [row[column] for column in header]
-            for row in _read_seed(seeds_dir, "rate_cards.csv")
-            if row["rate_card_id"] in keep
+        kept_rows = [
+            row for row in _read_seed(seeds_dir, "rate_cards.csv") if row["rate_card_id"] in keep
         ]
+        # A kept row's price_basis (init's `placeholder: ...`) stays; the file's rows have none.
+        if any(row.get("price_basis") for row in kept_rows):
+            header = [*header, "price_basis"]
+            rows = [[*row, ""] for row in rows]
+        kept = [[row.get(column) or "" for column in header] for row in kept_rows]
         seeds.files["rate_cards.csv"] = (header, sorted(rows + kept, key=lambda r: tuple(r[:4])))
     dangling = dangling_references(seeds_dir, seeds)
     if dangling:

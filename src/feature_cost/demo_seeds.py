@@ -10,7 +10,10 @@ them moved by the same number of days, written beside its telemetry:
   fourth day and a feature is as old on the demo's first day as on the reference's;
 - a row that is a calendar month (``cost_budgets.month_start``; a ``team_costs`` period from
   the 1st to the 1st of the next month) becomes one row per calendar month the demo's days
-  touch, with the same amount, because budgets and team costs are monthly.
+  touch, with the same amount, because budgets and team costs are monthly;
+- a bill for the reference week (``shared_resource_costs``) becomes a bill for the demo's
+  days, its cost scaled by their number, so a pool costs as much a day and nothing is billed
+  for days the demo does not have.
 
 Generated on ``REFERENCE_START`` for the reference's days, the copy is ``seeds/`` byte for byte.
 """
@@ -20,9 +23,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 REFERENCE_START = date(2026, 1, 5)
+REFERENCE_DAYS = 7
+# Seeds whose rows bill a period: its start, end and cost.
+PERIOD_COSTS = {"shared_resource_costs.csv": ("period_start", "period_end", "cost")}
 # Columns that hold a calendar month as its first day (with the period's end, if any).
 MONTH_COLUMNS = {
     "cost_budgets.csv": ("month_start", None),
@@ -30,7 +37,9 @@ MONTH_COLUMNS = {
 }
 
 
-def _is_date(text: str) -> bool:
+def _is_date(text: str | None) -> bool:
+    if not isinstance(text, str):
+        return False
     try:
         date.fromisoformat(text)
     except ValueError:
@@ -70,15 +79,32 @@ def moved_rows(
     """One seed's rows moved from the reference's days to ``days`` days from ``start``."""
     offset = start - REFERENCE_START
     start_column, end_column = MONTH_COLUMNS.get(name, (None, None))
-    moved = []
+    week = (REFERENCE_START.isoformat(), (REFERENCE_START + timedelta(REFERENCE_DAYS)).isoformat())
+    moved: list[dict[str, str]] = []
     for row in rows:
         if start_column is not None and _is_month_row(row, start_column, end_column):
             for month in months_touched(start, days):
                 copy = dict(row, **{start_column: month.isoformat()})
                 if end_column is not None:
                     copy[end_column] = next_month(month).isoformat()
-                moved.append(copy)
+                if copy not in moved:
+                    moved.append(copy)
             continue
+        if name in PERIOD_COSTS:
+            first, end, cost = PERIOD_COSTS[name]
+            if (row[first], row[end]) == week:
+                scaled = Decimal(row[cost]) * days / REFERENCE_DAYS
+                moved.append(
+                    dict(
+                        row,
+                        **{
+                            first: start.isoformat(),
+                            end: (start + timedelta(days)).isoformat(),
+                            cost: f"{scaled.quantize(Decimal('0.01'))}",
+                        },
+                    )
+                )
+                continue
         moved.append(
             {
                 column: (date.fromisoformat(value) + offset).isoformat()

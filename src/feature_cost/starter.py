@@ -17,7 +17,7 @@ a folder of its own inside the project (dbt reads seeds only there) and never ov
 
 Placeholder prices are public list prices (``PRICE_BASIS``, ``LLM_LIST_PRICES``): right in
 magnitude, not your bill. An LLM model the table does not know is priced at zero and named, so
-the build passes and no cost is invented; add its price to ``seeds/llm_model_prices.csv``.
+the build passes and no cost is invented; add its price to the folder's ``llm_model_prices.csv``.
 """
 
 from __future__ import annotations

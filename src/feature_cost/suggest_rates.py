@@ -205,6 +205,8 @@ def propose(
             effective_from=start.isoformat(),
             effective_to="" if end == _OPEN_END else end.isoformat(),
         )
+        if "price_basis" in new:  # a rate from the bill is no longer a placeholder
+            new["price_basis"] = f"the bill: {source['rate_card_id']} repriced by billed/estimated"
         factor = Decimal(repr(ratio.ratio))
         for column in PRICE_COLUMNS:
             new[column] = _price(Decimal(source[column]) * factor)

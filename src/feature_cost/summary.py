@@ -124,7 +124,7 @@ def placeholder_lines(path: Path) -> list[str]:
             if count:
                 lines.append(
                     f"placeholder prices in {seed} ({count}): {printable(keys)};"
-                    f" replace them in seeds/{seed}.csv with your own"
+                    f" replace them in {seed}.csv of your seeds with your own"
                 )
     if lines:
         lines.insert(0, "")
