@@ -30,11 +30,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = PROJECT_ROOT / "seeds"
 TAIL_LINES = 60
 
-# The suite builds on the demo's reference seeds (seeds/, written for DEMO_CONFIG's days) and
-# reads the marts where the project puts them by default, whatever the shell names for its own
-# traces; a test that wants otherwise sets it. (Before feature_cost is imported: it reads them.)
-for _name in ("FEATURE_COST_SEEDS", "FEATURE_COST_MARTS_SCHEMA"):
-    os.environ.pop(_name, None)
+# The suite builds on the demo's reference seeds (seeds/, written for DEMO_CONFIG's days), never
+# a demo `make data` wrote nor a folder the shell names, and reads the marts where the project
+# puts them by default; a test that wants otherwise sets it. (Before feature_cost is imported:
+# it reads them.)
+os.environ["FEATURE_COST_SEEDS"] = "seeds"
+os.environ.pop("FEATURE_COST_MARTS_SCHEMA", None)
 
 # The demo generator lives in src/; make it importable when the package is not installed.
 if str(PROJECT_ROOT / "src") not in sys.path:

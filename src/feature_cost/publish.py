@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from feature_cost import MARTS_SCHEMA
+from feature_cost import MARTS_SCHEMA, seeds_dir
 
 PUBLISHED_DEFAULT = "data/published/feature_cost.duckdb"
 
@@ -343,6 +343,9 @@ def publish(
         {
             **os.environ,
             "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(project_dir)),
+            # The seeds `make build` reads (the demo's once `make data` wrote them).
+            "FEATURE_COST_SEEDS": os.environ.get("FEATURE_COST_SEEDS")
+            or str(seeds_dir(project_dir).relative_to(project_dir)),
         },
     )
     run.install_signal_handlers()
