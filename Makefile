@@ -15,7 +15,7 @@ PUBLISH_ARGS ?=
 # The seeds dbt reads: FEATURE_COST_SEEDS (the folder `feature-cost init` wrote for your own
 # traces), else the demo's, which `make data` writes for the demo's days, else seeds/ (the
 # demo's reference values). Expanded when a recipe runs, so after `make data` in `make demo`.
-SEEDS = $(or $(FEATURE_COST_SEEDS),$(if $(wildcard data/demo/seeds/*.csv),data/demo/seeds,seeds))
+SEEDS = $(or $(strip $(FEATURE_COST_SEEDS)),$(if $(wildcard data/demo/seeds/*.csv),data/demo/seeds,seeds))
 WITH_SEEDS = FEATURE_COST_SEEDS=$(SEEDS)
 DEMO_DAYS ?= 7
 DEMO_REQUESTS ?= 1500
@@ -68,8 +68,8 @@ report: install  ## write the static HTML report (reports/feature_cost_report.ht
 # The demo builds its own seeds into its own file, whatever FEATURE_COST_SEEDS and
 # FEATURE_COST_DUCKDB name for your traces.
 demo: BUILD_ARGS = --full-refresh
-demo: SEEDS = data/demo/seeds
-demo: FEATURE_COST_DUCKDB = data/feature_cost.duckdb
+demo: override SEEDS = data/demo/seeds
+demo: override FEATURE_COST_DUCKDB = data/feature_cost.duckdb
 demo: data build summary report  ## install, generate demo telemetry, build on DuckDB, show the result
 
 freshness: install  ## warn (or fail) when spans, revenue or the bill stopped arriving

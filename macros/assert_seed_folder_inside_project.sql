@@ -4,9 +4,9 @@
     so such a folder would have its CSVs overwritten by SQL. Renders no SQL. -#}
 {% macro assert_seed_folder_inside_project() -%}
     {%- set folder = env_var('FEATURE_COST_SEEDS', '') | trim -%}
-    {%- set parts = folder.replace('\\', '/').split('/') -%}
-    {%- if folder and (folder.startswith('/') or folder.startswith('~') or '..' in parts
-        or folder[1:2] == ':') -%}
+    {%- set path = folder.replace('\\', '/') -%}
+    {%- if folder and (path.startswith('/') or path.startswith('~') or '..' in path.split('/')
+        or path[1:2] == ':') -%}
         {{ exceptions.raise_compiler_error(
             "FEATURE_COST_SEEDS=" ~ folder ~ " is not a folder inside the project: dbt writes"
             ~ " each seed's SQL to target/run/ at the seed's path, which for this path is the"

@@ -154,6 +154,17 @@ def test_make_demo_builds_the_demo_whatever_the_shell_names_for_your_traces() ->
     )
     assert "summary --duckdb data/feature_cost.duckdb" in demo
     assert "my_costs" not in demo
+    # Named on make's command line too: the demo never builds into your file.
+    shown = subprocess.run(
+        ["make", "-n", "--no-print-directory", "demo", *(f"{k}={v}" for k, v in yours.items())],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "summary --duckdb data/feature_cost.duckdb" in shown.stdout
+    assert "FEATURE_COST_SEEDS=data/demo/seeds " in shown.stdout
     build = make_dry_run("build", yours)
     assert "FEATURE_COST_SEEDS=my_costs/seeds .venv/bin/dbt build --fail-fast" in build
     assert "--full-refresh" not in build

@@ -172,6 +172,7 @@ def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
         (["--out", "/tmp/feature-cost-init-elsewhere"], "is not inside the project folder"),
         (["--out", "seeds"], "in or around the demo's"),
         (["--out", "."], "in or around the demo's"),
+        (["--out", "data/demo/mine"], "which make clean removes"),
         (["--vars", "{currency: EUR}"], "placeholder prices are USD list prices"),
     ],
 )

@@ -344,7 +344,7 @@ def publish(
             **os.environ,
             "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(project_dir)),
             # The seeds `make build` reads (the demo's once `make data` wrote them).
-            "FEATURE_COST_SEEDS": os.environ.get("FEATURE_COST_SEEDS")
+            "FEATURE_COST_SEEDS": os.environ.get("FEATURE_COST_SEEDS", "").strip()
             or str(seeds_dir(project_dir).relative_to(project_dir)),
         },
     )

@@ -304,6 +304,14 @@ def _refusal(out: Path, project: Path, extra_vars: Mapping[str, Any]) -> str | N
         )
     reference = project / "seeds"
     seeds = out / "seeds"
+    # Folders `make clean` removes or `make data` rewrites.
+    for scratch in ("data/demo", "target", "logs", "dbt_packages"):
+        if out == project / scratch or project / scratch in out.parents:
+            return (
+                f"--out {printable(str(out))} is inside {scratch}/, which make clean removes"
+                f" (or make data rewrites); choose a folder of its own (the default:"
+                " feature_cost_local)"
+            )
     if seeds == reference or reference in seeds.parents or seeds in reference.parents:
         return (
             f"--out {printable(str(out))} would put the seeds in or around the demo's"
