@@ -7,6 +7,7 @@ project on it once per session.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
@@ -223,6 +224,12 @@ def source_columns() -> dict[tuple[str, str], list[tuple[str, str | None]]]:
                     (column["name"], column.get("data_type")) for column in table["columns"]
                 ]
     return columns
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Every row of a CSV file with a header (a seed, say), as dicts."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def dbt_vars_for(data_dir: Path) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_DIR
+from conftest import SEED_DIR, read_csv
 from feature_cost.cli import main
 from feature_cost.demo_seeds import (
     REFERENCE_DAYS,
@@ -18,11 +17,6 @@ from feature_cost.demo_seeds import (
     months_touched,
     write_demo_seeds,
 )
-
-
-def read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_on_the_reference_days_the_copy_is_the_seeds_byte_for_byte(tmp_path: Path) -> None:
@@ -41,25 +35,25 @@ def test_dates_move_with_the_demo_and_monthly_rows_cover_every_month_it_touches(
     write_demo_seeds(SEED_DIR, tmp_path, start, 7)
 
     # A point in time moves by the offset: the price change stays on the demo's fourth day.
-    reference_changes = {r["effective_to"] for r in read(SEED_DIR / "rate_cards.csv")} - {""}
-    moved_changes = {r["effective_to"] for r in read(tmp_path / "rate_cards.csv")} - {""}
+    reference_changes = {r["effective_to"] for r in read_csv(SEED_DIR / "rate_cards.csv")} - {""}
+    moved_changes = {r["effective_to"] for r in read_csv(tmp_path / "rate_cards.csv")} - {""}
     assert moved_changes == {
         (date.fromisoformat(d) + offset).isoformat() for d in reference_changes
     }
     assert moved_changes == {(start + timedelta(days=3)).isoformat()}
     launches = {
-        r["feature_id"]: r["launch_date"] for r in read(tmp_path / "feature_build_costs.csv")
+        r["feature_id"]: r["launch_date"] for r in read_csv(tmp_path / "feature_build_costs.csv")
     }
-    for row in read(SEED_DIR / "feature_build_costs.csv"):
+    for row in read_csv(SEED_DIR / "feature_build_costs.csv"):
         moved = date.fromisoformat(launches[row["feature_id"]])
         assert moved - start == date.fromisoformat(row["launch_date"]) - REFERENCE_START
-    pools = read(tmp_path / "shared_resource_costs.csv")
+    pools = read_csv(tmp_path / "shared_resource_costs.csv")
     assert {(r["period_start"], r["period_end"]) for r in pools} == {("2026-11-27", "2026-12-04")}
 
     # A calendar month becomes each month the demo touches, with the same amount.
     assert months_touched(start, 7) == [date(2026, 11, 1), date(2026, 12, 1)]
-    team_costs = read(tmp_path / "team_costs.csv")
-    reference_teams = read(SEED_DIR / "team_costs.csv")
+    team_costs = read_csv(tmp_path / "team_costs.csv")
+    reference_teams = read_csv(SEED_DIR / "team_costs.csv")
     assert len(team_costs) == 2 * len(reference_teams)
     assert {(r["period_start"], r["period_end"]) for r in team_costs} == {
         ("2026-11-01", "2026-12-01"),
@@ -68,9 +62,9 @@ def test_dates_move_with_the_demo_and_monthly_rows_cover_every_month_it_touches(
     assert sorted(float(r["team_cost"]) for r in team_costs) == sorted(
         2 * [float(r["team_cost"]) for r in reference_teams]
     )
-    budgets = read(tmp_path / "cost_budgets.csv")
+    budgets = read_csv(tmp_path / "cost_budgets.csv")
     assert {r["month_start"] for r in budgets} == {"2026-11-01", "2026-12-01"}
-    assert len(budgets) == 2 * len(read(SEED_DIR / "cost_budgets.csv"))
+    assert len(budgets) == 2 * len(read_csv(SEED_DIR / "cost_budgets.csv"))
 
 
 @pytest.mark.parametrize("days", [1, 3, 10])
@@ -81,15 +75,15 @@ def test_the_pools_bill_covers_the_demos_days_at_the_reference_daily_cost(
     nothing billed for days it does not have (today, tomorrow), none of its days unbilled."""
     start = date(2026, 12, 29)  # across a year end
     write_demo_seeds(SEED_DIR, tmp_path, start, days)
-    reference = {r["resource_id"]: r for r in read(SEED_DIR / "shared_resource_costs.csv")}
-    for row in read(tmp_path / "shared_resource_costs.csv"):
+    reference = {r["resource_id"]: r for r in read_csv(SEED_DIR / "shared_resource_costs.csv")}
+    for row in read_csv(tmp_path / "shared_resource_costs.csv"):
         assert (row["period_start"], row["period_end"]) == (
             str(start),
             str(start + timedelta(days=days)),
         )
         daily = Decimal(reference[row["resource_id"]]["cost"]) / REFERENCE_DAYS
         assert abs(Decimal(row["cost"]) - daily * days) <= Decimal("0.005")
-    months = {r["month_start"] for r in read(tmp_path / "cost_budgets.csv")}
+    months = {r["month_start"] for r in read_csv(tmp_path / "cost_budgets.csv")}
     assert months == ({"2026-12-01"} if days <= 3 else {"2026-12-01", "2027-01-01"})
 
 
@@ -100,7 +94,7 @@ def test_a_seed_row_cut_short_is_moved_as_it_is(tmp_path: Path) -> None:
         "team_id,period_start,period_end,team_cost\npayments,2026-01-01\n", encoding="utf-8"
     )
     write_demo_seeds(reference, tmp_path / "out", REFERENCE_START, 7)
-    assert read(tmp_path / "out" / "team_costs.csv") == [
+    assert read_csv(tmp_path / "out" / "team_costs.csv") == [
         {"team_id": "payments", "period_start": "2026-01-01", "period_end": "", "team_cost": ""}
     ]
 
@@ -120,7 +114,7 @@ def test_generate_by_default_ends_yesterday_and_writes_the_seeds_for_those_days(
             break
     else:
         raise AssertionError(f"the demo does not end yesterday: {days}")
-    shared = read(out / "seeds" / "shared_resource_costs.csv")
+    shared = read_csv(out / "seeds" / "shared_resource_costs.csv")
     assert {r["period_start"] for r in shared} == {str(first)}
 
 

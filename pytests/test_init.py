@@ -8,7 +8,6 @@ Collector rotates them.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import shutil
 import uuid
@@ -20,7 +19,7 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import PROJECT_ROOT, run_dbt
+from conftest import PROJECT_ROOT, read_csv, run_dbt
 from feature_cost import MARTS_SCHEMA
 from feature_cost.cli import main
 from feature_cost.demo import DemoConfig, generate
@@ -35,11 +34,6 @@ RENAMES = {
     "smart-summary": "ai-digest",
 }
 DEMO_ONLY = ("prod-postgres-01", "gpu-pool-use1", "high_compute", "payments", "tenant-acme,2")
-
-
-def read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +75,13 @@ def test_init_then_build_passes_unedited_with_no_demo_data(
     assert f"FEATURE_COST_SEEDS={relative_seeds} " in said
 
     seeds = out / "seeds"
-    assert {r["cloud_region"] for r in read(seeds / "rate_cards.csv")} == {
+    assert {r["cloud_region"] for r in read_csv(seeds / "rate_cards.csv")} == {
         "us-east1",
         "europe-west1",
     }
-    taxonomy = {r["feature_id"]: r["feature_group"] for r in read(seeds / "feature_taxonomy.csv")}
+    taxonomy = {
+        r["feature_id"]: r["feature_group"] for r in read_csv(seeds / "feature_taxonomy.csv")
+    }
     assert taxonomy == {
         "advanced-reports": "analytics",
         "ai-digest": "ai",
@@ -93,14 +89,14 @@ def test_init_then_build_passes_unedited_with_no_demo_data(
         "guest-checkout": "commerce",
         "real-time-dashboard": "analytics",
     }
-    prices = {r["model"]: r for r in read(seeds / "llm_model_prices.csv")}
+    prices = {r["model"]: r for r in read_csv(seeds / "llm_model_prices.csv")}
     assert set(prices) == {"gpt-4o-2024-08-06", "acme-llm-7b"}
     assert float(prices["gpt-4o-2024-08-06"]["input_per_1k_tokens"]) == list_price("gpt-4o")[0]
     assert float(prices["acme-llm-7b"]["input_per_1k_tokens"]) == 0
-    for row in [*read(seeds / "rate_cards.csv"), *prices.values()]:
+    for row in [*read_csv(seeds / "rate_cards.csv"), *prices.values()]:
         assert row["price_basis"].startswith(PLACEHOLDER)
     for empty in ("shared_resources", "shared_resource_costs", "team_costs", "cost_budgets"):
-        assert read(seeds / f"{empty}.csv") == [], empty
+        assert read_csv(seeds / f"{empty}.csv") == [], empty
     written = "".join(p.read_text(encoding="utf-8") for p in seeds.glob("*.csv"))
     assert not [name for name in DEMO_ONLY if name in written]
 

@@ -14,13 +14,19 @@ MARTS_SCHEMA = os.environ.get("FEATURE_COST_MARTS_SCHEMA", "").strip() or "featu
 DEMO_SEEDS = Path("data/demo/seeds")
 
 
-def seeds_dir(project_dir: Path = Path()) -> Path:
-    """The folder of seed CSVs a build reads, as the Makefile chooses it: ``$FEATURE_COST_SEEDS``
-    (relative to the project), else the demo's (``data/demo/seeds``, which ``make data``
-    writes) when it has seeds, else ``seeds/``, the demo's reference values."""
+def seeds_folder(project_dir: Path = Path()) -> str:
+    """The seed folder a build reads, as the Makefile chooses it and as FEATURE_COST_SEEDS
+    names it to dbt: ``$FEATURE_COST_SEEDS`` (relative to the project), else the demo's
+    (``data/demo/seeds``, which ``make data`` writes) when it has seeds, else ``seeds``, the
+    demo's reference values."""
     named = os.environ.get("FEATURE_COST_SEEDS", "").strip()
     if named:
-        return project_dir / named
+        return named
     if any((project_dir / DEMO_SEEDS).glob("*.csv")):
-        return project_dir / DEMO_SEEDS
-    return project_dir / "seeds"
+        return str(DEMO_SEEDS)
+    return "seeds"
+
+
+def seeds_dir(project_dir: Path = Path()) -> Path:
+    """The path of ``seeds_folder``: the folder of seed CSVs a build reads."""
+    return project_dir / seeds_folder(project_dir)

@@ -26,7 +26,7 @@ from feature_cost import (
     rate_card_impact,
     suggest_rates,
 )
-from feature_cost import seeds_dir as seeds_folder
+from feature_cost import seeds_dir as seeds_path
 from feature_cost.check import run_check
 from feature_cost.demo import DemoConfig, generate
 from feature_cost.demo_seeds import write_demo_seeds
@@ -85,7 +85,7 @@ def vars_option(command: F) -> F:
 seeds_dir_option = click.option(
     "--seeds-dir",
     type=PATH,
-    default=lambda: seeds_folder(),
+    default=lambda: seeds_path(),
     show_default="$FEATURE_COST_SEEDS, else data/demo/seeds after make data, else seeds",
     help="the seeds the build reads",
 )

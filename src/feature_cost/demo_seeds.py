@@ -21,10 +21,11 @@ Generated on ``REFERENCE_START`` for the reference's days, the copy is ``seeds/`
 from __future__ import annotations
 
 import csv
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from feature_cost.formatting import csv_text
 
 REFERENCE_START = date(2026, 1, 5)
 REFERENCE_DAYS = 7
@@ -125,11 +126,9 @@ def write_demo_seeds(reference_dir: Path, out_dir: Path, start: date, days: int)
             reader = csv.DictReader(handle)
             header = list(reader.fieldnames or [])
             rows = list(reader)
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(moved_rows(source.name, rows, start, days))
         target = out_dir / source.name
-        target.write_text(text.getvalue(), encoding="utf-8")
+        target.write_text(
+            csv_text(header, moved_rows(source.name, rows, start, days)), encoding="utf-8"
+        )
         written.append(target)
     return written

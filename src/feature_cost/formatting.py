@@ -1,15 +1,19 @@
 """Numbers and text as the summary, the report and the alerts print them.
 
 Numbers in significant figures (no false precision), ratios as percentages, and text from the
-telemetry made safe for a terminal.
+telemetry made safe for a terminal; prices and rows as the seeds' CSV files hold them.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 # ANSI (ECMA-48) escape sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms: control
 # sequences (CSI: colours, cursor moves, erasing), control strings (OSC: window titles,
@@ -82,3 +86,12 @@ def price_text(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".") or "0"
     return text
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as a seed's CSV text: the header, then each row by column name, `\n` line ends."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from feature_cost import MARTS_SCHEMA, seeds_dir
+from feature_cost import MARTS_SCHEMA, seeds_folder
 
 PUBLISHED_DEFAULT = "data/published/feature_cost.duckdb"
 
@@ -344,8 +344,7 @@ def publish(
             **os.environ,
             "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(project_dir)),
             # The seeds `make build` reads (the demo's once `make data` wrote them).
-            "FEATURE_COST_SEEDS": os.environ.get("FEATURE_COST_SEEDS", "").strip()
-            or str(seeds_dir(project_dir).relative_to(project_dir)),
+            "FEATURE_COST_SEEDS": seeds_folder(project_dir),
         },
     )
     run.install_signal_handlers()

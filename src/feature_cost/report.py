@@ -559,12 +559,15 @@ def render_html(data: ReportData) -> str:
 # -------------------------------------------------------------------------------------- loading
 
 
-def _columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str] | None:
-    """Column names of the mart ``<name>``, or ``None`` if there is no such table or view."""
+def table_columns(
+    con: duckdb.DuckDBPyConnection, name: str, schema: str = MARTS_SCHEMA
+) -> set[str] | None:
+    """Column names of ``<schema>.<name>`` (by default a mart), or ``None`` if there is no
+    such table or view."""
     rows = con.execute(
         "select column_name from information_schema.columns"
         " where table_schema = ? and table_name = ?",
-        [MARTS_SCHEMA, name],
+        [schema, name],
     ).fetchall()
     return {r[0] for r in rows} or None
 
@@ -581,7 +584,7 @@ def _optional_table(
     ``required`` are the columns ``sql`` reads; a missing table or column becomes a message in
     the report instead of an error.
     """
-    present = _columns(con, name)
+    present = table_columns(con, name)
     if present is None:
         return Table(headers, missing=f"This DuckDB file has no {name} table.")
     lacking = [c for c in required if c not in present]
@@ -605,7 +608,7 @@ class Completeness:
 
 def completeness(con: duckdb.DuckDBPyConnection) -> Completeness:
     """The complete days of the mart to report on, and a note naming the days in progress."""
-    present = _columns(con, "feature_cost_margin") or set()
+    present = table_columns(con, "feature_cost_margin") or set()
     if "is_complete_day" not in present:
         return Completeness("true", (), None)
     partial = con.execute(
@@ -737,7 +740,7 @@ def write_report(duckdb_path: Path, out: Path) -> int:
         )
         return 1
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        if _columns(con, "feature_cost_margin") is None:
+        if table_columns(con, "feature_cost_margin") is None:
             print(
                 f"feature-cost report: {duckdb_path} has no table"
                 f" {MARTS_SCHEMA}.feature_cost_margin; build the project into it first"

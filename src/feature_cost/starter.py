@@ -23,13 +23,12 @@ the build passes and no cost is invented; add its price to the folder's ``llm_mo
 from __future__ import annotations
 
 import csv
-import io
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -40,7 +39,7 @@ import yaml
 
 from feature_cost.billing import write_focus_csv
 from feature_cost.demo import FLAG_COLUMNS, REVENUE_COLUMNS
-from feature_cost.formatting import price_text, printable
+from feature_cost.formatting import csv_text, price_text, printable
 from feature_cost.publish import dbt_executable
 
 EXIT_WRITTEN = 0
@@ -139,14 +138,6 @@ def price_cell(value: float | None) -> str:
     return "" if value is None else price_text(float(f"{value:.6g}"))
 
 
-def _csv(header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(header), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue()
-
-
 def seed_headers(reference_dir: Path) -> dict[str, list[str]]:
     """Each seed's columns, from the project's seed files."""
     headers = {}
@@ -221,7 +212,7 @@ def starter_seeds(
         columns = (
             [*header, "price_basis"] if rows[name] and "price_basis" in rows[name][0] else header
         )
-        texts[name] = _csv(columns, rows[name])
+        texts[name] = csv_text(columns, rows[name])
     return texts
 
 
@@ -254,7 +245,7 @@ def write_input_templates(out: Path) -> None:
     for path, columns in templates.items():
         if not any(path.parent.glob("*.csv")):
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_csv(columns, []), encoding="utf-8")
+            path.write_text(csv_text(columns, []), encoding="utf-8")
     if not any((out / "billing").glob("*.csv")):
         write_focus_csv(out / "billing" / "focus.csv", [])
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import io
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -39,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from feature_cost.formatting import percent, printable
+from feature_cost.formatting import csv_text, percent, printable
 
 PRICE_COLUMNS = ("cpu_per_ms", "memory_per_ms", "gpu_per_ms")
 SIGNIFICANT_FIGURES = 4
@@ -234,14 +233,6 @@ def stale_cards(
     return sorted((card, start) for card, start in newest.items() if start < limit)
 
 
-def _csv_text(header: Sequence[str], rows: Sequence[RateRow]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def _first_of_next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -335,7 +326,7 @@ def suggest_rates(
         return 0
     start = effective_from or _first_of_next_month(chosen)
     proposed = propose(rows, off, start)
-    before, after = _csv_text(header, rows), _csv_text(header, proposed)
+    before, after = csv_text(header, rows), csv_text(header, proposed)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(after, encoding="utf-8")
     sys.stdout.writelines(

@@ -10,7 +10,7 @@ import duckdb
 from feature_cost import MARTS_SCHEMA
 from feature_cost.alerts import alerts_of
 from feature_cost.formatting import percent, printable, sig
-from feature_cost.report import completeness, one_row
+from feature_cost.report import completeness, one_row, table_columns
 
 _BY_FEATURE = """
 select
@@ -64,6 +64,7 @@ def print_summary(path: Path, top: int = 10) -> int:
             _BY_FEATURE.format(marts=MARTS_SCHEMA, where=scope.where), [top]
         ).fetchall()
         alerts = alerts_of(con)
+        placeholders = placeholder_lines(con)
     print(
         f"feature_cost_margin: {printable(first)} to {printable(last)}, {tenants} tenants,"
         f" currency {printable(currency)}"
@@ -89,7 +90,7 @@ def print_summary(path: Path, top: int = 10) -> int:
             f"{printable(feature):<22}"
             + "".join(f" {cell:>{width}}" for cell, (_, width) in zip(cells, columns, strict=True))
         )
-    for line in placeholder_lines(path):
+    for line in placeholders:
         print(line)
     print(f"\ncost alerts: {len(alerts)}")
     for alert in alerts:
@@ -99,33 +100,27 @@ def print_summary(path: Path, top: int = 10) -> int:
 
 # The seeds `feature-cost init` writes mark each price it took from a public list price.
 _PLACEHOLDERS = """
-select '{seed}', count(*), string_agg(distinct {key}, ', ' order by {key})
+select count(*), string_agg(distinct {key}, ', ' order by {key})
 from main.{seed}
 where starts_with(price_basis, 'placeholder:')
 """
 
 
-def placeholder_lines(path: Path) -> list[str]:
+def placeholder_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What the build priced with placeholders (seeds with a ``price_basis`` column)."""
     lines = []
-    with duckdb.connect(str(path), read_only=True) as con:
-        for seed, key in (
-            ("rate_cards", "rate_card_id || ' ' || cloud_region"),
-            ("llm_model_prices", "model"),
-        ):
-            marked = con.execute(
-                "select count(*) from information_schema.columns where table_schema = 'main'"
-                " and table_name = ? and column_name = 'price_basis'",
-                [seed],
-            ).fetchone()
-            if not marked or not marked[0]:
-                continue
-            _, count, keys = one_row(con, _PLACEHOLDERS.format(seed=seed, key=key))
-            if count:
-                lines.append(
-                    f"placeholder prices in {seed} ({count}): {printable(keys)};"
-                    f" replace them in {seed}.csv of your seeds with your own"
-                )
+    for seed, key in (
+        ("rate_cards", "rate_card_id || ' ' || cloud_region"),
+        ("llm_model_prices", "model"),
+    ):
+        if "price_basis" not in (table_columns(con, seed, "main") or set()):
+            continue
+        count, keys = one_row(con, _PLACEHOLDERS.format(seed=seed, key=key))
+        if count:
+            lines.append(
+                f"placeholder prices in {seed} ({count}): {printable(keys)};"
+                f" replace them in {seed}.csv of your seeds with your own"
+            )
     if lines:
         lines.insert(0, "")
     return lines
