@@ -28,11 +28,7 @@ spans as (
     -- The typed columns only: the raw attribute and event lists stay in staging
     -- (stg_otel__span_attributes, stg_otel__span_events), so no table copies them.
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
+        {{ span_address() }},
         trace_id,
         span_id,
         parent_span_id,
@@ -127,11 +123,7 @@ ranked as (
 
         -- The window's sound deliveries of a span accepted before the window.
         select
-            ranked.filename,
-            ranked.line_number,
-            ranked.resource_index,
-            ranked.scope_index,
-            ranked.span_index,
+            {{ span_address('ranked') }},
             earlier_deliveries.kept_delivery,
             earlier_deliveries.content_fingerprint as kept_fingerprint
         from ranked
@@ -148,11 +140,7 @@ ranked as (
         -- A full build screens every day at once, and the first batch of a history built
         -- in batches is the oldest: nothing was accepted before either.
         select
-            filename,
-            line_number,
-            resource_index,
-            scope_index,
-            span_index,
+            {{ span_address() }},
             cast(null as {{ dbt.type_string() }}) as kept_delivery,
             cast(null as {{ dbt.type_string() }}) as kept_fingerprint
         from ranked

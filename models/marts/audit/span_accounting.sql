@@ -31,11 +31,7 @@ screened_counts as (
 spans_without_start as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
+        {{ span_address() }},
         span_status
     from {{ ref('int_spans_screened') }}
     where start_day is null

@@ -28,11 +28,7 @@ file_spans as (
 items as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
+        {{ span_address() }},
         start_day,
         trace_id,
         span_id,
@@ -78,11 +74,7 @@ quarantined_spans as (
 
     select
         coalesce(items.start_day, file_days.file_day) as date_day,
-        items.filename,
-        items.line_number,
-        items.resource_index,
-        items.scope_index,
-        items.span_index,
+        {{ span_address('items') }},
         items.trace_id,
         items.span_id,
         items.span_name,

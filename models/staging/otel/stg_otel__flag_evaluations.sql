@@ -15,11 +15,7 @@ events as (
 final as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
+        {{ span_address() }},
         event_index,
         trace_id,
         span_id,

@@ -12,11 +12,7 @@ spans as (
 resource_level as (
 
     select
-        spans.filename,
-        spans.line_number,
-        spans.resource_index,
-        spans.scope_index,
-        spans.span_index,
+        {{ span_address('spans') }},
         spans.trace_id,
         spans.span_id,
         'resource' as attribute_scope,
@@ -33,11 +29,7 @@ resource_level as (
 span_level as (
 
     select
-        spans.filename,
-        spans.line_number,
-        spans.resource_index,
-        spans.scope_index,
-        spans.span_index,
+        {{ span_address('spans') }},
         spans.trace_id,
         spans.span_id,
         'span' as attribute_scope,

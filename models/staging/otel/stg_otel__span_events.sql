@@ -11,11 +11,7 @@ spans as (
 final as (
 
     select
-        spans.filename,
-        spans.line_number,
-        spans.resource_index,
-        spans.scope_index,
-        spans.span_index,
+        {{ span_address('spans') }},
         cast(event_index as integer) as event_index,
         spans.trace_id,
         spans.span_id,

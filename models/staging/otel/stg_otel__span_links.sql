@@ -14,11 +14,7 @@ spans as (
 final as (
 
     select
-        spans.filename,
-        spans.line_number,
-        spans.resource_index,
-        spans.scope_index,
-        spans.span_index,
+        {{ span_address('spans') }},
         cast(link_index as integer) as link_index,
         spans.trace_id,
         spans.span_id,

@@ -24,11 +24,7 @@ spans as (
 decoded as (
 
     select
-        filename,
-        line_number,
-        resource_index,
-        scope_index,
-        span_index,
+        {{ span_address() }},
         lower(trim(trace_id)) as trace_id,
         lower(trim(span_id)) as span_id,
         nullif(lower(trim(parent_span_id)), '') as parent_span_id,
