@@ -27,7 +27,6 @@ import csv
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,8 +35,6 @@ from datetime import date
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from feature_cost.publish import dbt_executable
 
 if TYPE_CHECKING:
     from zetasql.types import AnalyzerOptions, SimpleCatalog, SimpleTable, Type
@@ -221,55 +218,89 @@ INCREMENTAL_WINDOW: dict[str, str | None] = {"start": "2026-01-10", "end": "2026
 INCREMENTAL_SUFFIX = " (incremental run)"
 
 
-def compile_for_bigquery(
-    project_dir: Path,
-    keyfile: Path,
-    out: Path,
-    window: Mapping[str, str | None] = FULL_BUILD_WINDOW,
-    select: Sequence[str] = (),
-) -> tuple[int, str]:
-    """dbt compile for the bigquery target, offline, into `out`; returns (exit code, output).
+@dataclass(frozen=True)
+class Compile:
+    """One offline compile: the folder dbt writes to, the day window, the nodes (all if none)."""
 
-    `window` fixes the days the incremental span models rebuild (see INCREMENTAL_WINDOW);
-    `select`, dbt selectors, compiles only those nodes (default: the whole project).
+    out: Path
+    window: Mapping[str, str | None] = field(default_factory=lambda: dict(FULL_BUILD_WINDOW))
+    select: Sequence[str] = ()
+
+
+def compile_for_bigquery(
+    project_dir: Path, keyfile: Path, compiles: Sequence[Compile]
+) -> list[tuple[bool, str]]:
+    """dbt compile for the bigquery target, offline, once per `compiles` item; for each,
+    (succeeded, what dbt logged).
+
+    dbt runs in this process and parses the project once: the compiles differ only in the
+    day window (`window`, see INCREMENTAL_WINDOW), which the models read when they are
+    compiled, not when they are parsed. A compile that fails leaves the ones after it out.
     """
-    dbt_vars: dict[str, Any] = {
-        "span_source": "clickhouse_table",
-        "day_window_override": dict(window),
-    }
-    env = {
-        **os.environ,
+    from dbt.adapters.factory import reset_adapters
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.base_types import EventMsg
+
+    environment = {
         "DBT_PROFILES_DIR": str(project_dir),
         "FEATURE_COST_TARGET": "bigquery",
         "FEATURE_COST_BQ_METHOD": "service-account",
         "FEATURE_COST_BQ_KEYFILE": str(keyfile),
         "FEATURE_COST_BQ_PROJECT": OFFLINE_PROJECT,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [
-        dbt_executable(),
-        "compile",
-        "--no-populate-cache",
-        "--no-introspect",
-        "--target-path",
-        str(out / "target"),
-        "--log-path",
-        str(out / "logs"),
-        "--vars",
-        json.dumps(dbt_vars),
-        *(["--select", *select] if select else []),
-        "--exclude",
-        "resource_type:unit_test",
-    ]
-    done = subprocess.run(
-        command,
-        cwd=project_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    return done.returncode, done.stdout + done.stderr
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    results: list[tuple[bool, str]] = []
+    manifest = None
+    try:
+        for item in compiles:
+            lines: list[str] = []
+
+            def keep(event: EventMsg, lines: list[str] = lines) -> None:
+                message = getattr(event.info, "msg", "")  # a protobuf field the stubs lack
+                if event.info.level in {"info", "warn", "error"} and message:
+                    lines.append(message)
+
+            dbt_vars = {"span_source": "clickhouse_table", "day_window_override": dict(item.window)}
+            common = [
+                "--project-dir",
+                str(project_dir),
+                "--target-path",
+                str(item.out / "target"),
+                "--log-path",
+                str(item.out / "logs"),
+                "--vars",
+                json.dumps(dbt_vars),
+            ]
+            if manifest is None:
+                parsed = dbtRunner(callbacks=[keep]).invoke(["parse", *common])
+                if not parsed.success:
+                    results.append((False, "\n".join(lines) + f"\n{parsed.exception!r}"))
+                    break
+                manifest = parsed.result
+            command = [
+                "compile",
+                "--no-populate-cache",
+                "--no-introspect",
+                *common,
+                *(["--select", *item.select] if item.select else []),
+                "--exclude",
+                "resource_type:unit_test",
+            ]
+            done = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(command)
+            output = "\n".join(lines) + ("" if done.success else f"\n{done.exception!r}")
+            results.append((done.success, output))
+            if not done.success:
+                break
+    finally:
+        reset_adapters()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return results
 
 
 # --- the manifest ---------------------------------------------------------------------------
@@ -591,15 +622,29 @@ def error_text(error: Exception, sql: str) -> str:
 def analyze(
     sql: str, tables: Iterable[Table], options: AnalyzerOptions
 ) -> tuple[list[tuple[str, Type]] | None, str | None]:
-    """Analyze one query against these tables: (output columns, None) or (None, the error)."""
-    from zetasql.api import Analyzer
-    from zetasql.core.exceptions import ZetaSQLError
+    """Analyze one query against these tables: (output columns, None) or (None, the error).
 
+    The analyzer's answer is read as the protobuf it arrives in: only the output columns are
+    turned into Python types, not the whole resolved tree (most of the time of a check).
+    """
+    from zetasql.core.exceptions import ZetaSQLError
+    from zetasql.core.local_service import ZetaSqlLocalService
+    from zetasql.types import AnalyzeRequest
+    from zetasql.types.proto_model.proto_model import parse_proto
+    from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2
+
+    request = AnalyzeRequest(
+        sql_statement=sql, options=options, simple_catalog=build_catalog(tables, options)
+    )
     try:
-        statement = Analyzer(options, build_catalog(tables, options)).analyze_statement(sql)
+        response = ZetaSqlLocalService.get_instance().wasm_client.call_grpc_func(
+            "ZetaSqlLocalService_Analyze", request.to_proto(), local_service_pb2.AnalyzeResponse
+        )
     except ZetaSQLError as error:
         return None, error_text(error, sql)
-    columns = [(c.name, c.column.type) for c in statement.output_column_list]
+    statement = response.resolved_statement
+    node = getattr(statement, statement.WhichOneof("node"))
+    columns = [(c.name, parse_proto(c.column.type)) for c in node.output_column_list]
     problem = output_problem([name for name, _ in columns])
     return (None, problem) if problem else (columns, None)
 
@@ -747,23 +792,31 @@ def check(project_dir: Path, keep: Path | None = None) -> Report:
         out = keep.resolve() if keep is not None else work
         out.mkdir(parents=True, exist_ok=True)
         keyfile = throwaway_key(work / "offline-key.json")
-        code, output = compile_for_bigquery(project_dir, keyfile, out)
-        if code != 0:
-            return Report(compile_output=output)
-        report = check_compiled(project_dir, out, output)
-        # The incremental models compiled as an incremental run (only they read the day
+        # The incremental models compiled as an incremental run too (only they read the day
         # window): those whose SQL differs are checked again, under their name with a suffix.
         incremental_out = out / "incremental"
-        code, output = compile_for_bigquery(
+        compiled = compile_for_bigquery(
             project_dir,
             keyfile,
-            incremental_out,
-            INCREMENTAL_WINDOW,
-            select=["+config.materialized:incremental,resource_type:model"],
+            [
+                Compile(out),
+                Compile(
+                    incremental_out,
+                    INCREMENTAL_WINDOW,
+                    ["+config.materialized:incremental,resource_type:model"],
+                ),
+            ],
         )
-        if code != 0:
+        succeeded, output = compiled[0]
+        if not succeeded:
+            return Report(compile_output=output)
+        report = check_compiled(project_dir, out, output)
+        if len(compiled) < 2 or not compiled[1][0]:
+            failure = compiled[1][1] if len(compiled) > 1 else output
             report.models.append(
-                Verdict("(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + output[-600:])
+                Verdict(
+                    "(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + failure[-600:]
+                )
             )
         else:
             report.models.extend(incremental_verdicts(out, incremental_out, report.tables))
