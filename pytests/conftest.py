@@ -2,14 +2,17 @@
 
 ``run_dbt`` is a plain function any test module imports (``from conftest import
 run_dbt``). ``demo_build`` generates a small deterministic demo data set and builds the whole
-project on it once per session.
+project on it once per run (the pytest workers share it).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
+import pickle
+import shutil
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -259,14 +262,48 @@ class DemoBuild:
     vars: dict[str, str]
 
 
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a file for the block (the other pytest workers wait)."""
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """Generate a 3-day, 200-requests-a-day demo (seed 11, with its Parquet spans) and
-    ``dbt build`` it once, from the OTLP files."""
+    ``dbt build`` it (unit and data tests included), from the OTLP files, once per run.
+
+    Under pytest-xdist the first worker that needs it builds it in the run's folder while the
+    others wait; each worker then reads its own copy of the DuckDB file (one process may open
+    a DuckDB file for writing only while no other has it open).
+    """
+    base = tmp_path_factory.getbasetemp()
+    run_root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = run_root / "demo_build_shared"
+    with _exclusive(run_root / "demo_build_shared.lock"):
+        built = shared / "demo.pickle"
+        if not built.exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            data_dir = shared / "data"
+            demo = generate(SESSION_DEMO_CONFIG, data_dir)
+            run_dbt(
+                ["build"],
+                duckdb_path=shared / "feature_cost.duckdb",
+                vars=dbt_vars_for(data_dir),
+                target_dir=shared,
+                unit_tests=True,
+            )
+            built.write_bytes(pickle.dumps(demo))
+    demo = pickle.loads(built.read_bytes())
     root = tmp_path_factory.mktemp("demo_build")
-    data_dir = root / "data"
-    demo = generate(SESSION_DEMO_CONFIG, data_dir)
     duckdb_path = root / "feature_cost.duckdb"
-    dbt_vars = dbt_vars_for(data_dir)
-    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root, unit_tests=True)
-    return DemoBuild(data_dir=data_dir, duckdb_path=duckdb_path, demo=demo, vars=dbt_vars)
+    shutil.copyfile(shared / "feature_cost.duckdb", duckdb_path)
+    data_dir = shared / "data"
+    return DemoBuild(
+        data_dir=data_dir, duckdb_path=duckdb_path, demo=demo, vars=dbt_vars_for(data_dir)
+    )

@@ -1,6 +1,7 @@
-"""Scheduled builds and BI readers: a reader in another process holds the published DuckDB
-file open while a new build is published; a failed or stale run leaves it as it was; the
-summary prints ids from telemetry without letting them drive the terminal.
+"""Publishing for BI readers, without dbt: a reader in another process sees a replaced file
+when it opens a new connection; the summary prints ids from telemetry without letting them
+drive the terminal; ``make clean`` keeps the published file. (Publishes that run dbt, on a
+shared history: ``test_publish_faults.py``.)
 
 The helpers here (``publish_command``, ``publish_env``, ``run_publish``, ``mart_rows``,
 ``same_rows``) are shared with ``test_publish_faults.py``."""
@@ -15,31 +16,17 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_vars_for
-from feature_cost.demo import generate
+from conftest import PROJECT_ROOT
 from feature_cost.formatting import printable
-from feature_cost.publish import EXIT_BUILD_FAILED, EXIT_PUBLISHED, EXIT_STALE
 from feature_cost.summary import print_summary
 
 MART_NAMES = frozenset(path.stem for path in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 Rows = dict[str, list[tuple]]
-
-READER = textwrap.dedent(
-    """
-    import sys, duckdb
-    con = duckdb.connect(sys.argv[1], read_only=True)
-    query = "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
-    print(repr(con.execute(query).fetchone()), flush=True)
-    sys.stdin.readline()  # hold the file open until told to read again
-    print(repr(con.execute(query).fetchone()), flush=True)
-    """
-)
 
 
 def publish_command(published: Path, dbt_vars: dict[str, str], *extra: str) -> list[str]:
@@ -131,91 +118,6 @@ def same_rows(left: Rows, right: Rows) -> bool:
                 elif a != b:
                     return False
     return True
-
-
-def _snapshot(path: Path) -> tuple:
-    import duckdb
-
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(
-            "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
-        ).fetchone()
-
-
-@pytest.mark.slow
-def test_publish_while_a_reader_holds_the_file(tmp_path: Path) -> None:
-    """The build never writes the file a reader holds: it publishes by atomic rename.
-    (Freshness is left out here; the next test has a stale feed.)"""
-    generated = tmp_path / "generated"
-    generate(replace(DEMO_CONFIG, days=3), generated)
-    data = tmp_path / "data"
-    shutil.copytree(generated, data)
-    last_day = sorted((data / "otlp").glob("*.jsonl"))[-1]
-    last_day.unlink()  # it arrives after the first publish
-    published = tmp_path / "published" / "feature_cost.duckdb"
-    dbt_dir = tmp_path / "dbt"  # one, as on a schedule: the second run parses partially
-
-    first = run_publish(published, dbt_vars_for(data), "--no-freshness", dbt_dir=dbt_dir)
-    assert first.returncode == EXIT_PUBLISHED, first.stdout[-3000:] + first.stderr
-    before = _snapshot(published)
-
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(published)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout is not None and reader.stdin is not None
-        seen_first = reader.stdout.readline().strip()
-        assert seen_first == repr(before)
-
-        shutil.copy2(generated / "otlp" / last_day.name, last_day)
-        second = run_publish(published, dbt_vars_for(data), "--no-freshness", dbt_dir=dbt_dir)
-        assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
-        assert "incremental build" in second.stdout
-
-        reader.stdin.write("again\n")
-        reader.stdin.flush()
-        seen_again = reader.stdout.readline().strip()
-        # The open reader still sees the complete old marts, not a half-written mix.
-        assert seen_again == repr(before)
-    finally:
-        reader.kill()
-        reader.wait()
-
-    after = _snapshot(published)
-    assert after != before
-    assert not list(published.parent.glob(".*building*")), "a staging file was left behind"
-
-
-@pytest.mark.slow
-def test_failed_or_stale_runs_leave_the_published_file_alone(tmp_path: Path) -> None:
-    """Exit 1 when the build fails, 2 when telemetry is stale; the published file is intact."""
-    data = tmp_path / "data"
-    generate(replace(DEMO_CONFIG, days=1, clickhouse_parquet=True), data)
-    published = tmp_path / "feature_cost.duckdb"
-    good = run_publish(published, dbt_vars_for(data), "--no-freshness")
-    assert good.returncode == EXIT_PUBLISHED, good.stdout[-3000:] + good.stderr
-    before = (published.stat().st_mtime_ns, _snapshot(published))
-
-    broken_rates = {**dbt_vars_for(data), "default_rate_card": "no-such-card"}
-    failed = run_publish(published, broken_rates, "--no-freshness")
-    assert failed.returncode == EXIT_BUILD_FAILED
-    assert "left as it was" in failed.stderr
-
-    # The demo's spans are from January 2026: as a live feed they are long stale.
-    stale_vars = {
-        **dbt_vars_for(data),
-        "span_source": "clickhouse_parquet",
-        "clickhouse_spans_path": str(data / "clickhouse" / "*.parquet"),
-    }
-    stale = run_publish(published, stale_vars)
-    assert stale.returncode == EXIT_STALE
-    assert "stale" in stale.stderr
-
-    assert (published.stat().st_mtime_ns, _snapshot(published)) == before
-    assert not list(published.parent.glob(".*building*"))
 
 
 NEW_PROCESS_READER = textwrap.dedent(

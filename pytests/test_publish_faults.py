@@ -1,5 +1,8 @@
 """Scheduled publishes under faults, with real dbt runs on real DuckDB files.
 
+- a reader in another process holds the published file open while a new build is
+  published: it goes on reading the old marts, whole (the file is replaced by a rename);
+- a build that fails, or telemetry that is stale, leaves the published file as it was;
 - a publish killed with SIGKILL mid-build: its dbt dies with it, the published file still
   reads, and the next publish succeeds and removes the staging files a killed run leaves;
 - an in-place ``dbt run`` on the published path killed mid-write leaves the file's
@@ -38,10 +41,12 @@ import pytest
 from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_vars_for
 from feature_cost.demo import generate
 from feature_cost.publish import (
+    EXIT_BUILD_FAILED,
     EXIT_HELD_FOR_WRITING,
     EXIT_INTERRUPTED_BASE,
     EXIT_LOCK_TIMEOUT,
     EXIT_PUBLISHED,
+    EXIT_STALE,
     build_path,
     dbt_executable,
     wal_path,
@@ -58,8 +63,20 @@ from test_publish import (
 # Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
 pytestmark = pytest.mark.slow
 
-CONFIG = replace(DEMO_CONFIG, days=2)
+# With the ClickHouse exporter's Parquet spans too: as a live feed they are long stale.
+CONFIG = replace(DEMO_CONFIG, days=2, clickhouse_parquet=True)
 DEADLINE_SECONDS = 300
+
+READER = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    query = "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
+    print(repr(con.execute(query).fetchone()), flush=True)
+    sys.stdin.readline()  # hold the file open until told to read again
+    print(repr(con.execute(query).fetchone()), flush=True)
+    """
+)
 
 # Writes into a DuckDB file and dies without a checkpoint: its write-ahead log stays.
 KILLED_WRITER = textwrap.dedent(
@@ -202,6 +219,77 @@ def publish_again_and_read(first: FirstPublish, dbt_dir: Path) -> subprocess.Com
 
 def leftovers(published: Path) -> list[str]:
     return sorted(p.name for p in published.parent.glob(".*building*"))
+
+
+def _snapshot(path: Path) -> tuple:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
+        ).fetchone()
+
+
+def test_publish_while_a_reader_holds_the_file(first_publish: FirstPublish, tmp_path: Path) -> None:
+    """The build never writes the file a reader holds: it publishes by atomic rename. A day
+    arrives after the first publish; the next (incremental) publish adds it while a reader in
+    another process holds the file open and keeps reading the marts it opened, whole."""
+    published = restore_first_publish(first_publish)
+    before = _snapshot(published)
+    generate(replace(CONFIG, days=3), tmp_path / "three_days")
+    arriving = sorted((tmp_path / "three_days" / "otlp").glob("*.jsonl"))[-1]
+    new_day = first_publish.data / "otlp" / arriving.name
+    assert not new_day.exists()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == repr(before)
+        shutil.copy2(arriving, new_day)
+        second = run_publish(
+            published,
+            first_publish.dbt_vars,
+            "--no-freshness",
+            dbt_dir=dbt_dir_of(first_publish, tmp_path / "dbt"),
+        )
+        assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
+        assert "incremental build" in second.stdout
+        reader.stdin.write("again\n")
+        reader.stdin.flush()
+        # The open reader still sees the complete old marts, not a half-written mix.
+        assert reader.stdout.readline().strip() == repr(before)
+    finally:
+        reader.kill()
+        reader.wait()
+        new_day.unlink(missing_ok=True)  # the module's other tests read the first two days
+    assert _snapshot(published) != before
+    assert not leftovers(published), "a staging file was left behind"
+
+
+def test_failed_or_stale_runs_leave_the_published_file_alone(first_publish: FirstPublish) -> None:
+    """Exit 1 when the build fails, 2 when telemetry is stale; the published file is intact."""
+    published = restore_first_publish(first_publish)
+    before = (published.stat().st_mtime_ns, _snapshot(published))
+
+    broken_rates = {**first_publish.dbt_vars, "default_rate_card": "no-such-card"}
+    failed = run_publish(published, broken_rates, "--no-freshness")
+    assert failed.returncode == EXIT_BUILD_FAILED
+    assert "left as it was" in failed.stderr
+
+    # The demo's spans are from January 2026: as a live feed they are long stale.
+    stale_vars = {
+        **first_publish.dbt_vars,
+        "span_source": "clickhouse_parquet",
+        "clickhouse_spans_path": str(first_publish.data / "clickhouse" / "*.parquet"),
+    }
+    stale = run_publish(published, stale_vars)
+    assert stale.returncode == EXIT_STALE
+    assert "stale" in stale.stderr
+
+    assert (published.stat().st_mtime_ns, _snapshot(published)) == before
+    assert not leftovers(published)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
