@@ -9,6 +9,7 @@ Collector rotates them.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -145,7 +146,8 @@ def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
     missing = str(out.parent / "nowhere" / "*.jsonl")
     assert main(["init", "--otlp-path", missing, "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "otlp_path" in err and "nothing was written" in err
+    assert f"the otlp_path glob {missing} (--otlp-path) matches no file" in err
+    assert "nothing was written" in err
     assert not out.exists()
 
     assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 0
@@ -154,8 +156,12 @@ def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
     assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 2
     assert "already has seeds" in capsys.readouterr().err
     assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8") == "edited\n"
-    # --force with a glob that reads nothing replaces nothing; with one that reads, only seeds.
-    assert main(["init", "--otlp-path", missing, "--out", str(out), "--force"]) == 1
+    # --force with spans dbt cannot read replaces nothing; with spans it reads, only seeds.
+    unreadable = {"span_source": "clickhouse_parquet", "clickhouse_spans_path": missing}
+    forced = ["init", "--vars", json.dumps(unreadable), "--out", str(out), "--force"]
+    assert main(forced) == 1
+    err = capsys.readouterr().err
+    assert "the traces could not be read" in err and "nothing was written" in err
     assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8") == "edited\n"
     assert main(["init", "--otlp-path", unseen_traces, "--out", str(out), "--force"]) == 0
     assert (out / "seeds" / "rate_cards.csv").read_text(encoding="utf-8").startswith("rate_card_id")

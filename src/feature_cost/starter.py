@@ -23,6 +23,7 @@ the build passes and no cost is invented; add its price to the folder's ``llm_mo
 from __future__ import annotations
 
 import csv
+import glob
 import os
 import shutil
 import subprocess
@@ -354,6 +355,14 @@ def run_init(
         return EXIT_USAGE
     if otlp_path and "://" not in otlp_path:
         otlp_path = str(Path(otlp_path).expanduser().resolve())
+        # A local glob is checked here, in a moment; dbt would say the same after parsing.
+        if not glob.glob(otlp_path, recursive=True):
+            print(
+                f"feature-cost init: the otlp_path glob {printable(otlp_path)} (--otlp-path)"
+                " matches no file; nothing was written",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
     dbt_vars = {
         **input_paths(out),
         **({"otlp_path": otlp_path} if otlp_path else {}),
