@@ -235,6 +235,21 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def otlp_span(trace: str, span_id: str, start: int, end: int, **attributes: Any) -> dict:
+    """One OTLP/JSON span of kind SERVER with string attributes; ``parent`` and ``name`` are
+    taken out of the attributes."""
+    return {
+        "traceId": trace,
+        "spanId": span_id,
+        "parentSpanId": attributes.pop("parent", ""),
+        "name": attributes.pop("name", "work"),
+        "kind": 2,
+        "startTimeUnixNano": str(start),
+        "endTimeUnixNano": str(end),
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+
+
 def dbt_vars_for(data_dir: Path) -> dict[str, str]:
     """The dbt vars that point the project at a directory laid out like the demo's output.
 

@@ -17,13 +17,13 @@ import math
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 import zstandard
 
 from conftest import BUILD_WITHOUT_TESTS, DEMO_CONFIG, DemoBuild, dbt_vars_for, run_dbt
+from conftest import otlp_span as span
 from feature_cost.demo import generate
 
 # Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
@@ -40,20 +40,6 @@ GATEWAY = [
     {"key": "cloud.region", "value": {"stringValue": "us-east-1"}},
     {"key": "host.type", "value": {"stringValue": "m5.xlarge"}},
 ]
-
-
-def span(trace: str, span_id: str, start: int, end: int, **attributes: Any) -> dict:
-    """One OTLP span; ``parent`` and ``name`` are taken out of the attributes."""
-    return {
-        "traceId": trace,
-        "spanId": span_id,
-        "parentSpanId": attributes.pop("parent", ""),
-        "name": attributes.pop("name", "work"),
-        "kind": 2,
-        "startTimeUnixNano": str(start),
-        "endTimeUnixNano": str(end),
-        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
-    }
 
 
 def line(*spans: dict) -> str:

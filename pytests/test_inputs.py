@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import DEMO_CONFIG, PROJECT_ROOT, DemoBuild, dbt_vars_for, run_dbt, source_columns
+from conftest import otlp_span as _span
 from feature_cost.demo import generate
 
 FOCUS_SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "focus-1.0-sample" / "focus_sample.csv"
@@ -136,19 +137,6 @@ def test_the_demo_writes_the_columns_its_sources_declare(demo_build: DemoBuild) 
     parquet = pq.read_schema(next(data.glob("clickhouse/*.parquet"))).names
     nested_as_parallel_arrays = list(dict.fromkeys(name.split(".")[0] for name in parquet))
     assert nested_as_parallel_arrays == declared[("otel", "clickhouse_spans")]
-
-
-def _span(trace: str, span: str, start: int, end: int, **attributes: str) -> dict:
-    return {
-        "traceId": trace,
-        "spanId": span,
-        "parentSpanId": attributes.pop("parent", ""),
-        "name": attributes.pop("name", "work"),
-        "kind": 2,
-        "startTimeUnixNano": str(start),
-        "endTimeUnixNano": str(end),
-        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
-    }
 
 
 def _line(*spans: dict) -> str:

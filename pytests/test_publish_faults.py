@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import pytest
@@ -217,6 +217,27 @@ def publish_again_and_read(first: FirstPublish, dbt_dir: Path) -> subprocess.Com
     return result
 
 
+def start_publish(first: FirstPublish, dbt_dir: Path, **popen: Any) -> subprocess.Popen:
+    """Start a publish of the first publish's directory again, on the first publish's parse
+    (``dbt_dir_of``), without waiting for it; ``popen``: its output streams and session."""
+    return subprocess.Popen(
+        publish_command(first.published, first.dbt_vars, "--no-freshness"),
+        cwd=PROJECT_ROOT,
+        env=publish_env(dbt_dir),
+        **popen,
+    )
+
+
+def talking_process(script: str, path: Path) -> subprocess.Popen[str]:
+    """Start Python running ``script`` on ``path``, its stdin and stdout pipes to this test."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 def leftovers(published: Path) -> list[str]:
     return sorted(p.name for p in published.parent.glob(".*building*"))
 
@@ -238,12 +259,7 @@ def test_publish_while_a_reader_holds_the_file(first_publish: FirstPublish, tmp_
     arriving = sorted((tmp_path / "three_days" / "otlp").glob("*.jsonl"))[-1]
     new_day = first_publish.data / "otlp" / arriving.name
     assert not new_day.exists()
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(published)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = talking_process(READER, published)
     try:
         assert reader.stdout is not None and reader.stdin is not None
         assert reader.stdout.readline().strip() == repr(before)
@@ -299,10 +315,9 @@ def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
     published = restore_first_publish(first_publish)
     build = build_path(published)
     dbt_dir = dbt_dir_of(first_publish, tmp_path / "killed-run")
-    publisher = subprocess.Popen(
-        publish_command(published, first_publish.dbt_vars, "--no-freshness"),
-        cwd=PROJECT_ROOT,
-        env=publish_env(dbt_dir),
+    publisher = start_publish(
+        first_publish,
+        dbt_dir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -347,11 +362,9 @@ def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path
     """A scheduler stops a run: dbt stops too, the exit code says so, nothing is published."""
     published = restore_first_publish(first_publish)
     before = published.stat().st_mtime_ns
-    dbt_dir = dbt_dir_of(first_publish, tmp_path / "stopped-run")
-    publisher = subprocess.Popen(
-        publish_command(published, first_publish.dbt_vars, "--no-freshness"),
-        cwd=PROJECT_ROOT,
-        env=publish_env(dbt_dir),
+    publisher = start_publish(
+        first_publish,
+        dbt_dir_of(first_publish, tmp_path / "stopped-run"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -428,12 +441,7 @@ def test_publish_refuses_a_file_another_process_writes(tmp_path: Path) -> None:
     with duckdb.connect(str(published)) as con:
         con.execute("create schema feature_cost_marts")
         con.execute("create table feature_cost_marts.feature_cost_margin as select 42 as kept")
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(published)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    writer = talking_process(WRITER, published)
     try:
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "holding"
@@ -467,10 +475,9 @@ def test_publishes_of_one_path_run_one_after_the_other(
             fcntl.flock(held, fcntl.LOCK_EX)
             for _ in range(2):
                 runs.append(
-                    subprocess.Popen(
-                        publish_command(published, first_publish.dbt_vars, "--no-freshness"),
-                        cwd=PROJECT_ROOT,
-                        env=publish_env(dbt_dir),
+                    start_publish(
+                        first_publish,
+                        dbt_dir,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.STDOUT,
                         text=True,
