@@ -302,18 +302,27 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     shared = run_root / "demo_build_shared"
     with _exclusive(run_root / "demo_build_shared.lock"):
         built = shared / "demo.pickle"
+        failed = run_root / "demo_build_shared.failed"
+        if failed.exists():  # another worker's build failed: say so at once, not build again
+            raise AssertionError(failed.read_text(encoding="utf-8"))
         if not built.exists():
             shutil.rmtree(shared, ignore_errors=True)
             data_dir = shared / "data"
-            demo = generate(SESSION_DEMO_CONFIG, data_dir)
-            run_dbt(
-                ["build"],
-                duckdb_path=shared / "feature_cost.duckdb",
-                vars=dbt_vars_for(data_dir),
-                target_dir=shared,
-                unit_tests=True,
-            )
-            built.write_bytes(pickle.dumps(demo))
+            try:
+                demo = generate(SESSION_DEMO_CONFIG, data_dir)
+                run_dbt(
+                    ["build"],
+                    duckdb_path=shared / "feature_cost.duckdb",
+                    vars=dbt_vars_for(data_dir),
+                    target_dir=shared,
+                    unit_tests=True,
+                )
+            except BaseException as error:
+                failed.write_text(f"the session's demo build failed: {error}", encoding="utf-8")
+                raise
+            partial = built.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(demo))
+            os.replace(partial, built)
     demo = pickle.loads(built.read_bytes())
     root = tmp_path_factory.mktemp("demo_build")
     duckdb_path = root / "feature_cost.duckdb"

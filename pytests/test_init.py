@@ -24,7 +24,7 @@ from conftest import PROJECT_ROOT, read_csv, run_dbt
 from feature_cost import MARTS_SCHEMA
 from feature_cost.cli import main
 from feature_cost.demo import DemoConfig, generate
-from feature_cost.starter import PLACEHOLDER, list_price
+from feature_cost.starter import PLACEHOLDER, list_price, unmatched_local_glob
 
 RENAMES = {
     "us-east-1": "us-east1",
@@ -146,7 +146,7 @@ def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
     missing = str(out.parent / "nowhere" / "*.jsonl")
     assert main(["init", "--otlp-path", missing, "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert f"the otlp_path glob {missing} (--otlp-path) matches no file" in err
+    assert f"the otlp_path glob {missing} matches no file" in err
     assert "nothing was written" in err
     assert not out.exists()
 
@@ -217,3 +217,19 @@ def test_list_prices_match_a_model_by_its_longest_known_name() -> None:
     assert list_price("gpt-4o-mini") != list_price("gpt-4o")
     assert list_price("gpt-4omega") is None
     assert list_price("acme-llm-7b") is None
+
+
+def test_the_glob_is_checked_as_duckdb_reads_it_and_where_the_scan_reads_it(
+    tmp_path: Path,
+) -> None:
+    """Hidden files and literal brackets match as DuckDB globs them; an ``otlp_path`` in
+    ``--vars`` is the one read; spans read from elsewhere leave the glob to dbt."""
+    (tmp_path / ".hidden.jsonl").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "br[1].jsonl").write_text("{}\n", encoding="utf-8")
+    assert unmatched_local_glob({"otlp_path": str(tmp_path / "*.jsonl")}) is None
+    assert unmatched_local_glob({"otlp_path": str(tmp_path / "br[1].jsonl")}) is None
+    nowhere = str(tmp_path / "nowhere" / "*.jsonl")
+    assert unmatched_local_glob({"otlp_path": nowhere}) == nowhere
+    assert unmatched_local_glob({"otlp_path": nowhere, "span_source": "clickhouse_table"}) is None
+    assert unmatched_local_glob({"otlp_path": "s3://bucket/otel/*.jsonl"}) is None
+    assert unmatched_local_glob({}) is None

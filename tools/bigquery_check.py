@@ -233,9 +233,10 @@ def compile_for_bigquery(
     """dbt compile for the bigquery target, offline, once per `compiles` item; for each,
     (succeeded, what dbt logged).
 
-    dbt runs in this process and parses the project once: the compiles differ only in the
-    day window (`window`, see INCREMENTAL_WINDOW), which the models read when they are
-    compiled, not when they are parsed. A compile that fails leaves the ones after it out.
+    dbt runs in this process and parses the project once (again for each compile when a model
+    is ephemeral): the compiles differ only in the day window (`window`, see
+    INCREMENTAL_WINDOW), which the models read when they are compiled, not when they are
+    parsed. A compile that fails leaves the ones after it out.
     """
     from dbt.adapters.factory import reset_adapters
     from dbt.cli.main import dbtRunner
@@ -289,6 +290,10 @@ def compile_for_bigquery(
                 "resource_type:unit_test",
             ]
             done = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(command)
+            # A compile marks each node's CTEs as injected: a later compile on the same parse
+            # would keep an ephemeral model's first SQL, so with one the next compile parses.
+            if any(node.config.materialized == "ephemeral" for node in manifest.nodes.values()):
+                manifest = None
             output = "\n".join(lines) + ("" if done.success else f"\n{done.exception!r}")
             results.append((done.success, output))
             if not done.success:

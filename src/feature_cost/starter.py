@@ -23,7 +23,6 @@ the build passes and no cost is invented; add its price to the folder's ``llm_mo
 from __future__ import annotations
 
 import csv
-import glob
 import os
 import shutil
 import subprocess
@@ -320,6 +319,18 @@ def _refusal(out: Path, project: Path, extra_vars: Mapping[str, Any]) -> str | N
     return None
 
 
+def unmatched_local_glob(dbt_vars: Mapping[str, Any]) -> str | None:
+    """The OTLP glob the scan would read, when it is a local path that matches no file (as
+    DuckDB, which reads it, globs: hidden files included); else None. dbt says the same, but
+    only after parsing the project."""
+    path = str(dbt_vars.get("otlp_path") or "")
+    if dbt_vars.get("span_source", "otlp_json") != "otlp_json" or not path or "://" in path:
+        return None
+    with duckdb.connect() as con:
+        (matches,) = con.execute("select count(*) from glob(?)", [path]).fetchone() or (0,)
+    return path if matches == 0 else None
+
+
 def run_init(
     out: Path,
     otlp_path: str | None,
@@ -355,19 +366,19 @@ def run_init(
         return EXIT_USAGE
     if otlp_path and "://" not in otlp_path:
         otlp_path = str(Path(otlp_path).expanduser().resolve())
-        # A local glob is checked here, in a moment; dbt would say the same after parsing.
-        if not glob.glob(otlp_path, recursive=True):
-            print(
-                f"feature-cost init: the otlp_path glob {printable(otlp_path)} (--otlp-path)"
-                " matches no file; nothing was written",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
     dbt_vars = {
         **input_paths(out),
         **({"otlp_path": otlp_path} if otlp_path else {}),
         **extra_vars,
     }
+    unmatched = unmatched_local_glob(dbt_vars)
+    if unmatched is not None:
+        print(
+            f"feature-cost init: the otlp_path glob {printable(unmatched)} matches no file;"
+            " nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     scanned = _scan(project, dbt_vars)
     if isinstance(scanned, str):
         print(scanned, file=sys.stderr)
