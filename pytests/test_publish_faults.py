@@ -67,11 +67,14 @@ pytestmark = pytest.mark.slow
 CONFIG = replace(DEMO_CONFIG, days=2, clickhouse_parquet=True)
 DEADLINE_SECONDS = 300
 
+# What a reader sees of the marts: rows and total cost of feature_cost_margin.
+MARGIN_TOTALS = "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
+
 READER = textwrap.dedent(
-    """
+    f"""
     import sys, duckdb
     con = duckdb.connect(sys.argv[1], read_only=True)
-    query = "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
+    query = {MARGIN_TOTALS!r}
     print(repr(con.execute(query).fetchone()), flush=True)
     sys.stdin.readline()  # hold the file open until told to read again
     print(repr(con.execute(query).fetchone()), flush=True)
@@ -218,8 +221,9 @@ def publish_again_and_read(first: FirstPublish, dbt_dir: Path) -> subprocess.Com
 
 
 def start_publish(first: FirstPublish, dbt_dir: Path, **popen: Any) -> subprocess.Popen:
-    """Start a publish of the first publish's directory again, on the first publish's parse
-    (``dbt_dir_of``), without waiting for it; ``popen``: its output streams and session."""
+    """Start a publish of the first publish's directory again without waiting for it; dbt
+    writes in ``dbt_dir`` (one from ``dbt_dir_of``: the first publish's parse);
+    ``popen``: its output streams and session."""
     return subprocess.Popen(
         publish_command(first.published, first.dbt_vars, "--no-freshness"),
         cwd=PROJECT_ROOT,
@@ -244,9 +248,7 @@ def leftovers(published: Path) -> list[str]:
 
 def _snapshot(path: Path) -> tuple:
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(
-            "select count(*), sum(total_cost) from feature_cost_marts.feature_cost_margin"
-        ).fetchone()
+        return con.execute(MARGIN_TOTALS).fetchone()
 
 
 def test_publish_while_a_reader_holds_the_file(first_publish: FirstPublish, tmp_path: Path) -> None:

@@ -816,12 +816,10 @@ def check(project_dir: Path, keep: Path | None = None) -> Report:
         if not succeeded:
             return Report(compile_output=output)
         report = check_compiled(project_dir, out, output)
-        if len(compiled) < 2 or not compiled[1][0]:
-            failure = compiled[1][1] if len(compiled) > 1 else output
+        succeeded, output = compiled[1]  # the first compile succeeded, so the second ran
+        if not succeeded:
             report.models.append(
-                Verdict(
-                    "(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + failure[-600:]
-                )
+                Verdict("(project)" + INCREMENTAL_SUFFIX, None, "did not compile: " + output[-600:])
             )
         else:
             report.models.extend(incremental_verdicts(out, incremental_out, report.tables))

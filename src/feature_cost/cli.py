@@ -85,7 +85,7 @@ def vars_option(command: F) -> F:
 seeds_dir_option = click.option(
     "--seeds-dir",
     type=PATH,
-    default=lambda: seeds_path(),
+    default=seeds_path,
     show_default="$FEATURE_COST_SEEDS, else data/demo/seeds after make data, else seeds",
     help="the seeds the build reads",
 )
