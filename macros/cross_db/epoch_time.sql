@@ -15,8 +15,18 @@
     {{ dbt.datediff("date '1970-01-01'", "cast(" ~ date_expr ~ " as date)", 'day') }}
 {%- endmacro %}
 
-{% macro day_number_to_date(day_number) -%}
+{% macro day_number_to_date(day_number) %}
+    {{ return(adapter.dispatch('day_number_to_date', 'feature_cost')(day_number)) }}
+{% endmacro %}
+
+{% macro default__day_number_to_date(day_number) -%}
     cast({{ dbt.dateadd('day', day_number, "date '1970-01-01'") }} as date)
+{%- endmacro %}
+
+{% macro duckdb__day_number_to_date(day_number) -%}
+    {#- dbt.dateadd multiplies an interval on DuckDB, about 8 times slower a row than adding
+        days to a date, and this runs on every span. -#}
+    cast(date '1970-01-01' + cast({{ day_number }} as integer) as date)
 {%- endmacro %}
 
 {% macro integer_divide(dividend, divisor) %}
