@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
-import sys
+from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dbt.config.profile import Profile, read_profile
+from dbt.config.renderer import ProfileRenderer
+from dbt.flags import set_from_args
+from dbt_common.context import set_invocation_context
 
 import bigquery_check as bq
 from conftest import PROJECT_ROOT, source_columns
@@ -337,35 +340,24 @@ def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
         assert configs[name]["partition_by"] == day_partition("date_day"), name
 
 
-PROFILE_CREDENTIALS = """
-import json, os
-from argparse import Namespace
-from dbt.flags import set_from_args
-from dbt_common.context import set_invocation_context
-set_from_args(Namespace(), None)
-set_invocation_context(os.environ)
-from dbt.config.profile import Profile, read_profile
-from dbt.config.renderer import ProfileRenderer
-profile = Profile.from_raw_profiles(
-    read_profile("."), "feature_cost", renderer=ProfileRenderer({}), target_override="bigquery"
-)
-credentials = profile.credentials
-print(json.dumps([credentials.method, credentials.api_endpoint, credentials.token]))
-"""
-
-
 def bigquery_credentials(**env: str) -> list[Any]:
-    """The committed profile's bigquery credentials as dbt reads them, under ``env``."""
+    """The committed profile's bigquery credentials as dbt reads them, with only ``env`` of
+    the ``FEATURE_COST_BQ_*`` variables set (read in this process: dbt renders a profile
+    from the invocation context's environment, not from ``os.environ``)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FEATURE_COST_BQ_")}
-    result = subprocess.run(
-        [sys.executable, "-c", PROFILE_CREDENTIALS],
-        cwd=PROJECT_ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    set_from_args(Namespace(), None)
+    set_invocation_context({**clean, **env})
+    try:
+        profile = Profile.from_raw_profiles(
+            read_profile(str(PROJECT_ROOT)),
+            "feature_cost",
+            renderer=ProfileRenderer({}),
+            target_override="bigquery",
+        )
+    finally:
+        set_invocation_context(os.environ)
+    credentials: Any = profile.credentials
+    return [credentials.method, credentials.api_endpoint, credentials.token]
 
 
 def test_the_profile_points_at_a_bigquery_emulator_from_the_environment() -> None:
