@@ -1,7 +1,7 @@
 """Publishing for BI readers, without dbt: a reader in another process sees a replaced file
 when it opens a new connection; the summary prints ids from telemetry without letting them
-drive the terminal; ``make clean`` keeps the published file. (Publishes that run dbt, on a
-shared history: ``test_publish_faults.py``.)
+drive the terminal; ``make clean`` keeps the published file. (Publishes that run dbt, of a
+small probe project and of the project itself: ``test_publish_faults.py``.)
 
 The helpers here (``publish_command``, ``publish_env``, ``run_publish``, ``mart_rows``,
 ``same_rows``) are shared with ``test_publish_faults.py``."""
@@ -59,14 +59,19 @@ def publish_env(dbt_dir: Path) -> dict[str, str]:
 
 
 def run_publish(
-    published: Path, dbt_vars: dict[str, str], *extra: str, dbt_dir: Path | None = None
+    published: Path,
+    dbt_vars: dict[str, str],
+    *extra: str,
+    dbt_dir: Path | None = None,
+    project: Path = PROJECT_ROOT,
 ) -> subprocess.CompletedProcess:
-    """Run one publish to the end; dbt's target/ goes to ``dbt_dir`` (default: a new one)."""
+    """Run one publish of ``project`` (the folder it runs in) to the end; dbt's target/ goes
+    to ``dbt_dir`` (default: a new one)."""
     if dbt_dir is None:
         dbt_dir = Path(tempfile.mkdtemp(prefix="dbt-", dir=published.parent.parent))
     return subprocess.run(
         publish_command(published, dbt_vars, *extra),
-        cwd=PROJECT_ROOT,
+        cwd=project,
         env=publish_env(dbt_dir),
         capture_output=True,
         text=True,

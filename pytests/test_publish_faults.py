@@ -1,5 +1,10 @@
 """Scheduled publishes under faults, with real dbt runs on real DuckDB files.
 
+Where a test is about files and processes, not numbers, the publish runs a minimal dbt
+project (``publish_probe/``: one mart from CSV files, a step that keeps dbt busy when asked, a
+test that fails when asked) on the project's own profile; it builds in about a second where
+the project takes ten. The incremental publish and its full refresh run the project itself.
+
 - a reader in another process holds the published file open while a new build is
   published: it goes on reading the old marts, whole (the file is replaced by a rename);
 - a build that fails, or telemetry that is stale, leaves the published file as it was;
@@ -32,13 +37,14 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 import pytest
 
-from conftest import DEMO_CONFIG, PROJECT_ROOT, dbt_vars_for
+from conftest import DEMO_CONFIG, dbt_vars_for
 from feature_cost.demo import generate
 from feature_cost.publish import (
     EXIT_BUILD_FAILED,
@@ -63,8 +69,13 @@ from test_publish import (
 # Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
 pytestmark = pytest.mark.slow
 
-# With the ClickHouse exporter's Parquet spans too: as a live feed they are long stale.
-CONFIG = replace(DEMO_CONFIG, days=2, clickhouse_parquet=True)
+# The project's own two-day history, for its incremental publish.
+CONFIG = replace(DEMO_CONFIG, days=2)
+PROBE = Path(__file__).resolve().parent / "publish_probe"
+# The probe's requests: the costs of a day's requests, a CSV file a day; a third day arrives
+# later.
+PROBE_DAYS = {date(2026, 1, 5): [0.5, 0.25], date(2026, 1, 6): [1.0]}
+ARRIVING_DAY = (date(2026, 1, 7), [2.0])
 DEADLINE_SECONDS = 300
 
 # What a reader sees of the marts: rows and total cost of feature_cost_margin.
@@ -108,9 +119,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FirstPublish:
-    """A two-day history published once; each test publishes again on its directory, put
-    back as the first publish left it."""
+    """The probe project's two days published once; each test publishes again on its
+    directory, put back as the first publish left it."""
 
+    project: Path  # a copy of the probe project: publishes run in it
     data: Path
     dbt_vars: dict[str, str]
     published: Path
@@ -119,18 +131,36 @@ class FirstPublish:
     dbt_dir: Path  # the first publish's dbt directory (its target/ holds the parse)
 
 
+def write_requests(folder: Path, day: date, costs: list[float]) -> Path:
+    """One day of the probe's requests, as a CSV file in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{day.isoformat()}.csv"
+    rows = "".join(f"{day.isoformat()},{cost}\n" for cost in costs)
+    path.write_text("date_day,cost\n" + rows, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def first_publish(tmp_path_factory: pytest.TempPathFactory) -> FirstPublish:
     root = tmp_path_factory.mktemp("first_publish")
-    generate(CONFIG, root / "data")
-    dbt_vars = dbt_vars_for(root / "data")
+    project = shutil.copytree(PROBE, root / "project")
+    for day, costs in PROBE_DAYS.items():
+        write_requests(root / "data" / "requests", day, costs)
+    dbt_vars = {"requests_path": str(root / "data" / "requests" / "*.csv")}
     published = root / "published" / "feature_cost.duckdb"
-    result = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=root / "dbt")
+    result = run_publish(
+        published, dbt_vars, "--no-freshness", dbt_dir=root / "dbt", project=project
+    )
     assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
     assert "full rebuild" in result.stdout  # no build file yet
     shutil.copytree(published.parent, root / "pristine")
     marts = mart_rows(published)
-    return FirstPublish(root / "data", dbt_vars, published, marts, root / "pristine", root / "dbt")
+    assert marts["feature_cost_margin"] == [
+        (day, len(costs), sum(costs)) for day, costs in PROBE_DAYS.items()
+    ]
+    return FirstPublish(
+        project, root / "data", dbt_vars, published, marts, root / "pristine", root / "dbt"
+    )
 
 
 def restore_first_publish(first: FirstPublish) -> Path:
@@ -211,7 +241,11 @@ def publish_again_and_read(first: FirstPublish, dbt_dir: Path) -> subprocess.Com
     """Publish the first publish's directory again; it must publish a file every reader opens,
     with no log beside it, holding the same marts."""
     result = run_publish(
-        first.published, first.dbt_vars, "--no-freshness", dbt_dir=dbt_dir_of(first, dbt_dir)
+        first.published,
+        first.dbt_vars,
+        "--no-freshness",
+        dbt_dir=dbt_dir_of(first, dbt_dir),
+        project=first.project,
     )
     assert result.returncode == EXIT_PUBLISHED, result.stdout[-3000:] + result.stderr
     assert not wal_path(first.published).exists()
@@ -220,13 +254,17 @@ def publish_again_and_read(first: FirstPublish, dbt_dir: Path) -> subprocess.Com
     return result
 
 
-def start_publish(first: FirstPublish, dbt_dir: Path, **popen: Any) -> subprocess.Popen:
+def start_publish(
+    first: FirstPublish, dbt_dir: Path, *, slow: bool = False, **popen: Any
+) -> subprocess.Popen:
     """Start a publish of the first publish's directory again without waiting for it; dbt
-    writes in ``dbt_dir`` (one from ``dbt_dir_of``: the first publish's parse);
-    ``popen``: its output streams and session."""
+    writes in ``dbt_dir`` (one from ``dbt_dir_of``: the first publish's parse). ``slow``:
+    dbt stays busy after writing the mart until it is stopped; ``popen``: the output streams
+    and session."""
+    dbt_vars = {**first.dbt_vars, "slow": True} if slow else first.dbt_vars
     return subprocess.Popen(
-        publish_command(first.published, first.dbt_vars, "--no-freshness"),
-        cwd=PROJECT_ROOT,
+        publish_command(first.published, dbt_vars, "--no-freshness"),
+        cwd=first.project,
         env=publish_env(dbt_dir),
         **popen,
     )
@@ -252,26 +290,23 @@ def _snapshot(path: Path) -> tuple:
 
 
 def test_publish_while_a_reader_holds_the_file(first_publish: FirstPublish, tmp_path: Path) -> None:
-    """The build never writes the file a reader holds: it publishes by atomic rename. A day of
-    spans arrives after the first publish (its revenue, flags and bill do not: only the span
-    file is copied in); the next (incremental) publish adds it while a reader in another
-    process holds the file open and keeps reading the marts it opened, whole."""
+    """The build never writes the file a reader holds: it publishes by atomic rename. A day
+    arrives after the first publish; the next (incremental) publish adds it while a reader in
+    another process holds the file open and keeps reading the marts it opened, whole."""
     published = restore_first_publish(first_publish)
     before = _snapshot(published)
-    generate(replace(CONFIG, days=3, clickhouse_parquet=False), tmp_path / "three_days")
-    arriving = sorted((tmp_path / "three_days" / "otlp").glob("*.jsonl"))[-1]
-    new_day = first_publish.data / "otlp" / arriving.name
-    assert not new_day.exists()
     reader = talking_process(READER, published)
+    new_day = first_publish.data / "requests" / f"{ARRIVING_DAY[0].isoformat()}.csv"
     try:
         assert reader.stdout is not None and reader.stdin is not None
         assert reader.stdout.readline().strip() == repr(before)
-        shutil.copy2(arriving, new_day)
+        write_requests(first_publish.data / "requests", *ARRIVING_DAY)
         second = run_publish(
             published,
             first_publish.dbt_vars,
             "--no-freshness",
             dbt_dir=dbt_dir_of(first_publish, tmp_path / "dbt"),
+            project=first_publish.project,
         )
         assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
         assert "incremental build" in second.stdout
@@ -283,7 +318,7 @@ def test_publish_while_a_reader_holds_the_file(first_publish: FirstPublish, tmp_
         reader.kill()
         reader.wait()
         new_day.unlink(missing_ok=True)  # the module's other tests read the first two days
-    assert _snapshot(published) != before
+    assert _snapshot(published) == (3, 1.75 + 2.0)
     assert not leftovers(published), "a staging file was left behind"
 
 
@@ -292,19 +327,15 @@ def test_failed_or_stale_runs_leave_the_published_file_alone(first_publish: Firs
     published = restore_first_publish(first_publish)
     before = (published.stat().st_mtime_ns, _snapshot(published))
 
-    broken_rates = {**first_publish.dbt_vars, "default_rate_card": "no-such-card"}
-    failed = run_publish(published, broken_rates, "--no-freshness")
-    assert failed.returncode == EXIT_BUILD_FAILED
+    failing = {**first_publish.dbt_vars, "fail_build": True}
+    failed = run_publish(published, failing, "--no-freshness", project=first_publish.project)
+    assert failed.returncode == EXIT_BUILD_FAILED, failed.stdout[-3000:]
+    assert "fails_when_asked" in failed.stdout  # the data test that failed
     assert "left as it was" in failed.stderr
 
-    # The demo's spans are from January 2026: as a live feed they are long stale.
-    stale_vars = {
-        **first_publish.dbt_vars,
-        "span_source": "clickhouse_parquet",
-        "clickhouse_spans_path": str(first_publish.data / "clickhouse" / "*.parquet"),
-    }
-    stale = run_publish(published, stale_vars)
-    assert stale.returncode == EXIT_STALE
+    # The probe's requests are from January 2026: as a live feed they are long stale.
+    stale = run_publish(published, first_publish.dbt_vars, project=first_publish.project)
+    assert stale.returncode == EXIT_STALE, stale.stdout[-3000:]
     assert "stale" in stale.stderr
 
     assert (published.stat().st_mtime_ns, _snapshot(published)) == before
@@ -321,6 +352,7 @@ def test_killed_publish_leaves_a_readable_file_and_takes_its_dbt_along(
     publisher = start_publish(
         first_publish,
         dbt_dir,
+        slow=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -368,6 +400,7 @@ def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path
     publisher = start_publish(
         first_publish,
         dbt_dir_of(first_publish, tmp_path / "stopped-run"),
+        slow=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -400,9 +433,10 @@ def test_killed_dbt_run_on_the_published_file_then_publish(
         **publish_env(tmp_path / "in-place"),
         "FEATURE_COST_DUCKDB": str(published),
     }
+    slow = {**first_publish.dbt_vars, "slow": True}
     in_place = subprocess.Popen(
-        [dbt_executable(), "run", "--vars", json.dumps(first_publish.dbt_vars)],
-        cwd=PROJECT_ROOT,
+        [dbt_executable(), "run", "--vars", json.dumps(slow)],
+        cwd=first_publish.project,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -496,6 +530,7 @@ def test_publishes_of_one_path_run_one_after_the_other(
                 "--lock-timeout",
                 "0.5",
                 dbt_dir=tmp_path / "impatient",
+                project=first_publish.project,
             )
             assert impatient.returncode == EXIT_LOCK_TIMEOUT, impatient.stderr
             assert "nothing was done" in impatient.stderr
@@ -525,34 +560,33 @@ def _requests_on(path: Path, day: str) -> int:
     return int(count)
 
 
-def test_publish_is_incremental_and_full_refresh_rebuilds(
-    first_publish: FirstPublish, tmp_path: Path
-) -> None:
-    """After the first publish (a full rebuild, no build file yet), a second one with no new
-    data gives the same marts although the first day's file has left the glob (decoded
-    history lives in the build file); ``--full-refresh`` rebuilds from the files the glob
-    matches now, so that day is gone."""
-    published = restore_first_publish(first_publish)
+def test_publish_is_incremental_and_full_refresh_rebuilds(tmp_path: Path) -> None:
+    """The project itself, published three times with one dbt directory, as on a schedule:
+    the first publish is a full rebuild (no build file yet); a second one with no new data
+    gives the same marts although the first day's file has left the glob (decoded history
+    lives in the build file); ``--full-refresh`` rebuilds from the files the glob matches
+    now, so that day is gone."""
+    generate(CONFIG, tmp_path / "data")
+    dbt_vars = dbt_vars_for(tmp_path / "data")
+    published = tmp_path / "published" / "feature_cost.duckdb"
+    dbt_dir = tmp_path / "dbt"
+    first = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
+    assert first.returncode == EXIT_PUBLISHED, first.stdout[-3000:] + first.stderr
+    assert "full rebuild" in first.stdout
+    marts = mart_rows(published)
     first_day = CONFIG.start_date.isoformat()
     assert _requests_on(published, first_day) > 0
-    # One dbt directory for both runs, as on a schedule.
-    dbt_dir = dbt_dir_of(first_publish, tmp_path / "dbt")
-    (first_file,) = (first_publish.data / "otlp").glob(f"*{first_day}*")
-    rotated = tmp_path / first_file.name
-    first_file.rename(rotated)
-    try:
-        second = run_publish(published, first_publish.dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
-        assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
-        assert "incremental build" in second.stdout
-        assert _run_results(dbt_dir)["args"].get("full_refresh") in (None, False)
-        assert same_rows(mart_rows(published), first_publish.marts)
 
-        full = run_publish(
-            published, first_publish.dbt_vars, "--no-freshness", "--full-refresh", dbt_dir=dbt_dir
-        )
-        assert full.returncode == EXIT_PUBLISHED, full.stdout[-3000:] + full.stderr
-        assert _run_results(dbt_dir)["args"]["full_refresh"] is True
-        assert _requests_on(published, first_day) == 0
-        assert not same_rows(mart_rows(published), first_publish.marts)
-    finally:
-        rotated.rename(first_file)  # the module's other tests read the whole history
+    (first_file,) = (tmp_path / "data" / "otlp").glob(f"*{first_day}*")
+    first_file.rename(tmp_path / first_file.name)
+    second = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
+    assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
+    assert "incremental build" in second.stdout
+    assert _run_results(dbt_dir)["args"].get("full_refresh") in (None, False)
+    assert same_rows(mart_rows(published), marts)
+
+    full = run_publish(published, dbt_vars, "--no-freshness", "--full-refresh", dbt_dir=dbt_dir)
+    assert full.returncode == EXIT_PUBLISHED, full.stdout[-3000:] + full.stderr
+    assert _run_results(dbt_dir)["args"]["full_refresh"] is True
+    assert _requests_on(published, first_day) == 0
+    assert not same_rows(mart_rows(published), marts)
