@@ -9,10 +9,14 @@ Collector rotates them.
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,24 +57,50 @@ def unseen_traces(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(traces / "*.jsonl*")
 
 
+def init_folder() -> Path:
+    """A new folder for init inside the project (where dbt reads seeds)."""
+    return PROJECT_ROOT / "data" / f"pytest-init-{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture
 def out() -> Iterator[Path]:
-    """A folder of init's inside the project (where dbt reads seeds), removed afterwards."""
-    folder = PROJECT_ROOT / "data" / f"pytest-init-{uuid.uuid4().hex[:12]}"
+    """A folder of init's inside the project, removed afterwards."""
+    folder = init_folder()
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Initialised:
+    """What init wrote for the unseen traces, and what it said."""
+
+    out: Path
+    said: str
+
+
+@pytest.fixture(scope="module")
+def initialised(unseen_traces: str) -> Iterator[Initialised]:
+    """``feature-cost init`` run once on the unseen traces, from the project folder."""
+    folder = init_folder()
+    said = io.StringIO()
+    here = Path.cwd()
+    os.chdir(PROJECT_ROOT)
+    try:
+        with redirect_stdout(said):
+            code = main(["init", "--otlp-path", unseen_traces, "--out", str(folder)])
+        assert code == 0, said.getvalue()
+        yield Initialised(folder, said.getvalue())
+    finally:
+        os.chdir(here)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_init_then_build_passes_unedited_with_no_demo_data(
-    unseen_traces: str,
-    out: Path,
+    initialised: Initialised,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.chdir(PROJECT_ROOT)
-    assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 0
-    said = capsys.readouterr().out
+    out, said = initialised.out, initialised.said
     assert "no list price for `acme-llm-7b`" in said
     relative_seeds = out.relative_to(PROJECT_ROOT) / "seeds"
     assert f"FEATURE_COST_SEEDS={relative_seeds} " in said
@@ -138,6 +168,7 @@ def test_init_then_build_passes_unedited_with_no_demo_data(
 
 def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
     unseen_traces: str,
+    initialised: Initialised,
     out: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -150,7 +181,8 @@ def test_init_writes_nothing_until_the_traces_were_read_and_keeps_what_it_wrote(
     assert "nothing was written" in err
     assert not out.exists()
 
-    assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 0
+    # What init wrote for these traces (its scan ran once, for the module), then edited.
+    shutil.copytree(initialised.out, out, ignore=shutil.ignore_patterns("*.duckdb*"))
     (out / "seeds" / "rate_cards.csv").write_text("edited\n", encoding="utf-8")
     (out / "revenue" / "revenue.csv").write_text("your revenue\n", encoding="utf-8")
     assert main(["init", "--otlp-path", unseen_traces, "--out", str(out)]) == 2
