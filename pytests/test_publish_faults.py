@@ -36,7 +36,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,8 +44,7 @@ from typing import Any, TypeVar
 import duckdb
 import pytest
 
-from conftest import DEMO_CONFIG, dbt_vars_for
-from feature_cost.demo import generate
+from conftest import DEMO_CONFIG, DemoBuild
 from feature_cost.publish import (
     EXIT_BUILD_FAILED,
     EXIT_HELD_FOR_WRITING,
@@ -69,8 +68,6 @@ from test_publish import (
 # Each test builds its own data set with dbt: `pytest -m 'not slow'` leaves them out.
 pytestmark = pytest.mark.slow
 
-# The project's own two-day history, for its incremental publish.
-CONFIG = replace(DEMO_CONFIG, days=2)
 PROBE = Path(__file__).resolve().parent / "publish_probe"
 # The probe's requests: the costs of a day's requests, a CSV file a day; a third day arrives
 # later.
@@ -560,25 +557,30 @@ def _requests_on(path: Path, day: str) -> int:
     return int(count)
 
 
-def test_publish_is_incremental_and_full_refresh_rebuilds(tmp_path: Path) -> None:
-    """The project itself, published three times with one dbt directory, as on a schedule:
-    the first publish is a full rebuild (no build file yet); a second one with no new data
-    gives the same marts although the first day's file has left the glob (decoded history
-    lives in the build file); ``--full-refresh`` rebuilds from the files the glob matches
-    now, so that day is gone."""
-    generate(CONFIG, tmp_path / "data")
-    dbt_vars = dbt_vars_for(tmp_path / "data")
+def test_publish_is_incremental_and_full_refresh_rebuilds(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """The project itself, published twice with one dbt directory, as on a schedule, onto a
+    build file that holds the session demo's days (as earlier runs would have left it): with
+    no new data and the first day's file gone from the glob, the incremental publish gives
+    the same marts (decoded history lives in the build file); ``--full-refresh`` rebuilds
+    from the files the glob matches now, so that day is gone."""
     published = tmp_path / "published" / "feature_cost.duckdb"
-    dbt_dir = tmp_path / "dbt"
-    first = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
-    assert first.returncode == EXIT_PUBLISHED, first.stdout[-3000:] + first.stderr
-    assert "full rebuild" in first.stdout
-    marts = mart_rows(published)
-    first_day = CONFIG.start_date.isoformat()
-    assert _requests_on(published, first_day) > 0
+    published.parent.mkdir()
+    shutil.copyfile(demo_build.duckdb_path, build_path(published))
+    marts = mart_rows(build_path(published))
+    first_day = DEMO_CONFIG.start_date.isoformat()
+    assert _requests_on(build_path(published), first_day) > 0
+    # The Collector rotated the first day's file away: the glob matches the later days only.
+    otlp = demo_build.data_dir / "otlp"
+    assert sorted(path.name for path in otlp.glob("*")) == [
+        "traces-2026-01-05.jsonl",
+        "traces-2026-01-06.jsonl",
+        "traces-2026-01-07.jsonl",
+    ]
+    dbt_vars = {**demo_build.vars, "otlp_path": str(otlp / "traces-2026-01-0[67].jsonl")}
 
-    (first_file,) = (tmp_path / "data" / "otlp").glob(f"*{first_day}*")
-    first_file.rename(tmp_path / first_file.name)
+    dbt_dir = tmp_path / "dbt"
     second = run_publish(published, dbt_vars, "--no-freshness", dbt_dir=dbt_dir)
     assert second.returncode == EXIT_PUBLISHED, second.stdout[-3000:] + second.stderr
     assert "incremental build" in second.stdout
