@@ -27,12 +27,14 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 # uv (pinned) installs the pinned set in seconds; where it cannot (an index only pip is
-# configured for, say), pip installs the same set.
+# configured for, say), pip installs the same set. Both compile the packages to bytecode at
+# install (uv only when asked): where PYTHONDONTWRITEBYTECODE is set, Python would otherwise
+# compile dbt again in every process that imports it (measured: 3.7 s -> 1.6 s a dbt start).
 UV_VERSION := 0.13.9
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	if $(BIN)/pip install --quiet uv==$(UV_VERSION) \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'; then :; \
+		&& $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev]'; then :; \
 	else \
 		echo "install: uv could not install the toolchain; installing with pip" >&2; \
 		$(BIN)/pip install --quiet --upgrade pip; \
