@@ -86,11 +86,18 @@ docs-serve: docs  ## generate, then serve the documentation site on localhost (b
 publish: install  ## scheduled run: freshness, incremental build, atomic publish to FEATURE_COST_PUBLISHED (PUBLISH_ARGS)
 	$(WITH_SEEDS) $(BIN)/feature-cost publish --duckdb $(FEATURE_COST_PUBLISHED) $(PUBLISH_ARGS)
 
+# mypy (one core) runs beside sqlfluff, whose dbt templater compiles the project on one core
+# before it lints on every core; its output follows sqlfluff's, and both must pass.
 lint: install  ## ruff, mypy and sqlfluff (dbt templater)
 	$(BIN)/ruff check src pytests bench tools
 	$(BIN)/ruff format --check src pytests bench tools
-	$(BIN)/mypy
-	$(BIN)/sqlfluff lint --processes 0 models tests analyses
+	@mypy_out=$$(mktemp); trap 'rm -f "$$mypy_out"' EXIT; \
+	echo "$(BIN)/mypy & $(BIN)/sqlfluff lint --processes 0 models tests analyses"; \
+	$(BIN)/mypy > "$$mypy_out" 2>&1 & mypy_pid=$$!; \
+	sql=0; $(BIN)/sqlfluff lint --processes 0 models tests analyses || sql=$$?; \
+	py=0; wait $$mypy_pid || py=$$?; \
+	cat "$$mypy_out"; \
+	exit $$(( sql != 0 || py != 0 ))
 
 check-bigquery: install  ## compile for BigQuery offline; analyze every model with GoogleSQL (BQ_CHECK_KEEP=dir keeps it)
 	$(BIN)/python tools/bigquery_check.py $(if $(BQ_CHECK_KEEP),--keep $(BQ_CHECK_KEEP))
