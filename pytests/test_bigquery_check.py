@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
-from dbt.flags import set_from_args
+from dbt.flags import get_flags, set_flags, set_from_args
 from dbt_common.context import set_invocation_context
 
 import bigquery_check as bq
@@ -345,6 +345,7 @@ def bigquery_credentials(**env: str) -> list[Any]:
     the ``FEATURE_COST_BQ_*`` variables set (read in this process: dbt renders a profile
     from the invocation context's environment, not from ``os.environ``)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FEATURE_COST_BQ_")}
+    flags = get_flags()
     set_from_args(Namespace(), None)
     set_invocation_context({**clean, **env})
     try:
@@ -354,8 +355,9 @@ def bigquery_credentials(**env: str) -> list[Any]:
             renderer=ProfileRenderer({}),
             target_override="bigquery",
         )
-    finally:
+    finally:  # what this process's other dbt calls read is put back
         set_invocation_context(os.environ)
+        set_flags(flags)
     credentials: Any = profile.credentials
     return [credentials.method, credentials.api_endpoint, credentials.token]
 

@@ -88,10 +88,12 @@ def initialised(unseen_traces: str) -> Iterator[Initialised]:
     try:
         with redirect_stdout(said):
             code = main(["init", "--otlp-path", unseen_traces, "--out", str(folder)])
+    finally:
+        os.chdir(here)
+    try:
         assert code == 0, said.getvalue()
         yield Initialised(folder, said.getvalue())
     finally:
-        os.chdir(here)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -99,7 +101,9 @@ def test_init_then_build_passes_unedited_with_no_demo_data(
     initialised: Initialised,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(PROJECT_ROOT)
     out, said = initialised.out, initialised.said
     assert "no list price for `acme-llm-7b`" in said
     relative_seeds = out.relative_to(PROJECT_ROOT) / "seeds"

@@ -333,6 +333,7 @@ def test_failed_or_stale_runs_leave_the_published_file_alone(first_publish: Firs
     # The probe's requests are from January 2026: as a live feed they are long stale.
     stale = run_publish(published, first_publish.dbt_vars, project=first_publish.project)
     assert stale.returncode == EXIT_STALE, stale.stdout[-3000:]
+    assert "ERROR STALE" in stale.stdout  # dbt's verdict on the source, not a failed read
     assert "stale" in stale.stderr
 
     assert (published.stat().st_mtime_ns, _snapshot(published)) == before
@@ -405,6 +406,10 @@ def test_sigterm_is_forwarded_to_dbt(first_publish: FirstPublish, tmp_path: Path
     )
     try:
         dbt_pid = wait_for(lambda: dbt_children(publisher.pid), "dbt under the publish")[0]
+        wait_for(
+            lambda: wal_path(build_path(published)).exists() or publisher.poll() is not None,
+            "dbt writing into the build file",
+        )
         os.kill(publisher.pid, signal.SIGTERM)
         _, stderr = publisher.communicate(timeout=600)
     finally:
@@ -561,7 +566,7 @@ def test_publish_is_incremental_and_full_refresh_rebuilds(
     demo_build: DemoBuild, tmp_path: Path
 ) -> None:
     """The project itself, published twice with one dbt directory, as on a schedule, onto a
-    build file that holds the session demo's days (as earlier runs would have left it): with
+    build file that holds the session demo's days (as an earlier full build leaves it): with
     no new data and the first day's file gone from the glob, the incremental publish gives
     the same marts (decoded history lives in the build file); ``--full-refresh`` rebuilds
     from the files the glob matches now, so that day is gone."""

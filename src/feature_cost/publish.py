@@ -287,6 +287,11 @@ class _Run:
             pass_fds=(lock_fd,),
             preexec_fn=self._child_setup(os.getpid()),
         )
+        # A signal that came while the child was being started found no child to forward
+        # to: forward it now (twice, if it came just after the assignment, does no harm).
+        if self.interrupted is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child.pid, self.interrupted)
         try:
             return self.child.wait()
         finally:
