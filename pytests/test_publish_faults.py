@@ -3,7 +3,8 @@
 Where a test is about files and processes, not numbers, the publish runs a minimal dbt
 project (``publish_probe/``: one mart from CSV files, a step that keeps dbt busy when asked, a
 test that fails when asked) on the project's own profile; it builds in about a second where
-the project takes ten. The incremental publish and its full refresh run the project itself.
+the project takes ten. The incremental publish and its full refresh run the project itself,
+and the project's own freshness rules, which a publish runs first, are checked in process.
 
 - a reader in another process holds the published file open while a new build is
   published: it goes on reading the old marts, whole (the file is replaced by a rename);
@@ -44,7 +45,7 @@ from typing import Any, TypeVar
 import duckdb
 import pytest
 
-from conftest import DEMO_CONFIG, DemoBuild
+from conftest import DEMO_CONFIG, DemoBuild, run_dbt
 from feature_cost.publish import (
     EXIT_BUILD_FAILED,
     EXIT_HELD_FOR_WRITING,
@@ -338,6 +339,28 @@ def test_failed_or_stale_runs_leave_the_published_file_alone(first_publish: Firs
 
     assert (published.stat().st_mtime_ns, _snapshot(published)) == before
     assert not leftovers(published)
+
+
+def test_the_projects_freshness_calls_the_demo_spans_stale(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """What a publish of the project runs before building (the probe stands in for it
+    above): the project's own freshness rules. The demo's spans are from January 2026: read
+    from the ClickHouse exporter's Parquet, the one span source with a time to judge them
+    by, as a live feed they are long stale."""
+    stale_vars = {
+        **demo_build.vars,
+        "span_source": "clickhouse_parquet",
+        "clickhouse_spans_path": str(demo_build.data_dir / "clickhouse" / "*.parquet"),
+    }
+    with pytest.raises(AssertionError) as stale:
+        run_dbt(
+            ["source", "freshness"],
+            duckdb_path=tmp_path / "feature_cost.duckdb",
+            vars=stale_vars,
+            target_dir=tmp_path,
+        )
+    assert "ERROR STALE freshness of otel.clickhouse_spans" in str(stale.value)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
