@@ -91,9 +91,8 @@ publish: install  ## scheduled run: freshness, incremental build, atomic publish
 lint: install  ## ruff, mypy and sqlfluff (dbt templater)
 	$(BIN)/ruff check src pytests bench tools
 	$(BIN)/ruff format --check src pytests bench tools
-	@mypy_out=$$(mktemp); trap 'rm -f "$$mypy_out"' EXIT; \
-	echo "$(BIN)/mypy & $(BIN)/sqlfluff lint --processes 0 models tests analyses"; \
-	$(BIN)/mypy > "$$mypy_out" 2>&1 & mypy_pid=$$!; \
+	@echo "$(BIN)/mypy & $(BIN)/sqlfluff lint --processes 0 models tests analyses"; \
+	mypy_out=$$(mktemp); $(BIN)/mypy > "$$mypy_out" 2>&1 & mypy_pid=$$!; \
 	trap 'kill $$mypy_pid 2>/dev/null || true; rm -f "$$mypy_out"' EXIT; \
 	sql=0; $(BIN)/sqlfluff lint --processes 0 models tests analyses || sql=$$?; \
 	py=0; wait $$mypy_pid || py=$$?; \
