@@ -88,28 +88,24 @@ final as (
 
     select
         'build' as component,
-        coalesce(expected_build.date_day, actual_build.date_day) as date_day,
-        coalesce(expected_build.feature_id, actual_build.feature_id) as feature_id,
+        date_day,
+        feature_id,
         expected_build.expected_cost,
         actual_build.actual_cost
     from expected_build
-    full outer join actual_build
-        on
-            expected_build.date_day = actual_build.date_day
-            and expected_build.feature_id = actual_build.feature_id
+    full outer join actual_build using (date_day, feature_id)
     where {{ differs_beyond_tolerance('expected_build.expected_cost', 'actual_build.actual_cost') }}
 
     union all
 
     select
         'maintenance' as component,
-        coalesce(expected_maintenance.date_day, actual_maintenance.date_day) as date_day,
+        date_day,
         null as feature_id,
         expected_maintenance.expected_cost,
         actual_maintenance.actual_cost
     from expected_maintenance
-    full outer join actual_maintenance
-        on expected_maintenance.date_day = actual_maintenance.date_day
+    full outer join actual_maintenance using (date_day)
     where {{ differs_beyond_tolerance(
         'expected_maintenance.expected_cost', 'actual_maintenance.actual_cost'
     ) }}

@@ -35,7 +35,7 @@ priced_days as (
         sum(attribution_share) as share_total,
         sum(case when feature_id = '__linked__' then 1 else 0 end) as unsplit_rows
     from {{ ref('int_span_days_priced') }}
-    group by trace_id, span_id, date_day
+    group by all
 
 ),
 
@@ -55,8 +55,8 @@ priced as (
 final as (
 
     select
-        coalesce(received.trace_id, priced.trace_id) as trace_id,
-        coalesce(received.span_id, priced.span_id) as span_id,
+        trace_id,
+        span_id,
         case
             when priced.span_id is null then 'accepted but never priced'
             when received.span_id is null then 'priced but never accepted'
@@ -65,10 +65,7 @@ final as (
             else 'attributed to more than one feature and tenant'
         end as problem
     from received
-    full outer join priced
-        on
-            received.trace_id = priced.trace_id
-            and received.span_id = priced.span_id
+    full outer join priced using (trace_id, span_id)
     where
         received.span_id is null
         or priced.span_id is null

@@ -57,14 +57,13 @@ compute_by_day as (
 broken_days as (
 
     select
-        coalesce(capacity_by_day.date_day, compute_by_day.date_day) as date_day,
+        date_day,
         cast(null as {{ dbt.type_string() }}) as service_name,
         cast(null as {{ dbt.type_string() }}) as instance_id,
         cast(null as {{ dbt.type_bigint() }}) as hour_number,
         'mart compute != instance capacity' as problem
     from capacity_by_day
-    full outer join compute_by_day
-        on capacity_by_day.date_day = compute_by_day.date_day
+    full outer join compute_by_day using (date_day)
     where
         {{ differs_beyond_tolerance(
             'capacity_by_day.capacity_cost', 'compute_by_day.compute_cost'

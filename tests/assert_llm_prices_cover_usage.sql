@@ -7,4 +7,4 @@ select
     sum(input_tokens + output_tokens) as unpriced_tokens
 from {{ ref('int_span_days_priced') }}
 where not llm_price_found
-group by coalesce(gen_ai_request_model, '(no gen_ai.request.model)'), date_day
+group by all

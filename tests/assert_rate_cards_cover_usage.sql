@@ -19,7 +19,7 @@ final as (
         count(*) as unpriced_span_days
     from priced
     where not rate_card_row_found
-    group by rate_card_id, coalesce(cloud_region, '__unknown__'), instance_family, date_day
+    group by all
 
 )
 

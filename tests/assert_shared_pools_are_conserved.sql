@@ -23,16 +23,13 @@ allocated as (
 final as (
 
     select
-        coalesce(pool_days.date_day, allocated.date_day) as date_day,
-        coalesce(pool_days.resource_id, allocated.resource_id) as resource_id,
+        date_day,
+        resource_id,
         pool_days.pool_cost,
         allocated.allocated_cost,
         allocated.idle_cost
     from pool_days
-    full outer join allocated
-        on
-            pool_days.date_day = allocated.date_day
-            and pool_days.resource_id = allocated.resource_id
+    full outer join allocated using (date_day, resource_id)
     where {{ differs_beyond_tolerance('pool_days.pool_cost', 'allocated.allocated_cost') }}
 
 )

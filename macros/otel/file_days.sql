@@ -3,17 +3,17 @@
         names, each with a `filename` column), which is the start day of the earliest sound
         span (no quarantine reason) read from it. How items that have no day of their own
         (lines, spans with no start in bounds) are dated, in every audit model; a file with
-        no sound span has no row. `spans`: a CTE of int_spans_screened. -#}
+        no sound span has no row. `spans`: the relation int_spans_screened. -#}
     select
-        {{ spans }}.filename,
-        min({{ spans }}.start_day) as file_day
-    from {{ spans }}
+        screened.filename,
+        min(screened.start_day) as file_day
+    from {{ spans }} as screened
     where
-        {{ spans }}.quarantine_reason is null
+        screened.quarantine_reason is null
         and (
             {%- for cte in dated %}
-                {{ 'or ' if not loop.first }}{{ spans }}.filename in (select {{ cte }}.filename from {{ cte }})
+                {{ 'or ' if not loop.first }}screened.filename in (select {{ cte }}.filename from {{ cte }})
             {%- endfor %}
         )
-    group by {{ spans }}.filename
+    group by screened.filename
 {%- endmacro %}

@@ -68,10 +68,7 @@
             parent_cycle_walk.trace_id,
             parent_cycle_walk.ancestor_span_id as span_id
         from parent_cycle_walk
-        inner join closed_parent_cycles
-            on
-                parent_cycle_walk.trace_id = closed_parent_cycles.trace_id
-                and parent_cycle_walk.origin_span_id = closed_parent_cycles.origin_span_id
+        inner join closed_parent_cycles using (trace_id, origin_span_id)
 
     ),
 {%- endmacro %}

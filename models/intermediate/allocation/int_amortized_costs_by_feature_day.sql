@@ -108,23 +108,19 @@ maintenance_by_day as (
             ['team_tax_by_day.date_day', 'team_tax_by_day.team_id']
         ) }} as maintenance_cost
     from team_tax_by_day
-    inner join ownership
-        on team_tax_by_day.team_id = ownership.team_id
+    inner join ownership using (team_id)
 
 ),
 
 feature_days as (
 
     select
-        coalesce(build_by_day.date_day, maintenance_by_day.date_day) as date_day,
-        coalesce(build_by_day.feature_id, maintenance_by_day.feature_id) as feature_id,
+        date_day,
+        feature_id,
         coalesce(build_by_day.build_amortization_cost, 0) as build_amortization_cost,
         coalesce(maintenance_by_day.maintenance_cost, 0) as maintenance_cost
     from build_by_day
-    full outer join maintenance_by_day
-        on
-            build_by_day.date_day = maintenance_by_day.date_day
-            and build_by_day.feature_id = maintenance_by_day.feature_id
+    full outer join maintenance_by_day using (date_day, feature_id)
 
 ),
 
@@ -137,7 +133,7 @@ tenant_requests as (
         {{ exact_sum("invocation_count") }} as request_count
     from costs
     where invocation_count > 0
-    group by date_day, feature_id, tenant_id
+    group by all
 
 ),
 
@@ -155,10 +151,7 @@ tenant_shares as (
             ~ '(partition by feature_days.date_day, feature_days.feature_id)'
         ) }}, 1.0) as tenant_share
     from feature_days
-    left join tenant_requests
-        on
-            feature_days.date_day = tenant_requests.date_day
-            and feature_days.feature_id = tenant_requests.feature_id
+    left join tenant_requests using (date_day, feature_id)
 
 ),
 

@@ -42,7 +42,7 @@ idle_capacity as (
         {{ exact_sum("idle_memory_cost") }} as idle_memory_cost,
         {{ exact_sum("idle_gpu_cost") }} as idle_gpu_cost
     from instance_hours
-    group by date_day, service_name, cloud_region
+    group by all
 
 ),
 
@@ -128,7 +128,7 @@ final as (
             ~ " then cpu_cost + memory_cost + gpu_cost else 0 end"
         ) }} as unreconciled_compute_cost
     from costs_with_factor
-    group by date_day, feature_id, tenant_id
+    group by all
 
 )
 

@@ -52,10 +52,7 @@ in_scope as (
     from costs
     inner join resources
         on {{ span_in_pool_scope('costs', 'resources') }}
-    inner join pool_days
-        on
-            resources.resource_id = pool_days.resource_id
-            and costs.date_day = pool_days.date_day
+    inner join pool_days using (resource_id, date_day)
     left join taxonomy
         on costs.gated_feature_id = taxonomy.feature_id
 
@@ -76,7 +73,7 @@ final as (
         {{ exact_sum("gpu_minutes") }} as gpu_minutes,
         {{ exact_sum("strategy_driver_cost") }} as strategy_driver_cost
     from in_scope
-    group by date_day, resource_id, feature_id, tenant_id
+    group by all
 
 )
 

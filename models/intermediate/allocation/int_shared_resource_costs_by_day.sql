@@ -73,10 +73,7 @@ combined as (
         seeded.pool_cost,
         'seed' as cost_source
     from seeded
-    left join billed
-        on
-            seeded.date_day = billed.date_day
-            and seeded.resource_id = billed.resource_id
+    left join billed using (date_day, resource_id)
     where billed.resource_id is null
 
 ),
@@ -92,8 +89,7 @@ final as (
         combined.cost_source,
         '{{ var("currency") }}' as currency
     from combined
-    inner join resources
-        on combined.resource_id = resources.resource_id
+    inner join resources using (resource_id)
 
 )
 

@@ -154,7 +154,7 @@ final as (
             as charge_count,
         {{ exact_sum("truth_cost * day_fraction") }} as billed_cost
     from charge_days
-    group by day_number, target_type, target_id, cloud_region
+    group by all
 
 )
 

@@ -42,10 +42,7 @@ estimated_by_month as (
         {{ exact_sum("estimated_cost") }} as estimated_cost,
         {{ exact_sum("vcpu_ms") }} as vcpu_ms
     from estimates
-    group by
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date),
-        service_name,
-        coalesce(cloud_region, '*')
+    group by all
 
 ),
 
@@ -57,28 +54,23 @@ billed_by_month as (
         cloud_region,
         {{ exact_sum("billed_cost") }} as billed_cost
     from billed
-    group by cast({{ dbt.date_trunc('month', 'date_day') }} as date), target_id, cloud_region
+    group by all
 
 ),
 
 final as (
 
     select
-        coalesce(estimated_by_month.billing_month, billed_by_month.billing_month)
-            as billing_month,
-        coalesce(estimated_by_month.service_name, billed_by_month.service_name) as service_name,
-        coalesce(estimated_by_month.cloud_region, billed_by_month.cloud_region) as cloud_region,
+        billing_month,
+        service_name,
+        cloud_region,
         estimated_by_month.estimated_cost,
         estimated_by_month.vcpu_ms,
         billed_by_month.billed_cost,
         {{ safe_divide('billed_by_month.billed_cost', 'estimated_by_month.estimated_cost') }}
             as reconciliation_factor
     from estimated_by_month
-    full outer join billed_by_month
-        on
-            estimated_by_month.billing_month = billed_by_month.billing_month
-            and estimated_by_month.service_name = billed_by_month.service_name
-            and estimated_by_month.cloud_region = billed_by_month.cloud_region
+    full outer join billed_by_month using (billing_month, service_name, cloud_region)
 
 )
 

@@ -68,7 +68,7 @@ used_hours as (
         {{ exact_sum("memory_cost * hour_share") }} as work_memory_cost,
         {{ exact_sum("gpu_cost * hour_share") }} as work_gpu_cost
     from work_hours
-    group by date_day, service_name, cloud_region, instance_id, hour_number
+    group by all
 
 ),
 
@@ -98,7 +98,7 @@ instance_days as (
         ) }}
             as capacity_gpu_cost
     from used_hours
-    group by date_day, service_name, cloud_region, instance_id
+    group by all
 
 ),
 

@@ -102,7 +102,7 @@ capacity_factors as (
             and coalesce(pending.cloud_region, '') = coalesce(oversubscribed_hours.cloud_region, '')
             and pending.instance_id = oversubscribed_hours.instance_id
             and pending.hour_number = oversubscribed_hours.hour_number
-    group by pending.trace_id, pending.span_id, pending.share_number, pending.date_day
+    group by all
 
 ),
 
@@ -112,12 +112,7 @@ priced_with_factor as (
         priced.*,
         coalesce(capacity_factors.capacity_share_factor, 1) as capacity_share_factor
     from priced
-    left join capacity_factors
-        on
-            priced.trace_id = capacity_factors.trace_id
-            and priced.span_id = capacity_factors.span_id
-            and priced.share_number = capacity_factors.share_number
-            and priced.date_day = capacity_factors.date_day
+    left join capacity_factors using (trace_id, span_id, share_number, date_day)
 
 ),
 
@@ -153,17 +148,7 @@ final as (
         {{ exact_sum("db_query_cost") }} as db_query_cost,
         {{ exact_sum("llm_cost") }} as llm_cost
     from priced_with_factor
-    group by
-        date_day,
-        feature_id,
-        gated_feature_id,
-        tenant_id,
-        feature_variant,
-        service_name,
-        cloud_region,
-        server_address,
-        compute_pool_id,
-        query_pool_id
+    group by all
 
 )
 

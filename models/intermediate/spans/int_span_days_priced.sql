@@ -69,7 +69,7 @@ database_client_queries as (
         sum(greatest(db_query_event_count, 1)) as query_count
     from spans
     where span_kind = 'CLIENT' and db_system is not null and parent_span_id is not null
-    group by trace_id, parent_span_id, service_name
+    group by all
 
 ),
 
@@ -89,11 +89,7 @@ span_queries as (
             else greatest(spans.db_query_event_count - coalesce(below.query_count, 0), 0)
         end as query_count
     from spans
-    left join database_client_queries as below
-        on
-            spans.trace_id = below.trace_id
-            and spans.span_id = below.span_id
-            and spans.service_name = below.service_name
+    left join database_client_queries as below using (trace_id, span_id, service_name)
     where
         spans.db_query_event_count > 0
         or (spans.span_kind = 'CLIENT' and spans.db_system is not null)
@@ -139,10 +135,7 @@ token_trace_links as (
         spans.parent_span_id,
         token_reports.span_id is not null as is_token_report
     from spans
-    left join token_reports
-        on
-            spans.trace_id = token_reports.trace_id
-            and spans.span_id = token_reports.span_id
+    left join token_reports using (trace_id, span_id)
     where spans.trace_id in (select token_traces.trace_id from token_traces)
 
 ),
@@ -222,10 +215,7 @@ span_tokens as (
         greatest(token_reports.reasoning_tokens - coalesce(below.reasoning_tokens, 0), 0)
             as reasoning_tokens
     from token_reports
-    left join tokens_reported_below as below
-        on
-            token_reports.trace_id = below.trace_id
-            and token_reports.span_id = below.span_id
+    left join tokens_reported_below as below using (trace_id, span_id)
 
 ),
 
@@ -322,11 +312,8 @@ children_per_day as (
             'span_days.day_start_ns', 'span_days.day_end_ns'
         ) }}) as children_ns
     from span_days
-    inner join child_islands
-        on
-            span_days.trace_id = child_islands.trace_id
-            and span_days.span_id = child_islands.span_id
-    group by span_days.trace_id, span_days.span_id, span_days.day_number
+    inner join child_islands using (trace_id, span_id)
+    group by all
 
 ),
 
@@ -367,27 +354,19 @@ usage_all_days as (
             when spans.is_feature_span then 1
             else 0
         end as invocation_count,
-        case
-            when span_days.is_start_day then coalesce(span_queries.query_count, 0) else 0
-        end as query_count,
-        case
-            when span_days.is_start_day then coalesce(span_tokens.input_tokens, 0) else 0
-        end as input_tokens,
-        case
-            when span_days.is_start_day then coalesce(span_tokens.output_tokens, 0) else 0
-        end as output_tokens,
-        case
-            when span_days.is_start_day then coalesce(span_tokens.cache_read_tokens, 0) else 0
-        end as cache_read_tokens,
-        case
-            when span_days.is_start_day then coalesce(span_tokens.cache_creation_tokens, 0) else 0
-        end as cache_creation_tokens,
-        case
-            when span_days.is_start_day then coalesce(span_tokens.reasoning_tokens, 0) else 0
-        end as reasoning_tokens,
-        case
-            when span_days.is_start_day then coalesce(spans.db_rows_returned, 0) else 0
-        end as rows_scanned,
+        -- A span's counts belong to its start day: a span crossing midnight counts once.
+        {%- for count_column, counted in [
+            ('query_count', 'span_queries.query_count'),
+            ('input_tokens', 'span_tokens.input_tokens'),
+            ('output_tokens', 'span_tokens.output_tokens'),
+            ('cache_read_tokens', 'span_tokens.cache_read_tokens'),
+            ('cache_creation_tokens', 'span_tokens.cache_creation_tokens'),
+            ('reasoning_tokens', 'span_tokens.reasoning_tokens'),
+            ('rows_scanned', 'spans.db_rows_returned'),
+        ] %}
+            case when span_days.is_start_day then coalesce({{ counted }}, 0) else 0 end
+                as {{ count_column }},
+        {%- endfor %}
         spans.server_address,
         coalesce(spans.sampling_weight, 1) as sampling_weight,
         coalesce(spans.sampling_weight, 1) * coalesce(link_shares.attribution_share, 1)
@@ -397,31 +376,15 @@ usage_all_days as (
         spans.memory_gb_attribute,
         spans.gpu_count_attribute
     from span_days
-    inner join spans
-        on
-            span_days.trace_id = spans.trace_id
-            and span_days.span_id = spans.span_id
-    left join instances
-        on
-            span_days.trace_id = instances.trace_id
-            and span_days.span_id = instances.span_id
+    inner join spans using (trace_id, span_id)
+    left join instances using (trace_id, span_id)
+    left join children_per_day using (trace_id, span_id, day_number)
+    left join span_queries using (trace_id, span_id)
+    left join span_tokens using (trace_id, span_id)
     left join link_shares
         on
             spans.trace_id = link_shares.trace_id
             and spans.link_span_id = link_shares.span_id
-    left join children_per_day
-        on
-            span_days.trace_id = children_per_day.trace_id
-            and span_days.span_id = children_per_day.span_id
-            and span_days.day_number = children_per_day.day_number
-    left join span_queries
-        on
-            span_days.trace_id = span_queries.trace_id
-            and span_days.span_id = span_queries.span_id
-    left join span_tokens
-        on
-            span_days.trace_id = span_tokens.trace_id
-            and span_days.span_id = span_tokens.span_id
 
 ),
 
@@ -564,8 +527,7 @@ sized as {{ not_materialized() }} (
             else 'fallback_default'
         end as size_basis
     from usage_with_card
-    left join service_defaults
-        on usage_with_card.service_name = service_defaults.service_name
+    left join service_defaults using (service_name)
     cross join fallback_defaults as fallback
 
 ),
@@ -594,7 +556,7 @@ claims as (
             sized.date_day = pools.date_day
             and {{ span_in_pool_scope('sized', 'pools') }}
     where pools.resource_type in ('service_compute', 'gpu_pool', 'database', 'cache')
-    group by sized.trace_id, sized.span_id, sized.date_day
+    group by all
 
 ),
 
@@ -671,22 +633,13 @@ final as (
         coalesce(claims.query_pool_count, 0) as query_pool_count,
         coalesce(rates.currency, '{{ var("currency") }}') as currency
     from sized
-    left join rates
-        on
-            sized.rate_card_id = rates.rate_card_id
-            and sized.rate_region = rates.rate_region
-            and sized.instance_family = rates.instance_family
-            and sized.date_day = rates.date_day
+    left join rates using (rate_card_id, rate_region, instance_family, date_day)
     left join llm_prices
         on
             sized.gen_ai_request_model = llm_prices.model
             and sized.date_day >= llm_prices.effective_from
             and (llm_prices.effective_to is null or sized.date_day < llm_prices.effective_to)
-    left join claims
-        on
-            sized.trace_id = claims.trace_id
-            and sized.span_id = claims.span_id
-            and sized.date_day = claims.date_day
+    left join claims using (trace_id, span_id, date_day)
 
 )
 

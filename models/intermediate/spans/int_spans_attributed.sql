@@ -174,10 +174,7 @@ flag_stand_ins as (
         flag_evaluations.span_id,
         min(flag_evaluations.feature_id) as feature_id
     from flag_evaluations
-    left join traces_with_feature_spans
-        on
-            flag_evaluations.trace_id = traces_with_feature_spans.trace_id
-            and flag_evaluations.feature_id = traces_with_feature_spans.feature_id
+    left join traces_with_feature_spans using (trace_id, feature_id)
     where
         flag_evaluations.is_off
         and flag_evaluations.own_feature_id is null
@@ -193,10 +190,7 @@ spans_with_stand_ins as {{ not_materialized() }} (
         coalesce(trace_spans.own_feature_id, flag_stand_ins.feature_id) as invoked_feature_id,
         flag_stand_ins.span_id is not null as is_flag_stand_in
     from trace_spans
-    left join flag_stand_ins
-        on
-            trace_spans.trace_id = flag_stand_ins.trace_id
-            and trace_spans.span_id = flag_stand_ins.span_id
+    left join flag_stand_ins using (trace_id, span_id)
 
 ),
 
@@ -230,10 +224,7 @@ tree as (
         span_tree.*,
         spans_in_parent_cycles.span_id is not null as is_in_parent_cycle
     from span_tree
-    left join spans_in_parent_cycles
-        on
-            span_tree.trace_id = spans_in_parent_cycles.trace_id
-            and span_tree.span_id = spans_in_parent_cycles.span_id
+    left join spans_in_parent_cycles using (trace_id, span_id)
 
 ),
 
@@ -334,18 +325,10 @@ attributed as (
         case when lineage.feature_id = '__linked__' then lineage.feature_span_id end
             as link_span_id
     from spans_with_stand_ins as spans
-    left join spans_in_parent_cycles
-        on
-            spans.trace_id = spans_in_parent_cycles.trace_id
-            and spans.span_id = spans_in_parent_cycles.span_id
-    left join lineage
-        on
-            spans.trace_id = lineage.trace_id
-            and spans.span_id = lineage.span_id
-    left join trace_features
-        on spans.trace_id = trace_features.trace_id
-    left join trace_tenants
-        on spans.trace_id = trace_tenants.trace_id
+    left join spans_in_parent_cycles using (trace_id, span_id)
+    left join lineage using (trace_id, span_id)
+    left join trace_features using (trace_id)
+    left join trace_tenants using (trace_id)
     where {{ in_day_window('spans.start_day', window) }}
 
 ),
@@ -371,12 +354,8 @@ gated_spans as (
         attributed.tenant_id,
         attributed.invocation_start_ns
     from attributed
-    inner join gated_flags
-        on attributed.feature_id = gated_flags.feature_id
-    left join trace_flag_verdicts
-        on
-            attributed.trace_id = trace_flag_verdicts.trace_id
-            and attributed.feature_id = trace_flag_verdicts.feature_id
+    inner join gated_flags using (feature_id)
+    left join trace_flag_verdicts using (trace_id, feature_id)
     where trace_flag_verdicts.trace_id is null
 
 ),
@@ -467,14 +446,8 @@ final as (
         attributed.memory_gb_attribute,
         attributed.gpu_count_attribute
     from attributed
-    left join trace_flag_verdicts as flag_verdicts
-        on
-            attributed.trace_id = flag_verdicts.trace_id
-            and attributed.feature_id = flag_verdicts.feature_id
-    left join flag_state
-        on
-            attributed.trace_id = flag_state.trace_id
-            and attributed.span_id = flag_state.span_id
+    left join trace_flag_verdicts as flag_verdicts using (trace_id, feature_id)
+    left join flag_state using (trace_id, span_id)
 
 )
 

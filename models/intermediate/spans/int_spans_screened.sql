@@ -127,10 +127,7 @@ ranked as (
             earlier_deliveries.kept_delivery,
             earlier_deliveries.content_fingerprint as kept_fingerprint
         from ranked
-        inner join earlier_deliveries
-            on
-                ranked.trace_id = earlier_deliveries.trace_id
-                and ranked.span_id = earlier_deliveries.span_id
+        inner join earlier_deliveries using (trace_id, span_id)
         where ranked.quarantine_reason is null
 
     ),
@@ -156,13 +153,7 @@ checked as (
         redelivered.kept_delivery as earlier_kept_delivery,
         redelivered.kept_fingerprint as earlier_kept_fingerprint
     from ranked
-    left join redelivered
-        on
-            ranked.filename = redelivered.filename
-            and ranked.line_number = redelivered.line_number
-            and ranked.resource_index = redelivered.resource_index
-            and ranked.scope_index = redelivered.scope_index
-            and ranked.span_index = redelivered.span_index
+    left join redelivered using (filename, line_number, resource_index, scope_index, span_index)
 
 ),
 

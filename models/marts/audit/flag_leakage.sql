@@ -32,7 +32,7 @@ final as (
             ~ " + coalesce(priced.llm_cost, 0)"
         ) }} as estimated_cost
     from priced
-    group by priced.date_day, priced.gated_feature_id, priced.service_name, priced.span_name
+    group by all
 
 )
 

@@ -14,8 +14,8 @@
 
 with
 
--- The screened spans are imported three times, each read once: DuckDB keeps a copy of a CTE
--- that is read twice, which here would be every span of the history on every run.
+-- The screened spans are read three times (twice here, once by file_days), each once: DuckDB
+-- keeps a copy of a CTE that is read twice, which here would be every span of the history.
 screened_counts as (
 
     select
@@ -24,7 +24,7 @@ screened_counts as (
         span_status,
         count(*) as span_count
     from {{ ref('int_spans_screened') }}
-    group by start_day, raw_start_day, span_status
+    group by all
 
 ),
 
@@ -35,16 +35,6 @@ spans_without_start as (
         span_status
     from {{ ref('int_spans_screened') }}
     where start_day is null
-
-),
-
-file_spans as (
-
-    select
-        filename,
-        start_day,
-        quarantine_reason
-    from {{ ref('int_spans_screened') }}
 
 ),
 
@@ -72,13 +62,7 @@ dated_statuses as (
         spans_without_start.span_status,
         1 as span_count
     from spans_without_start
-    left join quarantine
-        on
-            spans_without_start.filename = quarantine.filename
-            and spans_without_start.line_number = quarantine.line_number
-            and spans_without_start.resource_index = quarantine.resource_index
-            and spans_without_start.scope_index = quarantine.scope_index
-            and spans_without_start.span_index = quarantine.span_index
+    left join quarantine using (filename, line_number, resource_index, scope_index, span_index)
 
 ),
 
@@ -156,8 +140,7 @@ span_days as (
         coalesce(outcome_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles,
         coalesce(outcome_days.spans_linked, 0) as spans_linked
     from status_days
-    left join outcome_days
-        on status_days.date_day = outcome_days.date_day
+    left join outcome_days using (date_day)
 
 ),
 
@@ -224,7 +207,7 @@ unscreened_days as (
 
     file_days as (
 
-        {{ file_days('file_spans', ['line_outcomes']) }}
+        {{ file_days(ref('int_spans_screened'), ['line_outcomes']) }}
 
     ),
 
@@ -248,8 +231,7 @@ unscreened_days as (
             ) as lines_without_spans,
             sum(case when line_outcomes.line_outcome = 'blank' then 1 else 0 end) as lines_blank
         from line_outcomes
-        left join file_days
-            on line_outcomes.filename = file_days.filename
+        left join file_days using (filename)
         group by file_days.file_day
 
     ),
@@ -271,7 +253,7 @@ unscreened_days as (
 final as (
 
     select
-        coalesce(span_days.date_day, unscreened_days.date_day, line_days.date_day) as date_day,
+        date_day,
         coalesce(span_days.spans_received, 0)
         + coalesce(unscreened_days.spans_unscreened, 0) as spans_received,
         coalesce(span_days.spans_attributed, 0) as spans_attributed,
@@ -291,12 +273,9 @@ final as (
         coalesce(line_days.lines_without_spans, 0) as lines_without_spans,
         coalesce(line_days.lines_blank, 0) as lines_blank
     from span_days
-    full outer join unscreened_days
-        on span_days.date_day = unscreened_days.date_day
-    full outer join line_days
-        on coalesce(span_days.date_day, unscreened_days.date_day) = line_days.date_day
-    left join link_days
-        on span_days.date_day = link_days.date_day
+    full outer join unscreened_days using (date_day)
+    full outer join line_days using (date_day)
+    left join link_days using (date_day)
 
 )
 

@@ -7,21 +7,11 @@
 -- within bounds, else by the earliest sound span in its file (null when the file has none).
 with
 
--- Two imports of the same table, each read once: DuckDB keeps a copy of a CTE that is read
--- twice, which here would be every span of the history on every run.
+-- file_days reads int_spans_screened a second time, for three columns: DuckDB keeps a copy
+-- of a CTE that is read twice, which here would be every span of the history on every run.
 spans as (
 
     select * from {{ ref('int_spans_screened') }}
-
-),
-
-file_spans as (
-
-    select
-        filename,
-        start_day,
-        quarantine_reason
-    from {{ ref('int_spans_screened') }}
 
 ),
 
@@ -64,7 +54,7 @@ items as (
 file_days as (
 
     {{ file_days(
-        'file_spans',
+        ref('int_spans_screened'),
         ['items', 'bad_line_items'] if var('span_source') == 'otlp_json' else ['items']
     ) }}
 
@@ -82,8 +72,7 @@ quarantined_spans as (
         items.quarantine_reason,
         items.quarantine_detail
     from items
-    left join file_days
-        on items.filename = file_days.filename
+    left join file_days using (filename)
 
 ),
 
@@ -104,8 +93,7 @@ bad_lines as (
             bad_line_items.quarantine_reason,
             bad_line_items.quarantine_detail
         from bad_line_items
-        left join file_days
-            on bad_line_items.filename = file_days.filename
+        left join file_days using (filename)
     {%- else -%}
         -- Table inputs have no lines that could be corrupt.
         select * from quarantined_spans

@@ -55,7 +55,7 @@ scope_days as (
         {{ safe_divide(exact_sum('total_cost'), 'sum(request_count)') }} as cost_per_request
     from mart
     where not starts_with(feature_id, '__') and not starts_with(tenant_id, '__')
-    group by date_day, feature_id, tenant_id
+    group by all
 
 ),
 
@@ -90,8 +90,7 @@ threshold_alerts as (
         with_history.total_cost,
         cast(null as {{ type_double() }}) as forecast_cost
     from with_history
-    inner join thresholds
-        on with_history.feature_id = thresholds.feature_id
+    inner join thresholds using (feature_id)
     where with_history.cost_per_request > thresholds.max_cost_per_request
 
 ),
@@ -109,8 +108,7 @@ anomaly_alerts as (
         with_history.total_cost,
         cast(null as {{ type_double() }}) as forecast_cost
     from with_history
-    inner join thresholds
-        on with_history.feature_id = thresholds.feature_id
+    inner join thresholds using (feature_id)
     where
         with_history.trailing_days >= 2
         and with_history.cost_per_request
@@ -136,8 +134,7 @@ budget_days as (
             budgets.feature_id in ('*', mart.feature_id)
             and budgets.tenant_id in ('*', mart.tenant_id)
             and cast({{ dbt.date_trunc('month', 'mart.date_day') }} as date) = budgets.month_start
-    group by
-        budgets.feature_id, budgets.tenant_id, budgets.month_start, budgets.budget, mart.date_day
+    group by all
 
 ),
 

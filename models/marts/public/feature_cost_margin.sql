@@ -66,7 +66,7 @@ shared_by_feature_day as (
         {{ exact_sum("allocated_cost_low") }} as shared_cost_low,
         {{ exact_sum("allocated_cost_high") }} as shared_cost_high
     from shared_allocations
-    group by date_day, feature_id, tenant_id
+    group by all
 
 ),
 
@@ -78,7 +78,7 @@ revenue_by_feature_day as (
         tenant_id,
         {{ exact_sum("revenue") }} as revenue
     from revenue_rows
-    group by date_day, feature_id, tenant_id
+    group by all
 
 ),
 
@@ -134,26 +134,10 @@ joined as (
         coalesce(amortized.maintenance_cost, 0) as maintenance_cost,
         coalesce(revenue_by_feature_day.revenue, 0) as revenue
     from row_keys
-    left join direct_costs
-        on
-            row_keys.date_day = direct_costs.date_day
-            and row_keys.feature_id = direct_costs.feature_id
-            and row_keys.tenant_id = direct_costs.tenant_id
-    left join shared_by_feature_day
-        on
-            row_keys.date_day = shared_by_feature_day.date_day
-            and row_keys.feature_id = shared_by_feature_day.feature_id
-            and row_keys.tenant_id = shared_by_feature_day.tenant_id
-    left join amortized
-        on
-            row_keys.date_day = amortized.date_day
-            and row_keys.feature_id = amortized.feature_id
-            and row_keys.tenant_id = amortized.tenant_id
-    left join revenue_by_feature_day
-        on
-            row_keys.date_day = revenue_by_feature_day.date_day
-            and row_keys.feature_id = revenue_by_feature_day.feature_id
-            and row_keys.tenant_id = revenue_by_feature_day.tenant_id
+    left join direct_costs using (date_day, feature_id, tenant_id)
+    left join shared_by_feature_day using (date_day, feature_id, tenant_id)
+    left join amortized using (date_day, feature_id, tenant_id)
+    left join revenue_by_feature_day using (date_day, feature_id, tenant_id)
 
 ),
 
@@ -249,8 +233,7 @@ final as (
         ) as is_complete_day
     from totals
     cross join span_clock
-    left join taxonomy
-        on totals.feature_id = taxonomy.feature_id
+    left join taxonomy using (feature_id)
 
 )
 

@@ -33,7 +33,7 @@ final as (
             exact_sum('invocation_count')
         ) }} as estimated_cost_per_request
     from costs
-    group by date_day, feature_id, tenant_id, coalesce(feature_variant, '__none__')
+    group by all
 
 )
 

@@ -58,8 +58,7 @@ final as (
         allocations.resource_id || '/' || cast(allocations.date_day as {{ dbt.type_string() }})
         || '/' || allocations.feature_id || '/' || allocations.tenant_id as x_allocation_id
     from allocations
-    left join taxonomy
-        on allocations.feature_id = taxonomy.feature_id
+    left join taxonomy using (feature_id)
 
 )
 

@@ -39,7 +39,7 @@ unmapped as (
         {{ exact_sum("billed_cost") }} as billed_cost
     from {{ ref('int_billed_costs_by_day') }}
     where target_type = '__unmapped__'
-    group by cast({{ dbt.date_trunc('month', 'date_day') }} as date), target_id, cloud_region
+    group by all
 
 ),
 
@@ -55,9 +55,7 @@ pool_estimates as (
         ) }} as estimated_cost
     from costs
     where compute_pool_id is not null or query_pool_id is not null
-    group by
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date),
-        coalesce(compute_pool_id, query_pool_id)
+    group by all
 
 ),
 
@@ -69,8 +67,7 @@ pool_months as (
         {{ exact_sum("pool_days.pool_cost") }} as billed_cost,
         min(pool_days.cost_source) as cost_source
     from pool_days
-    group by
-        cast({{ dbt.date_trunc('month', 'pool_days.date_day') }} as date), pool_days.resource_id
+    group by all
 
 ),
 
@@ -84,7 +81,7 @@ pool_drivers as (
             "case when feature_id != '__idle__' then driver_quantity else 0 end"
         ) }} as usage_quantity
     from pool_usage
-    group by cast({{ dbt.date_trunc('month', 'date_day') }} as date), resource_id
+    group by all
 
 ),
 
@@ -117,14 +114,8 @@ pool_rows as (
         pool_drivers.usage_unit,
         pool_months.cost_source as billed_source
     from pool_months
-    left join pool_estimates
-        on
-            pool_months.billing_month = pool_estimates.billing_month
-            and pool_months.resource_id = pool_estimates.resource_id
-    left join pool_drivers
-        on
-            pool_months.billing_month = pool_drivers.billing_month
-            and pool_months.resource_id = pool_drivers.resource_id
+    left join pool_estimates using (billing_month, resource_id)
+    left join pool_drivers using (billing_month, resource_id)
 
 ),
 

@@ -47,10 +47,7 @@ usage_with_drivers as (
             when 'cost_weighted' then usage.strategy_driver_cost
         end as driver_quantity
     from usage
-    inner join pool_days
-        on
-            usage.resource_id = pool_days.resource_id
-            and usage.date_day = pool_days.date_day
+    inner join pool_days using (resource_id, date_day)
     where pool_days.allocation_key != 'fixed_pct'
 
 ),
@@ -109,10 +106,7 @@ idle as (
         pool_days.pool_cost as allocated_cost_low,
         pool_days.pool_cost as allocated_cost_high
     from pool_days
-    left join used_pool_days
-        on
-            pool_days.resource_id = used_pool_days.resource_id
-            and pool_days.date_day = used_pool_days.date_day
+    left join used_pool_days using (resource_id, date_day)
     where pool_days.allocation_key != 'fixed_pct' and used_pool_days.resource_id is null
 
 ),
@@ -134,8 +128,7 @@ fixed as (
         pool_days.pool_cost * fixed_shares.share_pct / 100.0 as allocated_cost_low,
         pool_days.pool_cost * fixed_shares.share_pct / 100.0 as allocated_cost_high
     from pool_days
-    inner join fixed_shares
-        on pool_days.resource_id = fixed_shares.resource_id
+    inner join fixed_shares using (resource_id)
     where pool_days.allocation_key = 'fixed_pct'
 
 ),
@@ -161,8 +154,7 @@ fixed_remainder as (
         pool_days.pool_cost * (100 - coalesce({{ exact_sum("fixed_shares.share_pct") }}, 0)) / 100.0
             as allocated_cost_high
     from pool_days
-    left join fixed_shares
-        on pool_days.resource_id = fixed_shares.resource_id
+    left join fixed_shares using (resource_id)
     where pool_days.allocation_key = 'fixed_pct'
     group by
         pool_days.date_day,
@@ -178,17 +170,7 @@ fixed_remainder as (
 usage_rows as (
 
     select
-        date_day,
-        resource_id,
-        resource_type,
-        allocation_key,
-        feature_id,
-        tenant_id,
-        currency,
-        pool_cost,
-        driver_quantity,
-        allocation_share,
-        allocated_cost,
+        {{ star_except(['allocated_cost_by_queries', 'allocated_cost_by_duration']) }},
         least(
             allocated_cost,
             coalesce(allocated_cost_by_queries, allocated_cost),

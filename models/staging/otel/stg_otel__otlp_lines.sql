@@ -82,14 +82,8 @@ final as (
         -- The start of a line that could not be used, to see what it was.
         coalesce(lines.line_excerpt, shape_problems.line_excerpt) as line_excerpt
     from lines
-    left join shape_problems
-        on
-            lines.filename = shape_problems.filename
-            and lines.line_number = shape_problems.line_number
-    left join empty_parts
-        on
-            lines.filename = empty_parts.filename
-            and lines.line_number = empty_parts.line_number
+    left join shape_problems using (filename, line_number)
+    left join empty_parts using (filename, line_number)
 
 )
 

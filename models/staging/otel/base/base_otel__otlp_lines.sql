@@ -13,13 +13,7 @@
 -- last one and replaces their lines, stamped with the run's start (`read_at`); files the
 -- glob no longer matches keep their lines (history survives log rotation; `--full-refresh`
 -- forgets them). Read when the var `span_source` is `otlp_json`.
-{{ config(
-    enabled=var('span_source') == 'otlp_json',
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='filename',
-    on_schema_change='fail',
-) }}
+{{ config(enabled=var('span_source') == 'otlp_json') }}
 {{ assert_otlp_files_readable() }}
 {{ assert_otlp_glob_matches() }}
 {%- set files_to_read = otlp_files_to_read(source('otel', 'otlp_trace_files')) %}

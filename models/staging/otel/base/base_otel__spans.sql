@@ -12,13 +12,7 @@
 -- Read when the var `span_source` is `otlp_json`; base_otel__clickhouse_spans yields the
 -- same columns from the ClickHouse exporter's layout. Incremental by file, like
 -- base_otel__otlp_lines: only the lines of new or changed files are decoded.
-{{ config(
-    enabled=var('span_source') == 'otlp_json',
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='filename',
-    on_schema_change='fail',
-) }}
+{{ config(enabled=var('span_source') == 'otlp_json') }}
 {{ assert_otlp_files_readable() }}
 {%- set any_value -%}
 {"stringValue": "VARCHAR", "boolValue": "BOOLEAN", "intValue": "VARCHAR",
@@ -74,10 +68,7 @@ valid_lines as (
 
         select valid_lines.*
         from valid_lines
-        inner join new_versions
-            on
-                valid_lines.filename = new_versions.filename
-                and valid_lines.read_at = new_versions.read_at
+        inner join new_versions using (filename, read_at)
 
     ),
 {%- else -%}
