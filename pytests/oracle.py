@@ -113,16 +113,7 @@ def decode_any_value(value: Any) -> Any:
     if "boolValue" in value:
         return value["boolValue"]
     if "intValue" in value:
-        raw = value["intValue"]
-        if isinstance(raw, bool):
-            return None
-        if isinstance(raw, int):
-            return raw
-        if isinstance(raw, float):
-            return int(raw) if raw.is_integer() else None
-        if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
-            return int(raw.strip())
-        return None
+        return parse_int64(value["intValue"])
     if "doubleValue" in value:
         raw = value["doubleValue"]
         if isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -150,8 +141,9 @@ def decode_attributes(attributes: Any) -> dict[str, Any]:
     return out
 
 
-def parse_nanos(value: Any) -> int | None:
-    """A 64-bit timestamp given as a decimal string or a JSON number, as int nanoseconds."""
+def parse_int64(value: Any) -> int | None:
+    """A 64-bit integer (``intValue``, a timestamp in nanoseconds) given as a decimal string or
+    a JSON number."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -179,12 +171,10 @@ def parse_kind(value: Any) -> int | None:
 
 def as_text(value: Any) -> str | None:
     """An attribute value as text (``None`` stays ``None``; booleans as ``true``/``false``)."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return value
     if isinstance(value, int | float):
         return str(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
@@ -313,7 +303,7 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                 events = [
                     {
                         "name": e.get("name"),
-                        "time": parse_nanos(e.get("timeUnixNano")),
+                        "time": parse_int64(e.get("timeUnixNano")),
                         "attributes": decode_attributes(e.get("attributes")),
                     }
                     for e in span.get("events") or []
@@ -327,8 +317,8 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     span_id=_normalize_id(span.get("spanId")),
                     parent_span_id=_normalize_id(span.get("parentSpanId")) or "",
                     kind=parse_kind(span.get("kind")),
-                    start=parse_nanos(span.get("startTimeUnixNano")),
-                    end=parse_nanos(span.get("endTimeUnixNano")),
+                    start=parse_int64(span.get("startTimeUnixNano")),
+                    end=parse_int64(span.get("endTimeUnixNano")),
                     attributes=decode_attributes(span.get("attributes")),
                     resource=resource,
                     events=events,

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 from argparse import Namespace
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -278,9 +279,12 @@ def bigquery_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[bq.Report,
     return bq.check(PROJECT_ROOT, keep=keep), keep
 
 
-@pytest.mark.bigquery
-@needs_zetasql
-@pytest.mark.slow
+def whole_project_check(test: Callable[..., None]) -> Callable[..., None]:
+    """Marks a test of the whole project's check: BigQuery, needing ZetaSQL, and slow."""
+    return pytest.mark.bigquery(needs_zetasql(pytest.mark.slow(test)))
+
+
+@whole_project_check
 def test_every_model_and_data_test_is_valid_googlesql_on_bigquery(
     bigquery_check: tuple[bq.Report, Path],
 ) -> None:
@@ -311,9 +315,7 @@ INCREMENTAL_SPAN_MODELS = {
 PARTITIONED_MARTS = ["feature_cost_margin", "shared_cost_allocation", "span_accounting"]
 
 
-@pytest.mark.bigquery
-@needs_zetasql
-@pytest.mark.slow
+@whole_project_check
 def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
     bigquery_check: tuple[bq.Report, Path],
 ) -> None:

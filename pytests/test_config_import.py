@@ -166,20 +166,27 @@ def test_the_long_form_gives_one_row_per_period(
     assert not (seeds / "feature_taxonomy.csv").exists(), "absent sections leave seeds alone"
 
 
-def test_yaml_errors_name_the_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    config = tmp_path / "broken.yaml"
-    config.write_text('version: "1.0"\nrate_cards:\n  fast: {cpu_per_ms: [\n', encoding="utf-8")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            'version: "1.0"\nrate_cards:\n  fast: {cpu_per_ms: [\n',
+            "not valid YAML at line",
+            id="yaml-errors-name-the-line",
+        ),
+        pytest.param(
+            'version: "2.0"\n', "version '2.0' is not supported", id="unsupported-version"
+        ),
+    ],
+)
+def test_a_file_it_cannot_read_is_refused(
+    text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(text, encoding="utf-8")
     code, _, err = _run(["import-config", str(config), "--seeds-dir", str(tmp_path)], capsys)
     assert code == 2
-    assert "not valid YAML at line" in err
-
-
-def test_an_unsupported_version_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    config = tmp_path / "v2.yaml"
-    config.write_text('version: "2.0"\n', encoding="utf-8")
-    code, _, err = _run(["import-config", str(config), "--seeds-dir", str(tmp_path)], capsys)
-    assert code == 2
-    assert "version '2.0' is not supported" in err
+    assert message in err
 
 
 def test_a_card_the_seeds_already_have_is_kept_with_a_warning(

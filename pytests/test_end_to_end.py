@@ -817,11 +817,9 @@ def handmade_lines() -> list[str]:
         ],
     }
     e1 = {  # same feature, a tenant whose flag was switched back on: stays gated in
+        **d1,
         "traceId": TRACE_E,
         "spanId": "4444444444444444",
-        "name": "GET /dashboard",
-        "kind": 2,
-        "startTimeUnixNano": str(T_D),
         "endTimeUnixNano": str(T_D + 10 * NS_PER_MS),
         "attributes": [
             kv("feature.id", {"stringValue": "real-time-dashboard"}),
@@ -990,6 +988,30 @@ class Expected:
     revenue: float = 0.0
 
 
+def priced_at(
+    rate: Mapping[str, float],
+    *,
+    busy_ms: float,
+    core_ms: float,
+    gb_ms: float,
+    gpu_ms: float = 0.0,
+    requests: int = 0,
+    queries: int = 0,
+    revenue: float = 0.0,
+) -> Expected:
+    """A row whose usage, in core-, GB- and GPU-milliseconds and queries, costs ``rate``."""
+    return Expected(
+        request_count=requests,
+        query_count=queries,
+        busy_ms=busy_ms,
+        cpu_cost=core_ms * rate["cpu_per_ms"],
+        memory_cost=gb_ms * rate["memory_per_ms"],
+        gpu_cost=gpu_ms * rate["gpu_per_ms"],
+        db_query_cost=queries * rate["db_query_base"],
+        revenue=revenue,
+    )
+
+
 def expected_handmade_rows() -> dict[Key, Expected]:
     """The mart rows of the hand-written file, worked out by hand.
 
@@ -1003,61 +1025,34 @@ def expected_handmade_rows() -> dict[Key, Expected]:
     std = seed_rate("standard", "us-east-1", "2025-01-01")  # in force until 2026-01-08
     gpu = seed_rate("gpu_enabled", "us-east-1", "2025-01-01")
     return {
-        ("2026-01-06", "checkout-v2", "tenant-a"): Expected(
-            request_count=1,
-            query_count=1,
+        ("2026-01-06", "checkout-v2", "tenant-a"): priced_at(
+            high,
+            requests=1,
+            queries=1,
             busy_ms=110.0,
-            cpu_cost=110 * 2 * high["cpu_per_ms"],
-            memory_cost=(60 * 4 + 20 * 2 + 30 * 2) * high["memory_per_ms"],
-            gpu_cost=0.0,
-            db_query_cost=1 * high["db_query_base"],
+            core_ms=110 * 2,
+            gb_ms=60 * 4 + 20 * 2 + 30 * 2,
             revenue=1.50,
         ),
-        ("2026-01-06", "__unattributed__", "tenant-a"): Expected(
-            request_count=0,
-            query_count=0,
-            busy_ms=5.0,
-            cpu_cost=5 * 2 * std["cpu_per_ms"],
-            memory_cost=5 * 2 * std["memory_per_ms"],
-            gpu_cost=0.0,
-            db_query_cost=0.0,
+        ("2026-01-06", "__unattributed__", "tenant-a"): priced_at(
+            std, busy_ms=5.0, core_ms=5 * 2, gb_ms=5 * 2
         ),
-        ("2026-01-06", "advanced-reports", "tenant-b"): Expected(
-            request_count=1,
-            query_count=0,
-            busy_ms=500.0,
-            cpu_cost=500 * 1.5 * std["cpu_per_ms"],
-            memory_cost=500 * 3 * std["memory_per_ms"],
-            gpu_cost=0.0,
-            db_query_cost=0.0,
+        ("2026-01-06", "advanced-reports", "tenant-b"): priced_at(
+            std, requests=1, busy_ms=500.0, core_ms=500 * 1.5, gb_ms=500 * 3
         ),
-        ("2026-01-07", "advanced-reports", "tenant-b"): Expected(
-            request_count=0,
-            query_count=2,
+        ("2026-01-07", "advanced-reports", "tenant-b"): priced_at(
+            std,
+            queries=2,
             busy_ms=1500.0,
-            cpu_cost=(1000 * 1.5 + 500 * 2) * std["cpu_per_ms"],
-            memory_cost=(1000 * 3 + 500 * 2) * std["memory_per_ms"],
-            gpu_cost=0.0,
-            db_query_cost=2 * std["db_query_base"],
+            core_ms=1000 * 1.5 + 500 * 2,
+            gb_ms=1000 * 3 + 500 * 2,
             revenue=3.00,
         ),
-        ("2026-01-06", "__flag_off__", "tenant-c"): Expected(
-            request_count=1,
-            query_count=0,
-            busy_ms=40.0,
-            cpu_cost=40 * 2 * gpu["cpu_per_ms"],
-            memory_cost=40 * 2 * gpu["memory_per_ms"],
-            gpu_cost=40 * 1 * gpu["gpu_per_ms"],
-            db_query_cost=0.0,
+        ("2026-01-06", "__flag_off__", "tenant-c"): priced_at(
+            gpu, requests=1, busy_ms=40.0, core_ms=40 * 2, gb_ms=40 * 2, gpu_ms=40 * 1
         ),
-        ("2026-01-06", "real-time-dashboard", "tenant-d"): Expected(
-            request_count=1,
-            query_count=0,
-            busy_ms=10.0,
-            cpu_cost=10 * 2 * gpu["cpu_per_ms"],
-            memory_cost=10 * 2 * gpu["memory_per_ms"],
-            gpu_cost=0.0,
-            db_query_cost=0.0,
+        ("2026-01-06", "real-time-dashboard", "tenant-d"): priced_at(
+            gpu, requests=1, busy_ms=10.0, core_ms=10 * 2, gb_ms=10 * 2
         ),
     }
 

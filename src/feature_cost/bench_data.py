@@ -370,6 +370,7 @@ def _roles() -> list[Role]:
         ("db.response.returned_rows", "int", Expr(db_rows)),
     ]
     deprecated = f"{_u('tk', _span_key('3'))} < 0.5"
+    feature_name = f"'feature:' || {feature}"
     feature_attributes: list[Attribute] = [
         ("feature.id", "string", Expr(feature)),
         ("feature.category", "string", Expr(_pick("feature", list(FEATURE_GROUPS.values())))),
@@ -384,15 +385,14 @@ def _roles() -> list[Role]:
         ("http.request.header.accept", ["application/json"]),
         ("http.response.status_code", 200),
     ]
+    # A trace's root span, from its start to its end.
+    root_span: dict[str, Any] = {"slot": "0", "parent_slot": None, "start": "s", "end": "ge"}
     # The gateway's entry span of a request: the trace's root.
     entry_span: dict[str, Any] = {
-        "slot": "0",
-        "parent_slot": None,
+        **root_span,
         "resource": "gw_res",
         "scope": _scope(HTTP_SCOPE),
         "kind": "SERVER",
-        "start": "s",
-        "end": "ge",
     }
     # A query to Postgres; its parent differs by the kind of trace.
     db_span: dict[str, Any] = {
@@ -414,7 +414,54 @@ def _roles() -> list[Role]:
         "start": "f0",
         "end": "fe",
     }
-    home_query = Event(time="b0 + 1000", text="'select 1'")
+
+    def named_feature(feature_id: str, *more: Attribute) -> list[Attribute]:
+        """The attributes of a span that names one feature, for the trace's tenant."""
+        return [
+            ("feature.id", feature_id),
+            ("feature.category", FEATURE_GROUPS[feature_id]),
+            ("tenant.id", "string", tenant),
+            *more,
+        ]
+
+    def home_feature(feature_id: str, event: Event, **placement: str) -> Role:
+        """One of the two feature spans of the home page (kind 5), at its own slot and times."""
+        return Role(
+            "kind = 5",
+            name=_lit(f"feature:{feature_id}"),
+            attributes=named_feature(feature_id),
+            event=event,
+            **(feature_span | placement),
+        )
+
+    def callee_work(
+        where: str,
+        resource: str,
+        name: str,
+        start: str = "s0",
+        attributes: Sequence[Attribute] = (),
+        scope: str = HTTP_SCOPE,
+        kind: str = "INTERNAL",
+    ) -> Role:
+        """The called service's work under its SERVER span (slot 5), up to its end ``be``."""
+        return Role(
+            where,
+            slot="6",
+            parent_slot="5",
+            resource=_res(resource),
+            scope=_scope(scope),
+            name=name,
+            kind=kind,
+            start=start,
+            end="be",
+            attributes=attributes,
+        )
+
+    def answered_get(where: str, route: str, *attributes: Attribute) -> Role:
+        """The entry span of a GET the gateway answers without a feature span."""
+        get: list[Attribute] = [("http.request.method", "GET"), ("http.route", route), *attributes]
+        return Role(where, name=_lit(f"GET {route}"), attributes=get, **entry_span)
+
     return [
         Role(
             requests,
@@ -440,7 +487,7 @@ def _roles() -> list[Role]:
         ),
         Role(
             "kind = 0 and not orphan",
-            name=f"'feature:' || {feature}",
+            name=feature_name,
             attributes=[
                 *feature_attributes,
                 (
@@ -451,52 +498,22 @@ def _roles() -> list[Role]:
             ],
             **feature_span,
         ),
-        Role(
-            "kind in (1, 2, 4)",
-            name=f"'feature:' || {feature}",
-            attributes=feature_attributes,
-            **feature_span,
-        ),
+        Role("kind in (1, 2, 4)", name=feature_name, attributes=feature_attributes, **feature_span),
         Role(
             "kind = 3 and flag_on",
-            name=f"'feature:' || {feature}",
+            name=feature_name,
             attributes=[*feature_attributes, ("feature.flag.key", FLAG_KEY)],
             event=Event(time="b0", text="'select * from widgets'", count="ev_n", max_count=2),
             **feature_span,
         ),
-        Role(
-            "kind = 5",
-            slot="2",
-            parent_slot="0",
-            resource="gw_res",
-            scope=_scope(FEATURE_SCOPE),
-            name="'feature:advanced-reports'",
-            kind="INTERNAL",
-            start="f0",
-            end="h1e",
-            attributes=[
-                ("feature.id", "advanced-reports"),
-                ("feature.category", "analytics"),
-                ("tenant.id", "string", tenant),
-            ],
-            event=home_query,
-        ),
-        Role(
-            "kind = 5",
+        # The home page runs two features, one after the other.
+        home_feature("advanced-reports", Event(time="b0 + 1000", text="'select 1'"), end="h1e"),
+        home_feature(
+            "smart-summary",
+            Event(time="h2b + 1000", text="'select 1'"),
             slot="3",
-            parent_slot="0",
-            resource="gw_res",
-            scope=_scope(FEATURE_SCOPE),
-            name="'feature:smart-summary'",
-            kind="INTERNAL",
             start="h2s",
             end="h2e",
-            attributes=[
-                ("feature.id", "smart-summary"),
-                ("feature.category", "ai"),
-                ("tenant.id", "string", tenant),
-            ],
-            event=Event(time="h2b + 1000", text="'select 1'"),
         ),
         Role(
             f"({remote}) and not orphan",
@@ -549,39 +566,22 @@ def _roles() -> list[Role]:
             attributes=[*db_common, ("db.system", "postgresql")],
             **db_span,
         ),
-        Role(
+        callee_work(
             "kind = 2",
-            slot="6",
-            parent_slot="5",
-            resource=_res("analytics-api@us-east-1"),
-            scope=_scope(HTTP_SCOPE),
-            name="'render report'",
-            kind="INTERNAL",
+            "analytics-api@us-east-1",
+            "'render report'",
             start=f"db0 + nq * {DB_SLOT_NS}",
-            end="be",
         ),
-        Role(
+        callee_work(
             "(kind = 3 and flag_on) or kind = 8",
-            slot="6",
-            parent_slot="5",
-            resource=_res("inference-service@us-east-1"),
-            scope=_scope(HTTP_SCOPE),
-            name="'model.forward'",
-            kind="INTERNAL",
-            start="s0",
-            end="be",
+            "inference-service@us-east-1",
+            "'model.forward'",
             attributes=[("ml.model.name", "anomaly-detector-v3"), ("ml.batch.size", 32)],
         ),
-        Role(
+        callee_work(
             "kind = 4",
-            slot="6",
-            parent_slot="5",
-            resource=_res("llm-gateway@us-east-1"),
-            scope=_scope(GENAI_SCOPE),
-            name=f"'chat ' || {model}",
-            kind="CLIENT",
-            start="s0",
-            end="be",
+            "llm-gateway@us-east-1",
+            f"'chat ' || {model}",
             attributes=[
                 ("gen_ai.operation.name", "chat"),
                 ("gen_ai.provider.name", "openai"),
@@ -592,56 +592,32 @@ def _roles() -> list[Role]:
                 ("gen_ai.usage.output_tokens", "int", Expr("tokens_out")),
                 ("gen_ai.response.finish_reasons", ["stop"]),
             ],
+            scope=GENAI_SCOPE,
+            kind="CLIENT",
         ),
         # Flag off: the entry point returns at once, with no feature span.
-        Role(
+        answered_get(
             "kind = 3 and not flag_on",
-            name="'GET /api/v1/dashboard/live'",
-            attributes=[
-                ("http.request.method", "GET"),
-                ("http.route", "/api/v1/dashboard/live"),
-                ("http.response.status_code", 404),
-            ],
-            **entry_span,
+            "/api/v1/dashboard/live",
+            ("http.response.status_code", 404),
         ),
-        Role(
-            "kind = 6",
-            name="'GET /healthz'",
-            attributes=[
-                ("http.request.method", "GET"),
-                ("http.route", "/healthz"),
-                ("http.response.status_code", 200),
-            ],
-            **entry_span,
-        ),
-        Role(
+        answered_get("kind = 6", "/healthz", ("http.response.status_code", 200)),
+        answered_get(
             "kind = 7",
-            name="'GET /api/v1/session'",
-            attributes=[
-                ("http.request.method", "GET"),
-                ("http.route", "/api/v1/session"),
-                ("tenant.id", "string", tenant),
-                ("enduser.authenticated", True),
-            ],
-            **entry_span,
+            "/api/v1/session",
+            ("tenant.id", "string", tenant),
+            ("enduser.authenticated", True),
         ),
         Role(
             "kind = 8",
-            slot="0",
-            parent_slot=None,
             resource=_res(WORKER),
             scope=_scope(JOB_SCOPE),
             name="'job:refresh-dashboard-cache'",
             kind="INTERNAL",
-            start="s",
-            end="ge",
-            attributes=[
-                ("feature.id", FLAGGED_FEATURE),
-                ("feature.category", "analytics"),
-                ("tenant.id", "string", tenant),
-                ("job.name", "refresh-dashboard-cache"),
-                ("job.attempt", 1),
-            ],
+            attributes=named_feature(
+                FLAGGED_FEATURE, ("job.name", "refresh-dashboard-cache"), ("job.attempt", 1)
+            ),
+            **root_span,
         ),
     ]
 

@@ -314,6 +314,28 @@ class Scenario:
             t += duration + _ms(self.rng, 0.2, 1.0)
         return t
 
+    def _job_run(self, job: str, feature: str, tenant: str, start: int) -> tuple[Trace, Span]:
+        """A new trace of a job the worker runs for a tenant's feature, and its root span (whose
+        end the caller sets)."""
+        trace = self._current = Trace(self.rng)
+        root = trace.span(
+            None,
+            f"job:{job}",
+            "INTERNAL",
+            "analytics-worker@us-east-1",
+            JOB_SCOPE,
+            start,
+            start,
+            {
+                "feature.id": feature,
+                "feature.category": FEATURE_GROUPS[feature],
+                "tenant.id": tenant,
+                "job.name": job,
+                "job.attempt": 1,
+            },
+        )
+        return trace, root
+
     def _remote(
         self,
         trace: Trace,
@@ -731,51 +753,17 @@ class Scenario:
 
     def export(self, tenant: str, start: int) -> Trace:
         """A tenant's nightly export of its reports: about 20 minutes on the worker."""
-        trace = self._current = Trace(self.rng)
-        resource = "analytics-worker@us-east-1"
-        root = trace.span(
-            None,
-            "job:export-reports",
-            "INTERNAL",
-            resource,
-            JOB_SCOPE,
-            start,
-            start,
-            {
-                "feature.id": "advanced-reports",
-                "feature.category": "analytics",
-                "tenant.id": tenant,
-                "job.name": "export-reports",
-                "job.attempt": 1,
-            },
-        )
-        t = self._db_calls(trace, root, resource, start + 1_000_000, 3, True)
+        trace, root = self._job_run("export-reports", "advanced-reports", tenant, start)
+        t = self._db_calls(trace, root, root.service, start + 1_000_000, 3, True)
         root.end_unix_nano = t + int(self.rng.uniform(18.0, 22.0) * 60 * 10**9)
         return trace
 
     def job(self, tenant: str, start: int, long_running: bool = False) -> Trace:
         """The dashboard's cache refresh: tags its spans with the feature whatever the flag says."""
-        trace = self._current = Trace(self.rng)
-        resource = "analytics-worker@us-east-1"
-        root = trace.span(
-            None,
-            "job:refresh-dashboard-cache",
-            "INTERNAL",
-            resource,
-            JOB_SCOPE,
-            start,
-            start,
-            {
-                "feature.id": FLAGGED_FEATURE,
-                "feature.category": "analytics",
-                "tenant.id": tenant,
-                "job.name": "refresh-dashboard-cache",
-                "job.attempt": 1,
-            },
-        )
-        t = self._db_calls(trace, root, resource, start + 1_000_000, 2, True)
+        trace, root = self._job_run("refresh-dashboard-cache", FLAGGED_FEATURE, tenant, start)
+        t = self._db_calls(trace, root, root.service, start + 1_000_000, 2, True)
         low, high = (25_000.0, 35_000.0) if long_running else (40.0, 150.0)
-        root.end_unix_nano = self._inference(trace, root, resource, t, low, high) + 1_000_000
+        root.end_unix_nano = self._inference(trace, root, root.service, t, low, high) + 1_000_000
         return trace
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
@@ -10,7 +9,7 @@ import duckdb
 from feature_cost import MARTS_SCHEMA
 from feature_cost.alerts import alerts_of
 from feature_cost.formatting import percent, printable, sig
-from feature_cost.report import completeness, one_row, table_columns
+from feature_cost.report import completeness, no_duckdb_file, one_row, table_columns
 
 _BY_FEATURE = """
 select
@@ -50,11 +49,7 @@ def print_summary(path: Path, top: int = 10) -> int:
     Every text value read from the file is printed through ``printable``.
     """
     if not path.exists():
-        print(
-            f"feature-cost summary: no DuckDB file at {printable(path)}; run `make demo` first",
-            file=sys.stderr,
-        )
-        return 1
+        return no_duckdb_file("summary", printable(path), "run `make demo` first")
     with duckdb.connect(str(path), read_only=True) as con:
         scope = completeness(con)
         first, last, tenants, cost, revenue, currency = one_row(
