@@ -164,25 +164,11 @@ scope_spans as (
 
 resource_notes as (
 
-    select
-        filename,
-        line_number,
-        read_at,
-        resource_index,
-        0 as scope_index,
-        case
-            when
-                resource_span.scopeSpans is null
-                and coalesce(json_type(
-                    line_text,
-                    '$.resourceSpans[' || (resource_index - 1) || '].scopeSpans'
-                ), 'NULL') != 'NULL'
-                then 'scope_spans_not_a_list'
-            else 'no_spans'
-        end as line_note,
-        left(line_text, 200) as line_excerpt
-    from resource_spans
-    where resource_span.scopeSpans is null or len(resource_span.scopeSpans) = 0
+    {{ otlp_list_notes(
+        'resource_spans', 'resource_span.scopeSpans',
+        "'$.resourceSpans[' || (resource_index - 1) || '].scopeSpans'",
+        'scope_spans_not_a_list', 'no_spans', scope_index='0'
+    ) }}
 
 ),
 
@@ -204,26 +190,12 @@ spans as (
 
 scope_notes as (
 
-    select
-        filename,
-        line_number,
-        read_at,
-        resource_index,
-        scope_index,
-        case
-            when
-                scope_span.spans is null
-                and coalesce(json_type(
-                    line_text,
-                    '$.resourceSpans[' || (resource_index - 1) || '].scopeSpans['
-                    || (scope_index - 1) || '].spans'
-                ), 'NULL') != 'NULL'
-                then 'spans_not_a_list'
-            else 'no_spans'
-        end as line_note,
-        left(line_text, 200) as line_excerpt
-    from scope_spans
-    where scope_span.spans is null or len(scope_span.spans) = 0
+    {{ otlp_list_notes(
+        'scope_spans', 'scope_span.spans',
+        "'$.resourceSpans[' || (resource_index - 1) || '].scopeSpans['"
+        ~ " || (scope_index - 1) || '].spans'",
+        'spans_not_a_list', 'no_spans', scope_index='scope_index'
+    ) }}
 
 ),
 
