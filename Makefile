@@ -116,7 +116,7 @@ bench: install  ## benchmark builds against the floor query, and the daily run a
 		$(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --out reports/benchmark.md
 
 # One pytest worker per core; a module's tests stay on one worker (they share its fixtures).
-PYTEST_ARGS ?= -n auto --dist loadscope
+PYTEST_ARGS ?= -n auto --dist loadscope --no-loadscope-reorder
 pytest: install  ## the pytest suite: dbt build (unit and data tests), the BigQuery check, end to end
 	$(BIN)/pytest $(PYTEST_ARGS)
 
