@@ -115,14 +115,18 @@ bench: install  ## benchmark builds against the floor query, and the daily run a
 		--formats $(BENCH_FORMATS) --memory-limit $(BENCH_MEMORY_LIMIT) \
 		$(if $(BENCH_ONLY),--only $(BENCH_ONLY)) --out reports/benchmark.md
 
-# One pytest worker per core; a module's tests stay on one worker (they share its fixtures).
+# One pytest worker per core; a module's tests stay on one worker (they share its fixtures),
+# the longest modules first (pytests/conftest.py orders them; xdist keeps that order).
 PYTEST_ARGS ?= -n auto --dist loadscope --no-loadscope-reorder
 pytest: install  ## the pytest suite: dbt build (unit and data tests), the BigQuery check, end to end
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # pytest builds its own demo with every dbt unit and data test, and compiles and analyses the
 # project for BigQuery: `make build` and `make check-bigquery` would do the same work again.
+# When make started: `make test` says how long the whole of it took.
+STARTED := $(shell date +%s)
 test: install lint pytest  ## install, lint, build, all tests
+	@echo "make test: passed in $$(( $$(date +%s) - $(STARTED) )) s"
 
 clean:  ## remove build output and generated data (keeps .venv and the published file BI tools read)
 	rm -rf target logs dbt_packages data/demo data/bench

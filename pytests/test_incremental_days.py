@@ -286,8 +286,9 @@ def split_lines(path: Path, late_share: float) -> tuple[list[str], list[str]]:
 def test_late_spans_inside_the_lookback_are_counted_and_older_ones_wait_for_a_backfill(
     history: History, tmp_path: Path
 ) -> None:
-    # Days 1..DAYS arrive, but a third of the last-but-one day's spans and of day 1's spans
-    # arrive only after the last day was built.
+    # Days 1..DAYS were built (day by day or at once: the history fixture shows it is the
+    # same), but a third of the last-but-one day's spans and of day 1's spans arrive only
+    # after the last day was built.
     data = tmp_path / "data"
     inputs_without_spans(history.generated, data)
     late_recent = split_lines(span_file(history.generated, DAYS - 1), 1 / 3)
@@ -301,7 +302,7 @@ def test_late_spans_inside_the_lookback_are_counted_and_older_ones_wait_for_a_ba
             target.write_text("".join(late_old[0]))
         else:
             shutil.copy2(span_file(history.generated, number), target)
-        build(db, data, tmp_path / "run")
+    build(db, data, tmp_path / "run")
     assert differences(built_tables(db), built_tables(history.full_db)) != {}
 
     (data / "otlp" / "late-recent.jsonl").write_text("".join(late_recent[1]))
