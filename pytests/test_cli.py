@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 import pytest
+from dbt.cli.main import dbtRunner
 
 from conftest import PROJECT_ROOT
 from feature_cost import seeds_dir
 from feature_cost.cli import cli, main
-from feature_cost.publish import PUBLISHED_DEFAULT, dbt_executable
+from feature_cost.publish import PUBLISHED_DEFAULT
 
 READERS = [
     ["summary"],
@@ -90,28 +91,22 @@ def test_a_backfill_needs_both_ends(capsys: pytest.CaptureFixture[str]) -> None:
     assert "go together" in capsys.readouterr().err
 
 
-def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(tmp_path: Path) -> None:
+def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """dbt puts the marts where FEATURE_COST_MARTS_SCHEMA says, as the commands read them."""
-    env = {
-        **os.environ,
-        "FEATURE_COST_MARTS_SCHEMA": "bi_marts",
-        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
-    }
-    listed = subprocess.run(
+    monkeypatch.setenv("FEATURE_COST_MARTS_SCHEMA", "bi_marts")
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(PROJECT_ROOT))
+    listed = dbtRunner().invoke(
         [
-            *(dbt_executable(), "ls", "--resource-type", "model", "--output", "json"),
+            *("ls", "--resource-type", "model", "--output", "json"),
             *("--select", "feature_cost_margin span_accounting", "--output-keys", "name schema"),
             *("--project-dir", str(PROJECT_ROOT), "--target-path", str(tmp_path / "target")),
-            *("--log-path", str(tmp_path / "logs"), "--quiet"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+            *("--log-path", str(tmp_path / "logs"), "--quiet", "--no-write-json"),
+        ]
     )
-    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
-    schemas = {row["name"]: row["schema"] for row in map(json.loads, listed.stdout.splitlines())}
+    assert listed.success, listed.exception
+    schemas = {row["name"]: row["schema"] for row in map(json.loads, listed.result)}
     assert schemas == {"feature_cost_margin": "bi_marts", "span_accounting": "bi_marts"}
 
 
