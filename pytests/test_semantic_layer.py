@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt.cli.main import dbtRunner
 
 from conftest import PROJECT_ROOT, DemoBuild
-from feature_cost.publish import dbt_executable
 
 METRICS = "cost,revenue,requests,margin,gross_margin,cost_per_request,unattributed_share,idle_share"
 
@@ -29,17 +29,19 @@ def _mf_executable() -> str:
     return found
 
 
-def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> None:
+def test_mf_query_matches_the_mart(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {
-        **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_ROOT),
         "FEATURE_COST_DUCKDB": str(demo_build.duckdb_path),
         "FEATURE_COST_TARGET": "dev",
     }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     # MetricFlow reads the semantic manifest from the project's own target folder.
-    subprocess.run(
-        [dbt_executable(), "parse"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
-    )
+    parsed = dbtRunner().invoke(["parse", "--project-dir", str(PROJECT_ROOT), "--quiet"])
+    assert parsed.success, parsed.exception
     out = tmp_path / "metrics.csv"
     query = subprocess.run(
         [
@@ -55,7 +57,7 @@ def test_mf_query_matches_the_mart(demo_build: DemoBuild, tmp_path: Path) -> Non
             "12",
         ],
         cwd=PROJECT_ROOT,
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
