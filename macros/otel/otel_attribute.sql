@@ -1,7 +1,14 @@
 {% macro otel_attribute(attributes, key) %}
     {#- The text of attribute `key` in a list of {key, value} structs (null when absent).
-        Where a key repeats, the first occurrence wins. -#}
-    {{ return(adapter.dispatch('otel_attribute', 'feature_cost')(attributes, key)) }}
+        Where a key repeats, the first occurrence wins. `key` may be a list of names, tried
+        in order: an attribute's current name, then the names producers also use for it
+        (older semantic conventions, another SDK's name). -#}
+    {%- set keys = [key] if key is string else key -%}
+    {%- set values = [] -%}
+    {%- for name in keys -%}
+        {%- do values.append(adapter.dispatch('otel_attribute', 'feature_cost')(attributes, name)) -%}
+    {%- endfor -%}
+    {{ return(values[0] if values | length == 1 else 'coalesce(' ~ values | join(', ') ~ ')') }}
 {% endmacro %}
 
 {% macro default__otel_attribute(attributes, key) %}

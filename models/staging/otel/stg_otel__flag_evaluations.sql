@@ -23,15 +23,13 @@ final as (
         event_at,
         {{ otel_attribute('event_attributes', 'feature_flag.key') }} as flag_key,
         {{ otel_attribute('event_attributes', 'feature_flag.result.value') }} as result_value,
-        coalesce(
-            {{ otel_attribute('event_attributes', 'feature_flag.result.variant') }},
-            {{ otel_attribute('event_attributes', 'feature_flag.variant') }}
-        ) as result_variant,
+        {{ otel_attribute(
+            'event_attributes', ['feature_flag.result.variant', 'feature_flag.variant']
+        ) }} as result_variant,
         {{ otel_attribute('event_attributes', 'feature_flag.result.reason') }} as result_reason,
-        coalesce(
-            {{ otel_attribute('event_attributes', 'feature_flag.provider.name') }},
-            {{ otel_attribute('event_attributes', 'feature_flag.provider_name') }}
-        ) as provider_name,
+        {{ otel_attribute(
+            'event_attributes', ['feature_flag.provider.name', 'feature_flag.provider_name']
+        ) }} as provider_name,
         {{ otel_attribute('event_attributes', 'feature_flag.context.id') }} as context_id,
         {{ otel_attribute('event_attributes', 'error.type') }} as error_type,
         coalesce(

@@ -66,60 +66,43 @@ typed as (
         {{ otel_attribute('resource_attributes', 'cloud.region') }} as cloud_region,
         {{ otel_attribute('resource_attributes', 'host.type') }} as host_type,
         -- The instance the span ran on (rule 14): the SDK's instance id, else the host's.
-        coalesce(
-            {{ otel_attribute('resource_attributes', 'service.instance.id') }},
-            {{ otel_attribute('resource_attributes', 'host.id') }},
-            {{ otel_attribute('resource_attributes', 'host.name') }}
-        ) as service_instance_id,
+        {{ otel_attribute(
+            'resource_attributes', ['service.instance.id', 'host.id', 'host.name']
+        ) }} as service_instance_id,
         nullif(trim({{ otel_attribute('span_attributes', 'feature.id') }}), '') as feature_id,
-        coalesce(
-            {{ otel_attribute('span_attributes', 'feature.group') }},
-            {{ otel_attribute('span_attributes', 'feature.category') }}
-        ) as feature_group_attribute,
+        {{ otel_attribute('span_attributes', ['feature.group', 'feature.category']) }}
+            as feature_group_attribute,
         nullif(trim({{ otel_attribute('span_attributes', 'tenant.id') }}), '') as tenant_id,
         {{ otel_attribute('span_attributes', 'feature.variant') }} as feature_variant,
-        coalesce(
-            {{ otel_attribute('span_attributes', 'db.system.name') }},
-            {{ otel_attribute('span_attributes', 'db.system') }}
-        ) as db_system,
+        {{ otel_attribute('span_attributes', ['db.system.name', 'db.system']) }} as db_system,
         {{ otel_attribute('span_attributes', 'server.address') }} as server_address,
         {{ cast_or_null(
             otel_attribute('span_attributes', 'db.response.returned_rows'), dbt.type_bigint()
         ) }} as db_rows_returned,
         {{ otel_attribute('span_attributes', 'gen_ai.request.model') }} as gen_ai_request_model,
-        {{ cast_or_null(
-            otel_attribute('span_attributes', 'gen_ai.usage.input_tokens'), dbt.type_bigint()
-        ) }} as gen_ai_input_tokens,
-        {{ cast_or_null(
-            otel_attribute('span_attributes', 'gen_ai.usage.output_tokens'), dbt.type_bigint()
-        ) }} as gen_ai_output_tokens,
-        {{ cast_or_null(
-            otel_attribute('span_attributes', 'gen_ai.usage.cache_read.input_tokens'),
-            dbt.type_bigint()
-        ) }} as gen_ai_cache_read_tokens,
-        {{ cast_or_null(
-            otel_attribute('span_attributes', 'gen_ai.usage.cache_creation.input_tokens'),
-            dbt.type_bigint()
-        ) }} as gen_ai_cache_creation_tokens,
-        {{ cast_or_null(
-            otel_attribute('span_attributes', 'gen_ai.usage.reasoning.output_tokens'),
-            dbt.type_bigint()
-        ) }} as gen_ai_reasoning_tokens,
-        {{ cast_or_null(
-            'coalesce(' ~ otel_attribute('span_attributes', 'cost.cpu.cores')
-            ~ ', ' ~ otel_attribute('resource_attributes', 'cost.cpu.cores') ~ ')',
-            type_double()
-        ) }} as cpu_cores_attribute,
-        {{ cast_or_null(
-            'coalesce(' ~ otel_attribute('span_attributes', 'cost.memory.gb')
-            ~ ', ' ~ otel_attribute('resource_attributes', 'cost.memory.gb') ~ ')',
-            type_double()
-        ) }} as memory_gb_attribute,
-        {{ cast_or_null(
-            'coalesce(' ~ otel_attribute('span_attributes', 'cost.gpu.count')
-            ~ ', ' ~ otel_attribute('resource_attributes', 'cost.gpu.count') ~ ')',
-            type_double()
-        ) }} as gpu_count_attribute,
+        -- The GenAI token counts (semantic conventions' gen_ai.usage.*), as integers.
+        {%- for column, key in [
+            ('gen_ai_input_tokens', 'gen_ai.usage.input_tokens'),
+            ('gen_ai_output_tokens', 'gen_ai.usage.output_tokens'),
+            ('gen_ai_cache_read_tokens', 'gen_ai.usage.cache_read.input_tokens'),
+            ('gen_ai_cache_creation_tokens', 'gen_ai.usage.cache_creation.input_tokens'),
+            ('gen_ai_reasoning_tokens', 'gen_ai.usage.reasoning.output_tokens'),
+        ] %}
+            {{ cast_or_null(otel_attribute('span_attributes', key), dbt.type_bigint()) }}
+                as {{ column }},
+        {%- endfor %}
+        -- Sizes a span states for itself, else those of its resource.
+        {%- for column, key in [
+            ('cpu_cores_attribute', 'cost.cpu.cores'),
+            ('memory_gb_attribute', 'cost.memory.gb'),
+            ('gpu_count_attribute', 'cost.gpu.count'),
+        ] %}
+            {{ cast_or_null(
+                'coalesce(' ~ otel_attribute('span_attributes', key)
+                ~ ', ' ~ otel_attribute('resource_attributes', key) ~ ')',
+                type_double()
+            ) }} as {{ column }},
+        {%- endfor %}
         {{ count_events_named('span_events', 'db.query') }} as db_query_event_count,
         {{ flag_keys_evaluated('span_events') }} as flag_keys_evaluated,
         {{ flag_keys_evaluated('span_events', only_off=true) }} as flag_keys_evaluated_off,
