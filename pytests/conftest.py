@@ -216,6 +216,20 @@ def run_dbt(
     return DbtRun(args=command, stdout="\n".join(lines))
 
 
+def invoke_dbt(args: Sequence[str]) -> DbtRun:
+    """Run a dbt command that needs no parse of its own kept (``ls``, ``deps``, ``parse``) in
+    this process, as ``run_dbt`` does: usage stats off, DuckDB released afterwards; raise
+    AssertionError with the command and the last lines dbt logged if it fails. The command's
+    own result (``ls``'s lines) is in ``DbtRun.stdout``."""
+    command = list(args)
+    with _environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}):
+        result, lines = _invoke(command, None)
+    if not result.success:
+        raise AssertionError(_failed(command[0], command, result, lines))
+    listed = result.result if isinstance(result.result, list) else lines
+    return DbtRun(args=command, stdout="\n".join(str(line) for line in listed))
+
+
 def source_columns() -> dict[tuple[str, str], list[tuple[str, str | None]]]:
     """Every source table of the project's sources YAML: its columns and their ``data_type``
     (None where a column has none), in the order the YAML lists them."""
@@ -289,10 +303,11 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
 
 
 # The modules that take longest, longest first (seconds of one core each, from
-# `pytest --durations=0`: ~85, 85, 50, 45 with the session demo build, 40, 35, 35, 30, 25, 20,
-# then 10 or less). pytest-xdist hands each worker a whole module at a time
-# (`--dist loadscope`) in collection order (`--no-loadscope-reorder`): started first, the long
-# ones end together instead of one worker finishing a long module alone at the end.
+# `pytest --durations=0`: ~85, 85, 50, 40, 35, 35, 30, 25, 20, then 10 or less), but for
+# test_end_to_end (~45 s), second: it builds the session's demo, which most modules wait for,
+# while the other worker starts on the longest. pytest-xdist hands each worker a whole module
+# at a time (`--dist loadscope`) in collection order (`--no-loadscope-reorder`): started
+# first, the long ones end together instead of one worker finishing a long module alone.
 LONGEST_MODULES_FIRST = (
     "test_incremental_days",
     "test_end_to_end",

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 import pytest
-from dbt.cli.main import dbtRunner
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, invoke_dbt
 from feature_cost import seeds_dir
 from feature_cost.cli import cli, main
 from feature_cost.publish import PUBLISHED_DEFAULT
@@ -97,7 +96,7 @@ def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(
     """dbt puts the marts where FEATURE_COST_MARTS_SCHEMA says, as the commands read them."""
     monkeypatch.setenv("FEATURE_COST_MARTS_SCHEMA", "bi_marts")
     monkeypatch.setenv("DBT_PROFILES_DIR", str(PROJECT_ROOT))
-    listed = dbtRunner().invoke(
+    listed = invoke_dbt(
         [
             *("ls", "--resource-type", "model", "--output", "json"),
             *("--select", "feature_cost_margin span_accounting", "--output-keys", "name schema"),
@@ -105,8 +104,7 @@ def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(
             *("--log-path", str(tmp_path / "logs"), "--quiet", "--no-write-json"),
         ]
     )
-    assert listed.success, listed.exception
-    schemas = {row["name"]: row["schema"] for row in map(json.loads, listed.result)}
+    schemas = {row["name"]: row["schema"] for row in map(json.loads, listed.stdout.splitlines())}
     assert schemas == {"feature_cost_margin": "bi_marts", "span_accounting": "bi_marts"}
 
 

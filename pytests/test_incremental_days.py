@@ -286,9 +286,9 @@ def split_lines(path: Path, late_share: float) -> tuple[list[str], list[str]]:
 def test_late_spans_inside_the_lookback_are_counted_and_older_ones_wait_for_a_backfill(
     history: History, tmp_path: Path
 ) -> None:
-    # Days 1..DAYS were built (day by day or at once: the history fixture shows it is the
-    # same), but a third of the last-but-one day's spans and of day 1's spans arrive only
-    # after the last day was built.
+    # Days 1..DAYS were built (at once here: the next run's window is set by the latest day
+    # built, not by how the days came; day-by-day runs are the history fixture's), but a
+    # third of the last-but-one day's spans and of day 1's spans arrive only after that.
     data = tmp_path / "data"
     inputs_without_spans(history.generated, data)
     late_recent = split_lines(span_file(history.generated, DAYS - 1), 1 / 3)

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
-from conftest import PROJECT_ROOT, DemoBuild, run_dbt
+from conftest import PROJECT_ROOT, DemoBuild, invoke_dbt, run_dbt
 from feature_cost.summary import print_summary
 from test_publish import mart_rows, same_rows
 
@@ -100,10 +99,7 @@ def test_a_host_project_builds_the_same_mart_as_the_project_alone(
     shutil.copytree(demo_build.data_dir, data, ignore=shutil.ignore_patterns("clickhouse"))
     (data / "otlp" / "traces-damaged.jsonl").write_text(damaged_span_line(), encoding="utf-8")
     host = write_host(tmp_path, data)
-    installed = dbtRunner().invoke(
-        ["deps", "--project-dir", str(host), "--profiles-dir", str(host), "--quiet"]
-    )
-    assert installed.success, installed.exception
+    invoke_dbt(["deps", "--project-dir", str(host), "--profiles-dir", str(host), "--quiet"])
     assert (host / "dbt_packages" / "feature_cost" / "dbt_project.yml").exists()
 
     host_db = tmp_path / "host.duckdb"

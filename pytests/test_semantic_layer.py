@@ -12,9 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
-from conftest import PROJECT_ROOT, DemoBuild
+from conftest import PROJECT_ROOT, DemoBuild, invoke_dbt
 
 METRICS = "cost,revenue,requests,margin,gross_margin,cost_per_request,unattributed_share,idle_share"
 
@@ -40,8 +39,7 @@ def test_mf_query_matches_the_mart(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     # MetricFlow reads the semantic manifest from the project's own target folder.
-    parsed = dbtRunner().invoke(["parse", "--project-dir", str(PROJECT_ROOT), "--quiet"])
-    assert parsed.success, parsed.exception
+    invoke_dbt(["parse", "--project-dir", str(PROJECT_ROOT), "--quiet"])
     out = tmp_path / "metrics.csv"
     query = subprocess.run(
         [

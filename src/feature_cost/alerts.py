@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from feature_cost import MARTS_SCHEMA
-from feature_cost.formatting import printable, sig
+from feature_cost.formatting import printable, say_no_duckdb_file, sig
 
 EXIT_OK = 0
 EXIT_NO_DATABASE = 1
@@ -149,11 +149,7 @@ def run(
 ) -> int:
     """Print (and post) the alerts new since the last run; return the exit code."""
     if not duckdb_path.exists():
-        print(
-            f"feature-cost alerts: no DuckDB file at {printable(duckdb_path)};"
-            " run `make build` first",
-            file=sys.stderr,
-        )
+        say_no_duckdb_file("alerts", duckdb_path, "run `make build` first")
         return EXIT_NO_DATABASE
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         print(

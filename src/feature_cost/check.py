@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from feature_cost.formatting import printable
+from feature_cost.formatting import printable, say_no_duckdb_file
 
 EXIT_COMPLETE = 0
 EXIT_GAPS = 1
@@ -107,11 +107,7 @@ def find_gaps(con: duckdb.DuckDBPyConnection) -> list[Gap]:
 def run_check(duckdb_path: Path) -> int:
     """Print the gaps of a built file; return a process exit code (0 none, 1 gaps, 2 no build)."""
     if not duckdb_path.is_file():
-        print(
-            f"feature-cost check: no DuckDB file at {printable(str(duckdb_path))};"
-            " run dbt build into it first",
-            file=sys.stderr,
-        )
+        say_no_duckdb_file("check", duckdb_path, "run dbt build into it first")
         return EXIT_NOT_BUILT
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         built = con.execute(

@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -95,3 +96,9 @@ def csv_text(header: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return text.getvalue()
+
+
+def say_no_duckdb_file(command: str, path: object, hint: str) -> None:
+    """Tell stderr that ``feature-cost COMMAND`` found no DuckDB file at ``path`` (printed
+    through ``printable``) and what to do (``hint``)."""
+    print(f"feature-cost {command}: no DuckDB file at {printable(path)}; {hint}", file=sys.stderr)

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from feature_cost import MARTS_SCHEMA
-from feature_cost.formatting import percent, share, sig
+from feature_cost.formatting import percent, say_no_duckdb_file, share, sig
 
 PALETTE = (
     "#3b6ea8",
@@ -731,16 +731,11 @@ def load_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     return ReportData(headline, features, day_amounts, tenants, reserved, alerts, leakage, notes)
 
 
-def no_duckdb_file(command: str, path: object, hint: str) -> int:
-    """Say that ``feature-cost command`` found no DuckDB file at ``path``; return exit code 1."""
-    print(f"feature-cost {command}: no DuckDB file at {path}; {hint}", file=sys.stderr)
-    return 1
-
-
 def write_report(duckdb_path: Path, out: Path) -> int:
     """Write the report from the DuckDB file (opened read-only); return a process exit code."""
     if not duckdb_path.is_file():
-        return no_duckdb_file("report", duckdb_path, "build it first (make demo)")
+        say_no_duckdb_file("report", duckdb_path, "build it first (make demo)")
+        return 1
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         if table_columns(con, "feature_cost_margin") is None:
             print(

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from feature_cost.formatting import csv_text, percent, printable
+from feature_cost.formatting import csv_text, percent, printable, say_no_duckdb_file
 
 PRICE_COLUMNS = ("cpu_per_ms", "memory_per_ms", "gpu_per_ms")
 SIGNIFICANT_FIGURES = 4
@@ -261,11 +261,7 @@ def suggest_rates(
         )
         return 3
     if not duckdb_path.is_file():
-        print(
-            f"feature-cost suggest-rates: no DuckDB file at {printable(duckdb_path)};"
-            " run `make build` first",
-            file=sys.stderr,
-        )
+        say_no_duckdb_file("suggest-rates", duckdb_path, "run `make build` first")
         return 1
     with current_path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)

@@ -8,8 +8,8 @@ import duckdb
 
 from feature_cost import MARTS_SCHEMA
 from feature_cost.alerts import alerts_of
-from feature_cost.formatting import percent, printable, sig
-from feature_cost.report import completeness, no_duckdb_file, one_row, table_columns
+from feature_cost.formatting import percent, printable, say_no_duckdb_file, sig
+from feature_cost.report import completeness, one_row, table_columns
 
 _BY_FEATURE = """
 select
@@ -49,7 +49,8 @@ def print_summary(path: Path, top: int = 10) -> int:
     Every text value read from the file is printed through ``printable``.
     """
     if not path.exists():
-        return no_duckdb_file("summary", printable(path), "run `make demo` first")
+        say_no_duckdb_file("summary", path, "run `make demo` first")
+        return 1
     with duckdb.connect(str(path), read_only=True) as con:
         scope = completeness(con)
         first, last, tenants, cost, revenue, currency = one_row(

@@ -14,8 +14,9 @@
 
 with
 
--- The screened spans are read three times (twice here, once by file_days), each once: DuckDB
--- keeps a copy of a CTE that is read twice, which here would be every span of the history.
+-- The screened spans are read apart, each read once (twice here, and for OTLP/JSON input
+-- once more by file_days): DuckDB keeps a copy of a CTE that is read twice, which here
+-- would be every span of the history.
 screened_counts as (
 
     select
