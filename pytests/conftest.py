@@ -54,6 +54,8 @@ SESSION_DEMO_CONFIG = replace(DEMO_CONFIG, clickhouse_parquet=True)
 # A build that only feeds a comparison: seeds and models, no data or unit tests.
 BUILD_WITHOUT_TESTS = ("build", "--exclude-resource-type", "test", "unit_test")
 
+# What every in-process dbt command runs with: no usage stats sent, no colour codes in lines.
+_DBT_QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
 # Parsed manifests by everything parsing depends on (see ``_manifest_key``); a few at a time.
 _MANIFESTS: OrderedDict[tuple[object, ...], Manifest] = OrderedDict()
 _MANIFESTS_KEPT = 6
@@ -192,8 +194,7 @@ def run_dbt(
     environment = {
         "FEATURE_COST_DUCKDB": str(database),
         "FEATURE_COST_TARGET": "dev",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
+        **_DBT_QUIET,
     }
     if seeds_dir is not None:
         environment["FEATURE_COST_SEEDS"] = str(seeds_dir)
@@ -222,7 +223,7 @@ def invoke_dbt(args: Sequence[str]) -> DbtRun:
     AssertionError with the command and the last lines dbt logged if it fails. The command's
     own result (``ls``'s lines) is in ``DbtRun.stdout``."""
     command = list(args)
-    with _environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}):
+    with _environment(_DBT_QUIET):
         result, lines = _invoke(command, None)
     if not result.success:
         raise AssertionError(_failed(command[0], command, result, lines))
