@@ -38,9 +38,7 @@ idle_capacity as (
         date_day,
         service_name,
         cloud_region,
-        {{ exact_sum("idle_cpu_cost") }} as idle_cpu_cost,
-        {{ exact_sum("idle_memory_cost") }} as idle_memory_cost,
-        {{ exact_sum("idle_gpu_cost") }} as idle_gpu_cost
+        {{ exact_sums(["idle_cpu_cost", "idle_memory_cost", "idle_gpu_cost"]) }}
     from instance_hours
     group by all
 
@@ -112,14 +110,10 @@ final as (
         tenant_id,
         {{ exact_sum("invocation_count") }} as request_count,
         sum(span_day_count) as span_day_count,
-        {{ exact_sum("busy_ns") }} as busy_ns,
-        {{ exact_sum("query_count") }} as query_count,
-        {{ exact_sum("cpu_cost") }} as cpu_cost,
-        {{ exact_sum("memory_cost") }} as memory_cost,
-        {{ exact_sum("gpu_cost") }} as gpu_cost,
-        {{ exact_sum("dedicated_compute_cost") }} as dedicated_compute_cost,
-        {{ exact_sum("db_query_cost") }} as db_query_cost,
-        {{ exact_sum("llm_cost") }} as llm_cost,
+        {{ exact_sums([
+            "busy_ns", "query_count", "cpu_cost", "memory_cost", "gpu_cost",
+            "dedicated_compute_cost", "db_query_cost", "llm_cost"
+        ]) }},
         {{ exact_sum(
             "(cpu_cost + memory_cost + gpu_cost) * coalesce(reconciliation_factor, 1)"
         ) }} as reconciled_compute_cost,

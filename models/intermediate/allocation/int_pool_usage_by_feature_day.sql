@@ -66,12 +66,10 @@ final as (
         feature_id,
         tenant_id,
         sum(span_day_count) as span_day_count,
-        {{ exact_sum("query_count") }} as query_count,
-        {{ exact_sum("rows_scanned") }} as rows_scanned,
-        {{ exact_sum("busy_ms") }} as busy_ms,
-        {{ exact_sum("memory_gb_ms") }} as memory_gb_ms,
-        {{ exact_sum("gpu_minutes") }} as gpu_minutes,
-        {{ exact_sum("strategy_driver_cost") }} as strategy_driver_cost
+        {{ exact_sums([
+            "query_count", "rows_scanned", "busy_ms", "memory_gb_ms", "gpu_minutes",
+            "strategy_driver_cost"
+        ]) }}
     from in_scope
     group by all
 

@@ -39,8 +39,7 @@ estimated_by_month as (
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as billing_month,
         service_name,
         coalesce(cloud_region, '*') as cloud_region,
-        {{ exact_sum("estimated_cost") }} as estimated_cost,
-        {{ exact_sum("vcpu_ms") }} as vcpu_ms
+        {{ exact_sums(["estimated_cost", "vcpu_ms"]) }}
     from estimates
     group by all
 

@@ -74,8 +74,8 @@ link_edges as (
 linked_ids as (
 
     select distinct
-        linked_trace_id,
-        linked_span_id
+        linked_trace_id as trace_id,
+        linked_span_id as span_id
     from link_edges
 
 ),
@@ -93,10 +93,7 @@ link_targets as (
         attributed.feature_variant,
         attributed.link_span_id
     from attributed
-    inner join linked_ids
-        on
-            attributed.trace_id = linked_ids.linked_trace_id
-            and attributed.span_id = linked_ids.linked_span_id
+    inner join linked_ids using (trace_id, span_id)
 
 ),
 
@@ -105,12 +102,7 @@ link_paths as (
     -- From each linked span of the window through its links; a link to linked work goes on
     -- through that work's links.
     select
-        trace_id,
-        span_id,
-        start_day,
-        linked_trace_id,
-        linked_span_id,
-        link_share,
+        *,
         1 as hops
     from link_edges
     where {{ in_day_window('start_day', window) }}
@@ -199,7 +191,7 @@ final as (
         tenant_id,
         feature_variant,
         count(*) as link_count,
-        sum(link_share) as attribution_share
+        {{ exact_sum("link_share") }} as attribution_share
     from resolved
     group by
         trace_id,

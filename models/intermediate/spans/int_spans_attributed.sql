@@ -77,15 +77,7 @@ trace_spans as (
         flag_keys_evaluated,
         flag_keys_evaluated_off,
         case when link_count > 0 then linked_spans end as linked_spans,
-        gen_ai_request_model,
-        gen_ai_input_tokens,
-        gen_ai_output_tokens,
-        gen_ai_cache_read_tokens,
-        gen_ai_cache_creation_tokens,
-        gen_ai_reasoning_tokens,
-        cpu_cores_attribute,
-        memory_gb_attribute,
-        gpu_count_attribute
+        {{ usage_attributes() }}
     from screened
     {%- if window.start %}
         where
@@ -436,15 +428,7 @@ final as (
         attributed.server_address,
         attributed.db_rows_returned,
         attributed.db_query_event_count,
-        attributed.gen_ai_request_model,
-        attributed.gen_ai_input_tokens,
-        attributed.gen_ai_output_tokens,
-        attributed.gen_ai_cache_read_tokens,
-        attributed.gen_ai_cache_creation_tokens,
-        attributed.gen_ai_reasoning_tokens,
-        attributed.cpu_cores_attribute,
-        attributed.memory_gb_attribute,
-        attributed.gpu_count_attribute
+        {{ usage_attributes('attributed') }}
     from attributed
     left join trace_flag_verdicts as flag_verdicts using (trace_id, feature_id)
     left join flag_state using (trace_id, span_id)

@@ -9,45 +9,23 @@ spans as (
 
 ),
 
-resource_level as (
-
-    select
-        {{ span_address('spans') }},
-        spans.trace_id,
-        spans.span_id,
-        'resource' as attribute_scope,
-        attribute_index,
-        key_value.key as attribute_key,
-        key_value.value as attribute_value
-    from spans
-    cross join {{ unnest_with_ordinality(
-        'spans.resource_attributes', 'key_value', 'attribute_index'
-    ) }}
-
-),
-
-span_level as (
-
-    select
-        {{ span_address('spans') }},
-        spans.trace_id,
-        spans.span_id,
-        'span' as attribute_scope,
-        attribute_index,
-        key_value.key as attribute_key,
-        key_value.value as attribute_value
-    from spans
-    cross join {{ unnest_with_ordinality(
-        'spans.span_attributes', 'key_value', 'attribute_index'
-    ) }}
-
-),
-
 final as (
 
-    select * from resource_level
-    union all
-    select * from span_level
+    {% for scope in ['resource', 'span'] %}
+        select
+            {{ span_address('spans') }},
+            spans.trace_id,
+            spans.span_id,
+            '{{ scope }}' as attribute_scope,
+            attribute_index,
+            key_value.key as attribute_key,
+            key_value.value as attribute_value
+        from spans
+        cross join {{ unnest_with_ordinality(
+            'spans.' ~ scope ~ '_attributes', 'key_value', 'attribute_index'
+        ) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 )
 

@@ -1,0 +1,20 @@
+{% macro usage_attributes(relation=none) -%}
+    {#- The attributes only pricing reads: the GenAI model and token counts and the sizes a span
+        states for itself (stg_otel__spans types them). Screening and attribution carry them
+        unchanged, so a new one is added here and in staging. `relation` qualifies each with
+        a table alias. -#}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {%- for column in [
+        'gen_ai_request_model',
+        'gen_ai_input_tokens',
+        'gen_ai_output_tokens',
+        'gen_ai_cache_read_tokens',
+        'gen_ai_cache_creation_tokens',
+        'gen_ai_reasoning_tokens',
+        'cpu_cores_attribute',
+        'memory_gb_attribute',
+        'gpu_count_attribute',
+    ] -%}
+        {{ prefix ~ column }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
