@@ -1,12 +1,13 @@
-{% macro day_partition(column) %}
-    {#- BigQuery `partition_by` on a DATE column by day; none elsewhere. -#}
-    {%- if target.type == 'bigquery' -%}
-        {{ return({'field': column, 'data_type': 'date', 'granularity': 'day'}) }}
+{% macro bigquery_layout(day_column, cluster_by=none) %}
+    {#- A model's table layout on BigQuery as `config()` arguments, for
+        `config(**bigquery_layout('date_day', ['feature_id']))`: partitions by day on the DATE
+        column `day_column`, clustered by `cluster_by` when given. Other warehouses have
+        neither: both are none there. -#}
+    {%- if target.type != 'bigquery' -%}
+        {{ return({'partition_by': none, 'cluster_by': none}) }}
     {%- endif -%}
-    {{ return(none) }}
-{% endmacro %}
-
-{% macro bigquery_cluster_by(columns) %}
-    {#- BigQuery `cluster_by` columns; none elsewhere. -#}
-    {{ return(columns if target.type == 'bigquery' else none) }}
+    {{ return({
+        'partition_by': {'field': day_column, 'data_type': 'date', 'granularity': 'day'},
+        'cluster_by': cluster_by
+    }) }}
 {% endmacro %}

@@ -14,8 +14,7 @@
 -- Incremental by usage day, the same days as int_span_costs_by_feature_day.
 {{ config(
     meta={'day_window_column': 'date_day', 'day_window_widen_by_span_reach': true},
-    partition_by=day_partition('date_day'),
-    cluster_by=bigquery_cluster_by(['service_name', 'instance_id'])
+    **bigquery_layout('date_day', ['service_name', 'instance_id'])
 ) }}
 {%- set usage_window = usage_day_window(day_window()) %}
 with
@@ -62,10 +61,10 @@ used_hours as (
         cloud_region,
         instance_id,
         hour_number,
-        {{ exact_sums(["busy_ns", "vcpu_busy_ns"], weight="hour_share") }},
-        {{ exact_sum("cpu_cost * hour_share") }} as work_cpu_cost,
-        {{ exact_sum("memory_cost * hour_share") }} as work_memory_cost,
-        {{ exact_sum("gpu_cost * hour_share") }} as work_gpu_cost
+        {{ exact_sums(
+            ["busy_ns", "vcpu_busy_ns", "cpu_cost", "memory_cost", "gpu_cost"],
+            weight="hour_share"
+        ) }}
     from work_hours
     group by all
 
@@ -85,15 +84,15 @@ instance_days as (
         {{ safe_divide('3600000.0 * ' ~ exact_sum('vcpu_busy_ns'), exact_sum('busy_ns')) }}
             as capacity_vcpu_ms,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('work_cpu_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('cpu_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_cpu_cost,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('work_memory_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('memory_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_memory_cost,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('work_gpu_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('gpu_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_gpu_cost
     from used_hours
@@ -123,19 +122,16 @@ capacity as (
         instance_hours.hour_number,
         coalesce(used_hours.busy_ns, 0) as busy_ns,
         coalesce(instance_hours.capacity_vcpu_ms, 0) as capacity_vcpu_ms,
-        {{ zero_if_null(
-            ["work_cpu_cost", "work_memory_cost", "work_gpu_cost"], "used_hours"
-        ) }},
+        coalesce(used_hours.cpu_cost, 0) as work_cpu_cost,
+        coalesce(used_hours.memory_cost, 0) as work_memory_cost,
+        coalesce(used_hours.gpu_cost, 0) as work_gpu_cost,
         {{ zero_if_null(
             ["capacity_cpu_cost", "capacity_memory_cost", "capacity_gpu_cost"], "instance_hours"
         ) }}
     from instance_hours
     left join used_hours
         on
-            instance_hours.date_day = used_hours.date_day
-            and instance_hours.service_name = used_hours.service_name
-            and coalesce(instance_hours.cloud_region, '') = coalesce(used_hours.cloud_region, '')
-            and instance_hours.instance_id = used_hours.instance_id
+            {{ same_instance_day('instance_hours', 'used_hours') }}
             and instance_hours.hour_number = used_hours.hour_number
 
 ),

@@ -18,8 +18,7 @@
 -- pricing model rebuilt are always among them); a backfill the same days as that model.
 {{ config(
     meta={'day_window_column': 'date_day', 'day_window_widen_by_span_reach': true},
-    partition_by=day_partition('date_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
+    **bigquery_layout('date_day', ['feature_id', 'tenant_id'])
 ) }}
 {%- set usage_window = usage_day_window(day_window()) %}
 with
@@ -56,12 +55,7 @@ oversubscribed_work as (
         priced.compute_pool_id is null
         and exists (
             select 1 from oversubscribed_hours
-            where
-                oversubscribed_hours.date_day = priced.date_day
-                and oversubscribed_hours.service_name = priced.service_name
-                and coalesce(oversubscribed_hours.cloud_region, '')
-                = coalesce(priced.cloud_region, '')
-                and oversubscribed_hours.instance_id = priced.instance_id
+            where {{ same_instance_day('oversubscribed_hours', 'priced') }}
         )
 
 ),
@@ -97,10 +91,7 @@ capacity_factors as (
     from oversubscribed_work_hours as pending
     left join oversubscribed_hours
         on
-            pending.date_day = oversubscribed_hours.date_day
-            and pending.service_name = oversubscribed_hours.service_name
-            and coalesce(pending.cloud_region, '') = coalesce(oversubscribed_hours.cloud_region, '')
-            and pending.instance_id = oversubscribed_hours.instance_id
+            {{ same_instance_day('pending', 'oversubscribed_hours') }}
             and pending.hour_number = oversubscribed_hours.hour_number
     group by all
 

@@ -22,8 +22,7 @@
 -- cards as they are.
 {{ config(
     meta={'day_window_column': 'date_day', 'day_window_anchor': 'start_day'},
-    partition_by=day_partition('date_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
+    **bigquery_layout('date_day', ['feature_id', 'tenant_id'])
 ) }}
 {%- set usage_window = usage_day_window(day_window()) %}
 with recursive

@@ -11,10 +11,7 @@
 -- in its window, against the spans (and linked spans) of the `trace_lookbehind_days`
 -- before. A link to a span that arrives after its consumer's day was built stays
 -- unresolved until a backfill of that day.
-{{ config(
-    partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['trace_id'])
-) }}
+{{ config(**bigquery_layout('start_day', ['trace_id'])) }}
 {%- set window = day_window() %}
 {%- set max_hops = var('max_link_hops') | int %}
 with recursive

@@ -30,10 +30,7 @@
 -- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
 -- rebuilds the spans that started in its window, reading the whole of each trace that has a
 -- span there (from `trace_lookbehind_days` earlier).
-{{ config(
-    partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
-) }}
+{{ config(**bigquery_layout('start_day', ['feature_id', 'tenant_id'])) }}
 {%- set window = day_window() %}
 with recursive
 

@@ -15,9 +15,8 @@
 -- future may be in bounds now. Late spans of days before the window wait for a backfill;
 -- span_accounting counts them.
 {{ config(
-    partition_by=day_partition('start_day'),
-    cluster_by=bigquery_cluster_by(['trace_id']),
-    pre_hook="{{ delete_rows_without_day('start_day') }}"
+    pre_hook="{{ delete_rows_without_day('start_day') }}",
+    **bigquery_layout('start_day', ['trace_id'])
 ) }}
 {%- set window = day_window() %}
 {%- set earliest_day = var('earliest_span_date', '2020-01-01') | string %}

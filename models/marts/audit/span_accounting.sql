@@ -8,9 +8,7 @@
 -- + spans_awaiting_backfill on every day. Every line is counted too: lines that could not
 -- be decoded (and so held spans that could not be counted) in `lines_quarantined`, valid
 -- lines without spans in `lines_without_spans`, whitespace-only lines in `lines_blank`.
-{{ config(
-    partition_by=day_partition('date_day')
-) }}
+{{ config(**bigquery_layout('date_day')) }}
 
 with
 

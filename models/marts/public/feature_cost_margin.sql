@@ -9,10 +9,7 @@
 -- `cost_high` bound the shared allocation under plausible alternative drivers. Margin follows
 -- rule 8. Stored numbers keep full precision; `*_display` columns are rounded to three
 -- significant figures. `is_complete_day` is false for days still in progress (rule 16).
-{{ config(
-    partition_by=day_partition('date_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
-) }}
+{{ config(**bigquery_layout('date_day', ['feature_id', 'tenant_id'])) }}
 
 with
 

@@ -4,10 +4,7 @@
 -- key goes to `__idle__`; `fixed_pct` pools split by the fixed shares and send the rest to
 -- `__unattributed__`. Conserves pool cost per resource and day. `allocated_cost_low` and
 -- `allocated_cost_high` bound the split under the plausible alternative keys (rule 9).
-{{ config(
-    partition_by=day_partition('date_day'),
-    cluster_by=bigquery_cluster_by(['feature_id', 'tenant_id'])
-) }}
+{{ config(**bigquery_layout('date_day', ['feature_id', 'tenant_id'])) }}
 
 with
 
