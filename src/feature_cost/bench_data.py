@@ -45,7 +45,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1353,30 +1353,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m feature_cost.bench_data", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--spans-per-day", type=int, default=100_000)
-    parser.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 1, 1))
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--format", nargs="+", choices=FORMATS, default=list(FORMATS))
-    parser.add_argument("--spans-per-file", type=int, default=200_000)
-    parser.add_argument("--spans-per-line", type=int, default=64)
-    parser.add_argument("--job-interval-minutes", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="2GB")
+    defaults = BenchConfig()
+    parser.add_argument("--days", type=int, default=defaults.days)
+    parser.add_argument("--spans-per-day", type=int, default=defaults.spans_per_day)
+    parser.add_argument("--start-date", type=date.fromisoformat, default=defaults.start_date)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--format", dest="formats", nargs="+", choices=FORMATS, default=defaults.formats
+    )
+    parser.add_argument("--spans-per-file", type=int, default=defaults.spans_per_file)
+    parser.add_argument("--spans-per-line", type=int, default=defaults.spans_per_line)
+    parser.add_argument("--job-interval-minutes", type=int, default=defaults.job_interval_minutes)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--memory-limit", default=defaults.memory_limit)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    config = BenchConfig(
-        seed=args.seed,
-        days=args.days,
-        spans_per_day=args.spans_per_day,
-        start_date=args.start_date,
-        spans_per_file=args.spans_per_file,
-        spans_per_line=args.spans_per_line,
-        formats=tuple(args.format),
-        job_interval_minutes=args.job_interval_minutes,
-        threads=args.threads,
-        memory_limit=args.memory_limit,
-    )
+    options = {f.name: getattr(args, f.name) for f in fields(BenchConfig)}
+    config = BenchConfig(**{**options, "formats": tuple(args.formats)})
     data = generate(config, args.out, progress=None if args.quiet else print)
     print(
         f"{data.spans:,} spans, {data.traces:,} traces in {data.seconds:.1f} s:"
