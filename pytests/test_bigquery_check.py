@@ -310,9 +310,17 @@ BY_FEATURE = ["feature_id", "tenant_id"]
 INCREMENTAL_SPAN_MODELS = {
     "int_spans_screened": ("start_day", ["trace_id"]),
     "int_spans_attributed": ("start_day", BY_FEATURE),
+    "int_span_link_shares": ("start_day", ["trace_id"]),
     "int_span_days_priced": ("date_day", BY_FEATURE),
+    "int_instance_hours": ("date_day", ["service_name", "instance_id"]),
+    "int_span_costs_by_feature_day": ("date_day", BY_FEATURE),
 }
-PARTITIONED_MARTS = ["feature_cost_margin", "shared_cost_allocation", "span_accounting"]
+# Marts partitioned by date_day, and their clustering (None: not clustered).
+PARTITIONED_MARTS = {
+    "feature_cost_margin": BY_FEATURE,
+    "shared_cost_allocation": BY_FEATURE,
+    "span_accounting": None,
+}
 
 
 @whole_project_check
@@ -329,17 +337,18 @@ def test_large_models_are_partitioned_by_day_and_clustered_on_bigquery(
         if node["resource_type"] == "model"
     }
 
-    def day_partition(column: str) -> dict[str, Any]:
+    def by_day(column: str) -> dict[str, Any]:
         return {"field": column, "data_type": "date", "granularity": "day"}
 
     for name, (day_column, cluster_by) in INCREMENTAL_SPAN_MODELS.items():
         config = configs[name]
         assert config["materialized"] == "incremental", name
         assert config["incremental_strategy"] == "insert_overwrite", name
-        assert config["partition_by"] == day_partition(day_column), name
+        assert config["partition_by"] == by_day(day_column), name
         assert config["cluster_by"] == cluster_by, name
-    for name in PARTITIONED_MARTS:
-        assert configs[name]["partition_by"] == day_partition("date_day"), name
+    for name, cluster_by in PARTITIONED_MARTS.items():
+        assert configs[name]["partition_by"] == by_day("date_day"), name
+        assert configs[name].get("cluster_by") == cluster_by, name
 
 
 def bigquery_credentials(**env: str) -> list[Any]:

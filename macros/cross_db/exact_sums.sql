@@ -1,9 +1,9 @@
-{% macro exact_sums(columns, weight=none) -%}
-    {#- `exact_sum(column) as column` for each column, comma-separated: the sums of a group that
-        keep their columns' names. `weight`: an expression each value is multiplied by first
-        (`column * weight`), for counts weighted by sampling or split by shares. -#}
+{% macro exact_sums(columns) -%}
+    {#- `exact_sum(column) as column` for each column, comma-separated: a run of a group's sums
+        that keep their columns' names. A sum that renames its column or sums an expression
+        is written with `exact_sum`. -#}
     {%- for column in columns %}
-    {{ exact_sum(column ~ (' * ' ~ weight if weight else '')) }} as {{ column }}
+    {{ exact_sum(column) }} as {{ column }}
     {{- ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

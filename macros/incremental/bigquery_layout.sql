@@ -2,12 +2,16 @@
     {#- A model's table layout on BigQuery as `config()` arguments, for
         `config(**bigquery_layout('date_day', ['feature_id']))`: partitions by day on the DATE
         column `day_column`, clustered by `cluster_by` when given. Other warehouses have
-        neither: both are none there. -#}
+        neither (partition_by none there). Jinja takes named arguments before `**`:
+        `config(meta={...}, **bigquery_layout(...))`. -#}
     {%- if target.type != 'bigquery' -%}
-        {{ return({'partition_by': none, 'cluster_by': none}) }}
+        {{ return({'partition_by': none}) }}
     {%- endif -%}
-    {{ return({
-        'partition_by': {'field': day_column, 'data_type': 'date', 'granularity': 'day'},
-        'cluster_by': cluster_by
-    }) }}
+    {%- set layout = {
+        'partition_by': {'field': day_column, 'data_type': 'date', 'granularity': 'day'}
+    } -%}
+    {%- if cluster_by -%}
+        {%- do layout.update({'cluster_by': cluster_by}) -%}
+    {%- endif -%}
+    {{ return(layout) }}
 {% endmacro %}

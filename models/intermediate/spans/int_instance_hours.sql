@@ -61,10 +61,11 @@ used_hours as (
         cloud_region,
         instance_id,
         hour_number,
-        {{ exact_sums(
-            ["busy_ns", "vcpu_busy_ns", "cpu_cost", "memory_cost", "gpu_cost"],
-            weight="hour_share"
-        ) }}
+        {{ exact_sum("busy_ns * hour_share") }} as busy_ns,
+        {{ exact_sum("vcpu_busy_ns * hour_share") }} as vcpu_busy_ns,
+        {{ exact_sum("cpu_cost * hour_share") }} as work_cpu_cost,
+        {{ exact_sum("memory_cost * hour_share") }} as work_memory_cost,
+        {{ exact_sum("gpu_cost * hour_share") }} as work_gpu_cost
     from work_hours
     group by all
 
@@ -84,15 +85,15 @@ instance_days as (
         {{ safe_divide('3600000.0 * ' ~ exact_sum('vcpu_busy_ns'), exact_sum('busy_ns')) }}
             as capacity_vcpu_ms,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('cpu_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('work_cpu_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_cpu_cost,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('memory_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('work_memory_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_memory_cost,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('gpu_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('work_gpu_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_gpu_cost
     from used_hours
@@ -122,12 +123,12 @@ capacity as (
         instance_hours.hour_number,
         coalesce(used_hours.busy_ns, 0) as busy_ns,
         coalesce(instance_hours.capacity_vcpu_ms, 0) as capacity_vcpu_ms,
-        coalesce(used_hours.cpu_cost, 0) as work_cpu_cost,
-        coalesce(used_hours.memory_cost, 0) as work_memory_cost,
-        coalesce(used_hours.gpu_cost, 0) as work_gpu_cost,
-        {{ zero_if_null(
-            ["capacity_cpu_cost", "capacity_memory_cost", "capacity_gpu_cost"], "instance_hours"
-        ) }}
+        coalesce(used_hours.work_cpu_cost, 0) as work_cpu_cost,
+        coalesce(used_hours.work_memory_cost, 0) as work_memory_cost,
+        coalesce(used_hours.work_gpu_cost, 0) as work_gpu_cost,
+        coalesce(instance_hours.capacity_cpu_cost, 0) as capacity_cpu_cost,
+        coalesce(instance_hours.capacity_memory_cost, 0) as capacity_memory_cost,
+        coalesce(instance_hours.capacity_gpu_cost, 0) as capacity_gpu_cost
     from instance_hours
     left join used_hours
         on

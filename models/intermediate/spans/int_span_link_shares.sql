@@ -70,6 +70,7 @@ link_edges as (
 
 linked_ids as (
 
+    -- The ids of the spans linked to, named as the key they join attributed spans on.
     select distinct
         linked_trace_id as trace_id,
         linked_span_id as span_id
@@ -99,7 +100,12 @@ link_paths as (
     -- From each linked span of the window through its links; a link to linked work goes on
     -- through that work's links.
     select
-        *,
+        trace_id,
+        span_id,
+        start_day,
+        linked_trace_id,
+        linked_span_id,
+        link_share,
         1 as hops
     from link_edges
     where {{ in_day_window('start_day', window) }}
