@@ -3,8 +3,7 @@
         states for itself (stg_otel__spans types them). Screening and attribution carry them
         unchanged, so a new one is added here and in staging. `relation` qualifies each with
         a table alias. -#}
-    {%- set prefix = relation ~ '.' if relation else '' -%}
-    {%- for column in [
+    {{- qualified_columns([
         'gen_ai_request_model',
         'gen_ai_input_tokens',
         'gen_ai_output_tokens',
@@ -14,7 +13,5 @@
         'cpu_cores_attribute',
         'memory_gb_attribute',
         'gpu_count_attribute',
-    ] -%}
-        {{ prefix ~ column }}{{ ', ' if not loop.last }}
-    {%- endfor -%}
+    ], relation) -}}
 {%- endmacro %}
