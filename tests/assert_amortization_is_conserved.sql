@@ -39,9 +39,9 @@ expected_build as (
         ) as expected_cost
     from window_days
     inner join build_lives
-        on
-            window_days.date_day >= build_lives.launch_date
-            and window_days.date_day < build_lives.end_of_life_date
+        on {{ in_period(
+            'window_days.date_day', 'build_lives.launch_date', 'build_lives.end_of_life_date'
+        ) }}
 
 ),
 
@@ -67,9 +67,9 @@ expected_maintenance as (
         ) }}) as expected_cost
     from window_days
     inner join {{ ref('team_costs') }} as team_costs
-        on
-            window_days.date_day >= team_costs.period_start
-            and window_days.date_day < team_costs.period_end
+        on {{ in_period(
+            'window_days.date_day', 'team_costs.period_start', 'team_costs.period_end'
+        ) }}
     group by window_days.date_day
 
 ),

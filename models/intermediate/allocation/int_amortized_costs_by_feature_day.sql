@@ -71,9 +71,9 @@ build_by_day as (
         ) }} as build_amortization_cost
     from reporting_days
     inner join build_lives
-        on
-            reporting_days.date_day >= build_lives.launch_date
-            and reporting_days.date_day < build_lives.end_of_life_date
+        on {{ in_period(
+            'reporting_days.date_day', 'build_lives.launch_date', 'build_lives.end_of_life_date'
+        ) }}
 
 ),
 
@@ -90,9 +90,9 @@ team_tax_by_day as (
         ) }} as maintenance_tax
     from reporting_days
     inner join team_costs
-        on
-            reporting_days.date_day >= team_costs.period_start
-            and reporting_days.date_day < team_costs.period_end
+        on {{ in_period(
+            'reporting_days.date_day', 'team_costs.period_start', 'team_costs.period_end'
+        ) }}
 
 ),
 

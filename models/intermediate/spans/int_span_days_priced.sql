@@ -488,8 +488,9 @@ candidate_rates as (
             price_keys.rate_card_id = rate_cards.rate_card_id
             and rate_cards.cloud_region in (price_keys.rate_region, '*')
             and rate_cards.instance_family in (price_keys.instance_family, '*')
-            and price_keys.date_day >= rate_cards.effective_from
-            and (rate_cards.effective_to is null or price_keys.date_day < rate_cards.effective_to)
+            and {{ in_period(
+                'price_keys.date_day', 'rate_cards.effective_from', 'rate_cards.effective_to'
+            ) }}
 
 ),
 
@@ -636,8 +637,9 @@ final as (
     left join llm_prices
         on
             sized.gen_ai_request_model = llm_prices.model
-            and sized.date_day >= llm_prices.effective_from
-            and (llm_prices.effective_to is null or sized.date_day < llm_prices.effective_to)
+            and {{ in_period(
+                'sized.date_day', 'llm_prices.effective_from', 'llm_prices.effective_to'
+            ) }}
     left join claims using (trace_id, span_id, date_day)
 
 )
