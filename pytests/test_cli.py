@@ -13,7 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, invoke_dbt
 from feature_cost import seeds_dir
 from feature_cost.cli import cli, main
-from feature_cost.publish import PUBLISHED_DEFAULT
+from feature_cost.publish import EXIT_USAGE, PUBLISHED_DEFAULT
 
 READERS = [
     ["summary"],
@@ -74,7 +74,8 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         (["summary", "--top", "many"], "'many' is not a valid integer"),
         (["generate", "--start-date", "05/01/2026"], "is not a day written YYYY-MM-DD"),
         (["init"], "name the traces: --otlp-path GLOB"),
-        (["init", "--otlp-path", "x", "--vars", "[1]"], "--vars must be a YAML mapping"),
+        (["init", "--otlp-path", "x", "--vars", "[1]"], "'--vars': must be a YAML mapping"),
+        (["init", "--otlp-path", "x", "--vars", "{a:"], "'--vars': not YAML: expected"),
         (["rate-card-impact"], "Missing argument 'PROPOSED'"),
     ],
 )
@@ -86,8 +87,24 @@ def test_usage_errors_exit_2_and_say_what_is_wrong(
 
 
 def test_a_backfill_needs_both_ends(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["publish", "--event-time-start", "2026-01-06"]) == 3
+    assert main(["publish", "--event-time-start", "2026-01-06"]) == EXIT_USAGE
     assert "go together" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bogus"], "No such option '--bogus'"),
+        (["--lock-timeout", "abc"], "'abc' is not a valid float"),
+        (["--vars", "[1]"], "'--vars': must be a YAML mapping"),
+    ],
+)
+def test_publish_usage_errors_exit_3_not_the_stale_code(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scheduler reads publish's 2 as stale telemetry: bad arguments are 3, before any run."""
+    assert main(["publish", *argv]) == EXIT_USAGE == 3
+    assert message in capsys.readouterr().err
 
 
 def test_the_marts_schema_of_the_environment_is_the_one_dbt_builds(

@@ -78,8 +78,28 @@ def file_option(envvar: str, default: str, help: str) -> Callable[[F], F]:
 duckdb_option = file_option("FEATURE_COST_DUCKDB", BUILT_DEFAULT, "the DuckDB file dbt built")
 
 
+def yaml_mapping(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Reject ``--vars`` that dbt would reject later, after freshness or a read of the traces."""
+    if value is not None:
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            where = getattr(error, "problem_mark", None)
+            detail = getattr(error, "problem", None) or str(error)
+            at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+            raise click.BadParameter(f"not YAML: {detail}{at}", ctx, param) from error
+        if not isinstance(parsed, dict):
+            raise click.BadParameter("must be a YAML mapping, e.g. '{otlp_path: ...}'", ctx, param)
+    return value
+
+
 def vars_option(command: F) -> F:
-    return click.option("--vars", default=None, help="dbt vars (YAML/JSON), passed to dbt")(command)
+    return click.option(
+        "--vars",
+        default=None,
+        callback=yaml_mapping,
+        help="dbt vars (a YAML mapping), passed to dbt",
+    )(command)
 
 
 seeds_dir_option = click.option(
@@ -176,8 +196,26 @@ def generate_command(
     return 0
 
 
+class PublishUsageError(click.UsageError):
+    """A usage error of ``publish``: its exit codes are a scheduler's, and 2 there means stale
+    telemetry."""
+
+    exit_code = EXIT_USAGE
+
+
+class PublishCommand(click.Command):
+    """``publish``, whose usage errors exit 3."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise PublishUsageError(error.format_message(), error.ctx) from error
+
+
 @cli.command(
     "publish",
+    cls=PublishCommand,
     epilog="For schedulers: exit 0 published, 1 build failed (published file untouched),"
     " 2 telemetry stale (nothing built), 3 bad arguments, 4 another process holds the"
     " published file open for writing (nothing published), 5 another publish of the same file"
@@ -374,9 +412,6 @@ def init_command(otlp_path: str | None, out: Path, vars: str | None, force: bool
     command.
     """
     extra = yaml.safe_load(vars) if vars else {}
-    if not isinstance(extra, dict):
-        click.echo("feature-cost init: --vars must be a YAML mapping", err=True)
-        return 2
     if otlp_path is None and "span_source" not in extra:
         click.echo(
             "feature-cost init: name the traces: --otlp-path GLOB, or --vars with span_source",
