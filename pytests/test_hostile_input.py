@@ -73,6 +73,21 @@ ZSTD_SPAN = span(
     "f" * 32, "7" * 16, DAY + 8000 * MS, DAY + 8250 * MS,
     **{"feature.id": "checkout-v2", "tenant.id": "tenant-globex"},
 )  # fmt: skip
+# The file exporter's `compression: zstd` (without its native-compression gate): each message
+# a zstd frame behind its length.
+FRAMED_SPAN = span(
+    "b" * 32, "c" * 16, DAY + 3000 * MS, DAY + 3300 * MS,
+    **{"feature.id": "checkout-v2", "tenant.id": "tenant-acme"},
+)  # fmt: skip
+FRAMED_CHILD = span("b" * 32, "d" * 16, DAY + 3010 * MS, DAY + 3100 * MS, parent="c" * 16)
+FRAMED_LINES = [line(FRAMED_SPAN), line(FRAMED_CHILD)]
+
+
+def zstd_frames(lines: list[str]) -> bytes:
+    """Each line a zstd frame behind its length (4 bytes, big-endian), as the exporter writes."""
+    frames = [zstandard.ZstdCompressor().compress(text.encode()) for text in lines]
+    return b"".join(len(frame).to_bytes(4, "big") + frame for frame in frames)
+
 
 # Attributes written as a JSON map (not OTLP): read without them, the line named. In both
 # builds, so its (unattributed) cost is the same in each.
@@ -149,9 +164,11 @@ def write_good(otlp: Path, compressed: bool) -> None:
     if compressed:
         (otlp / "b-good.jsonl.gz").write_bytes(gzip.compress(gz_text))
         (otlp / "c-good.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(zst_text))
+        (otlp / "j-framed.jsonl.zst").write_bytes(zstd_frames(FRAMED_LINES))
     else:
         (otlp / "b-good.jsonl").write_bytes(gz_text)
         (otlp / "c-good.jsonl").write_bytes(zst_text)
+        (otlp / "j-framed.jsonl").write_text("\n".join(FRAMED_LINES) + "\n", encoding="utf-8")
 
 
 def write_hostile(otlp: Path) -> None:
@@ -168,6 +185,14 @@ def write_hostile(otlp: Path) -> None:
     (otlp / "g-truncated.jsonl.gz").write_bytes(whole[: len(whole) // 2])
     # zstd magic bytes, then garbage.
     (otlp / "h-junk.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd" + b"not zstd at all" * 10)
+    # Length-prefixed frames: a sound one, one that is not zstd, one the crash cut short.
+    cut = zstd_frames([line(GOOD_CHILD)])
+    (otlp / "k-framed-damaged.jsonl.zst").write_bytes(
+        zstd_frames([line(GOOD_CHILD)])
+        + (5).to_bytes(4, "big")
+        + b"\x28\xb5\x2f\xfd!"
+        + cut[: len(cut) - 8]
+    )
     (otlp / "z-conflict.jsonl").write_text(line(CONFLICTING) + "\n", encoding="utf-8")
 
 
@@ -323,8 +348,10 @@ def test_every_line_is_accounted_for(hostile: Path) -> None:
 
 
 def test_bytes_and_compression_never_stop_the_build(hostile: Path) -> None:
-    """A non-UTF-8 line is quarantined alone; gzip and zstd files are read; a truncated
-    gzip gives its complete lines; zstd magic with garbage is an unreadable file."""
+    """A non-UTF-8 line is quarantined alone; gzip and zstd files are read, and so are the
+    file exporter's length-prefixed zstd frames; a truncated gzip gives its complete lines, a
+    frame that does not decompress or was cut short is a quarantined line; zstd magic with
+    garbage is an unreadable file."""
     assert [(n, r) for n, r, _ in quarantine(hostile, "f-binary")] == [(1, "invalid_utf8")]
     assert rows(
         hostile,
@@ -336,6 +363,18 @@ def test_bytes_and_compression_never_stop_the_build(hostile: Path) -> None:
         " where filename like '%-good.jsonl.%' order by span_id",
     )
     assert read == [("6" * 16, "accepted"), ("7" * 16, "accepted")]
+    framed = rows(
+        hostile,
+        "select span_id, span_status from main.int_spans_screened"
+        " where filename like '%j-framed%' order by span_id",
+    )
+    assert framed == [("c" * 16, "accepted"), ("d" * 16, "accepted")]
+    damaged = rows(
+        hostile,
+        "select line_number, line_outcome from main.stg_otel__otlp_lines"
+        " where filename like '%k-framed-damaged%' order by line_number",
+    )
+    assert damaged == [(1, "spans"), (2, "invalid_json"), (3, "invalid_json")]
     truncated = rows(
         hostile,
         "select line_outcome, count(*) from main.stg_otel__otlp_lines"

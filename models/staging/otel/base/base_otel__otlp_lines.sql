@@ -50,7 +50,12 @@ decompressed as (
         file_size,
         file_modified_at,
         case
-            when hex(raw_bytes[1:2]) = '1F8B' or hex(raw_bytes[1:4]) = '28B52FFD'
+            -- gzip, zstd, or zstd frames each behind its length (the file exporter's default
+            -- with `compression: zstd`).
+            when
+                hex(raw_bytes[1:2]) = '1F8B'
+                or hex(raw_bytes[1:4]) = '28B52FFD'
+                or hex(raw_bytes[5:8]) = '28B52FFD'
                 then feature_cost_decompress(raw_bytes)
             else raw_bytes
         end as file_bytes
