@@ -56,6 +56,7 @@ import csv
 import glob
 import gzip
 import json
+import math
 import re
 import time
 from collections import Counter, defaultdict
@@ -194,6 +195,12 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+def as_quantity(value: Any) -> float | None:
+    """A size or count: a finite number >= 0 (a negative, NaN or infinite one is not sent)."""
+    number = as_number(value)
+    return number if number is not None and math.isfinite(number) and number >= 0 else None
+
+
 def day_of(nanos: int) -> date:
     """The UTC day a nanosecond timestamp falls in."""
     return EPOCH_DAY + timedelta(days=nanos // NS_PER_DAY)
@@ -272,7 +279,8 @@ def iter_raw_spans(paths: Iterable[Path | str], result: ReadResult) -> Iterator[
 
 
 def _file_bytes(path: str) -> bytes:
-    """A file's bytes, decompressed when it starts with gzip's or zstd's magic bytes."""
+    """A file's bytes, decompressed when it starts with gzip's or zstd's magic bytes, or is the
+    file exporter's length-prefixed zstd frames."""
     with open(path, "rb") as handle:
         content = handle.read()
     if content.startswith(b"\x1f\x8b"):
@@ -281,6 +289,19 @@ def _file_bytes(path: str) -> bytes:
         import zstandard
 
         return zstandard.ZstdDecompressor().stream_reader(content, read_across_frames=True).read()
+    if content[4:8] == b"\x28\xb5\x2f\xfd":  # the file exporter's frames, each behind its length
+        import zstandard
+
+        lines, position = [], 0
+        while position < len(content):
+            size = int.from_bytes(content[position : position + 4], "big")
+            frame = content[position + 4 : position + 4 + size]
+            position += 4 + size
+            try:
+                lines.append(zstandard.ZstdDecompressor().decompressobj().decompress(frame))
+            except zstandard.ZstdError:
+                lines.append(b"")
+        return b"".join(text + b"\n" for text in lines)
     return content
 
 
@@ -1030,7 +1051,7 @@ def queries_of_trace(spans: list[RawSpan]) -> dict[str, int]:
     return out
 
 
-_SAMPLING_THRESHOLD = re.compile(r"ot=[^,]*th:([0-9a-f]{1,14})")
+_SAMPLING_THRESHOLD = re.compile(r"(?:^|,)[ \t]*ot=(?:[^,;]*;)*th:([0-9a-f]{1,14})(?:[;, \t]|$)")
 
 
 def sampling_weight(span: RawSpan) -> float:
@@ -1078,10 +1099,12 @@ def sizes_of(span: RawSpan, seeds: Seeds) -> Sizes:
     default = seeds.service_defaults.get(span.service) or seeds.service_defaults[DEFAULT_SERVICE]
 
     def pick(key: str, fallback: float) -> float:
+        # The span's value if it sends one, else the resource's; one that is no quantity
+        # (text, negative, NaN, infinite) counts as not stated: the default applies.
         for source in (span.attributes, span.resource):
-            value = as_number(source.get(key))
-            if value is not None:
-                return value
+            if source.get(key) is not None:
+                value = as_quantity(source[key])
+                return fallback if value is None else value
         return fallback
 
     return Sizes(
@@ -1170,7 +1193,7 @@ NO_TOKENS = dict.fromkeys(TOKEN_ATTRIBUTES, 0.0)
 
 def reported_tokens(span: RawSpan) -> dict[str, float] | None:
     """The token usage the span reports, by kind (``None`` when it reports none)."""
-    values = {k: as_number(span.attributes.get(a)) for k, a in TOKEN_ATTRIBUTES.items()}
+    values = {k: as_quantity(span.attributes.get(a)) for k, a in TOKEN_ATTRIBUTES.items()}
     if all(v is None for v in values.values()):
         return None
     return {k: v or 0.0 for k, v in values.items()}

@@ -149,10 +149,15 @@ screened as (
 
 final as (
 
-    -- Times are converted only where both ends are in bounds (a quarantined span keeps its
-    -- start day when its start is in bounds, for dating it in the accounting).
+    -- A size or token count that is no quantity (negative, NaN, infinite) is read as not
+    -- sent. Times are converted only where both ends are in bounds (a quarantined span keeps
+    -- its start day when its start is in bounds, for dating it in the accounting).
     select
-        *,
+        * replace (
+            {%- for column in usage_quantities() %}
+                {{ quantity_or_null(column) }} as {{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ),
         case
             when quarantine_reason is null then {{ nanos_to_timestamp('start_ns') }}
         end as start_at,
