@@ -271,11 +271,20 @@ def iter_raw_spans(paths: Iterable[Path | str], result: ReadResult) -> Iterator[
                 continue
             result.lines_read += 1
             try:
-                data = json.loads(raw.decode("utf-8"))
+                data = json.loads(raw.decode("utf-8"), object_hook=_json_names)
             except (UnicodeDecodeError, json.JSONDecodeError):
                 result.invalid_lines.append((path, number))
                 continue
             yield from _spans_of_line(data, path, number)
+
+
+def _json_names(fields: dict[str, Any]) -> dict[str, Any]:
+    """An object's protobuf field names (``trace_id``), which protojson parsers accept, as the
+    JSON names (``traceId``)."""
+    return {
+        re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key) if "_" in key else key: value
+        for key, value in fields.items()
+    }
 
 
 def _file_bytes(path: str) -> bytes:

@@ -3,10 +3,12 @@
 Two builds of the same good spans: ``baseline`` reads them from plain files; ``hostile`` reads
 them from plain, gzip and zstd files beside files with every kind of damage (absurd times,
 wrong-shaped JSON, bytes that are not UTF-8, whitespace lines, compressed files cut short or
-not compressed data at all, a second version of a span). Its folder's name holds a quote, so a
-path is data and never SQL. For each class the tests check that the build did not stop, that
-``span_accounting`` balances, that the item appears with its reason, and that no cost appears
-or disappears: the hostile build's marts cost exactly what the baseline's do.
+not compressed data at all, a second version of a span) and the legal shapes producers differ
+in (the file exporter's length-prefixed zstd frames, protobuf field names). Its folder's name
+holds a quote, so a path is data and never SQL. For each class the tests check that the build
+did not stop, that ``span_accounting`` balances, that the item appears with its reason, and
+that no cost appears or disappears: the hostile build's marts cost exactly what the
+baseline's do.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -89,6 +93,37 @@ def zstd_frames(lines: list[str]) -> bytes:
     return b"".join(len(frame).to_bytes(4, "big") + frame for frame in frames)
 
 
+# Written with the protobuf field names, which protojson parsers accept beside the JSON names:
+# the whole line, and in a line of JSON names the attribute values alone.
+PROTO_SPAN = span(
+    "12" * 16, "e" * 16, DAY + 4000 * MS, DAY + 4200 * MS,
+    **{"feature.id": "advanced-reports", "tenant.id": "tenant-acme"},
+)  # fmt: skip
+PROTO_CHILD = span(
+    "12" * 16, "f" * 16, DAY + 4010 * MS, DAY + 4100 * MS, parent="e" * 16,
+    **{"feature.variant": "b"},
+)  # fmt: skip
+
+
+def proto_names(text: str, only: frozenset[str] | None = None) -> str:
+    """A JSON line with its keys (or only those in ``only``) as protobuf field names."""
+
+    def snake(fields: dict[str, Any]) -> dict[str, Any]:
+        return {
+            re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+            if only is None or key in only
+            else key: value
+            for key, value in fields.items()
+        }
+
+    return json.dumps(json.loads(text, object_hook=snake), separators=(",", ":"))
+
+
+PROTO_LINES = [
+    proto_names(line(PROTO_SPAN)),
+    proto_names(line(PROTO_CHILD), only=frozenset({"stringValue"})),
+]
+
 # Attributes written as a JSON map (not OTLP): read without them, the line named. In both
 # builds, so its (unattributed) cost is the same in each.
 MAP_ATTRIBUTES = dict(
@@ -159,6 +194,7 @@ def write_good(otlp: Path, compressed: bool) -> None:
     otlp.mkdir(parents=True, exist_ok=True)
     (otlp / "a-good.jsonl").write_text("\n".join(GOOD_LINES) + "\n", encoding="utf-8")
     (otlp / "i-map.jsonl").write_text(line(MAP_ATTRIBUTES) + "\n", encoding="utf-8")
+    (otlp / "l-proto-names.jsonl").write_text("\n".join(PROTO_LINES) + "\n", encoding="utf-8")
     gz_text = ("\n".join(GZIP_LINES) + "\n").encode()
     zst_text = ("\n".join(ZSTD_LINES) + "\n").encode()
     if compressed:
@@ -384,6 +420,23 @@ def test_bytes_and_compression_never_stop_the_build(hostile: Path) -> None:
     assert set(dict(truncated)) <= {"spans", "invalid_json"}
     assert [(n, r) for n, r, _ in quarantine(hostile, "h-junk")] == [(0, "unreadable_file")]
     assert_balances(hostile)
+
+
+def test_protobuf_field_names_are_read_as_the_json_names(hostile: Path) -> None:
+    """A line written with the protobuf field names (``resource_spans``, ``trace_id``,
+    ``string_value``), whole or in its attribute values alone, gives its spans, times and
+    attributes as if written with the JSON names."""
+    assert "resource_spans" in PROTO_LINES[0] and "string_value" in PROTO_LINES[1]
+    read = rows(
+        hostile,
+        "select span_id, parent_span_id, feature_id, tenant_id, feature_variant,"
+        " (end_ns - start_ns) // 1000000, quarantine_reason from main.stg_otel__spans"
+        " where filename like '%l-proto-names%' order by span_id",
+    )
+    assert read == [
+        ("e" * 16, None, "advanced-reports", "tenant-acme", None, 200, None),
+        ("f" * 16, "e" * 16, None, None, "b", 90, None),
+    ]
 
 
 def test_a_span_that_is_its_own_ancestor_keeps_its_time(hostile: Path) -> None:

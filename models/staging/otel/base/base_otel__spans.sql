@@ -3,7 +3,8 @@
 -- `line_note` saying why (null on span rows).
 -- Guarantees: the protobuf JSON mapping is decoded once (parsing JSON is the expensive
 -- step); 64-bit integers are read whether written as strings or as numbers, unknown fields
--- are ignored, and every attribute value type is kept, as text. Nothing is filtered here,
+-- are ignored, the protobuf field names (`resource_spans`) are read as the JSON names
+-- (`resourceSpans`), and every attribute value type is kept, as text. Nothing is filtered here,
 -- and nothing turns into zero spans silently: a line that is not a JSON object, or whose
 -- `resourceSpans`, `scopeSpans` or `spans` is not a list, gets a note naming it
 -- (`not_an_object`, `resource_spans_not_a_list`, `scope_spans_not_a_list`,
@@ -79,6 +80,17 @@ valid_lines as (
     ),
 {%- endif %}
 
+named_lines as (
+
+    select
+        filename,
+        line_number,
+        read_at,
+        {{ otlp_json_field_names('line_text') }} as line_text
+    from new_lines
+
+),
+
 lines as (
 
     select
@@ -87,7 +99,7 @@ lines as (
         read_at,
         line_text,
         from_json(line_text, '{{ otlp_schema | replace("\n", " ") }}') as traces_data
-    from new_lines
+    from named_lines
 
 ),
 

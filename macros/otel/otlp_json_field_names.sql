@@ -1,0 +1,30 @@
+{% macro otlp_json_field_names(text) %}
+    {#- `text` (an OTLP/JSON line) with the protobuf field names a producer may write instead
+        of the JSON names (`resource_spans` for `resourceSpans`: protojson parsers, the
+        Collector's among them, accept both) renamed to the JSON names the decoder reads.
+        Only keys are renamed (a name in quotes followed by a colon; inside a string value the
+        quotes are escaped), and only on lines that hold such a name, so camelCase lines pass
+        unchanged at the cost of a few substring searches. -#}
+    {%- set json_names = {
+        'resource_spans': 'resourceSpans', 'scope_spans': 'scopeSpans',
+        'trace_id': 'traceId', 'span_id': 'spanId', 'parent_span_id': 'parentSpanId',
+        'trace_state': 'traceState', 'start_time_unix_nano': 'startTimeUnixNano',
+        'end_time_unix_nano': 'endTimeUnixNano', 'time_unix_nano': 'timeUnixNano',
+        'string_value': 'stringValue', 'bool_value': 'boolValue', 'int_value': 'intValue',
+        'double_value': 'doubleValue', 'bytes_value': 'bytesValue',
+        'array_value': 'arrayValue', 'kvlist_value': 'kvlistValue',
+    } -%}
+    {%- set renamed = namespace(sql=text) -%}
+    {%- for proto_name, json_name in json_names.items() -%}
+        {%- set renamed.sql = "replace(" ~ renamed.sql ~ ", '\"" ~ proto_name ~ "\":', '\""
+            ~ json_name ~ "\":')" -%}
+    {%- endfor -%}
+    case
+        when
+            {%- for ending in ['_spans"', '_id"', '_state"', '_nano"', '_value"'] %}
+            {{ 'or ' if not loop.first }}contains({{ text }}, '{{ ending }}')
+            {%- endfor %}
+            then {{ renamed.sql }}
+        else {{ text }}
+    end
+{% endmacro %}
