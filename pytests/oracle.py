@@ -1029,30 +1029,46 @@ def query_events(span: RawSpan) -> int:
     return sum(1 for e in span.events if e.get("name") == "db.query")
 
 
+DATABASE_CALL_ATTRIBUTES = (
+    "db.query.text",
+    "db.query.summary",
+    "db.operation.name",
+    "db.stored_procedure.name",
+    "db.statement",
+    "db.operation",
+)
+
+
 def is_database_client(span: RawSpan) -> bool:
-    """A CLIENT span with ``db.system.name`` (or the older ``db.system``) set."""
+    """A CLIENT span with ``db.system.name`` (or the older ``db.system``) set that names its
+    query or operation (a connection span names none)."""
     has_db = (
         span.attributes.get("db.system.name") is not None
         or span.attributes.get("db.system") is not None
     )
-    return span.kind == SPAN_KIND_CLIENT and has_db
+    names_call = any(span.attributes.get(key) is not None for key in DATABASE_CALL_ATTRIBUTES)
+    return span.kind == SPAN_KIND_CLIENT and has_db and names_call
 
 
 def queries_of_trace(spans: list[RawSpan]) -> dict[str, int]:
     """Rule 11: the queries each span of one trace counts, each query once.
 
-    Every database client span is one query (or its own ``db.query`` events, if more); the
-    events on any other span count only beyond the queries of the database client spans that
-    are its children in the same service.
+    Every database client span is one query (or its own ``db.query`` events, if more), but
+    for one that is the child of another in the same service (a second layer reporting the
+    same call), which counts none; the events on any other span count only beyond the queries
+    of the database client spans that are its children in the same service.
     """
     out: dict[str, int] = {}
     below: Counter[tuple[str, str]] = Counter()
+    clients = {(str(s.span_id), s.service) for s in spans if is_database_client(s)}
     for span in spans:
         if is_database_client(span):
             queries = max(query_events(span), 1)
             out[str(span.span_id)] = queries
             if span.parent_span_id:
                 below[(span.parent_span_id, span.service)] += queries
+                if (span.parent_span_id, span.service) in clients:
+                    out[str(span.span_id)] = 0
     for span in spans:
         events = query_events(span)
         if events and not is_database_client(span):

@@ -745,7 +745,10 @@ def handmade_lines() -> list[str]:
         "kind": 3,
         "startTimeUnixNano": str(T_A + 10 * NS_PER_MS),
         "endTimeUnixNano": str(T_A + 30 * NS_PER_MS),
-        "attributes": [kv("db.system.name", {"stringValue": "postgresql"})],
+        "attributes": [
+            kv("db.system.name", {"stringValue": "postgresql"}),
+            kv("db.query.summary", {"stringValue": "SELECT orders"}),
+        ],
     }
     a3 = {  # 20..50 ms, overlaps a2: the children's union is 10..50 ms
         "traceId": TRACE_A,
@@ -897,7 +900,10 @@ def pool_lines() -> list[str]:
         start=T_P + 10 * NS_PER_MS,
         kind=3,
         parentSpanId="a100000000000001",
-        attributes=[kv("db.system.name", {"stringValue": "postgresql"})],
+        attributes=[
+            kv("db.system.name", {"stringValue": "postgresql"}),
+            kv("db.operation.name", {"stringValue": "SELECT"}),
+        ],
     )
     gated = feature_span(  # flag off for everyone since 12:00: weighted by its gpu cost
         "a2" * 16,

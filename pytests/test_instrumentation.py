@@ -83,7 +83,9 @@ def _request(path: str, tenant: str, handler: Any) -> None:
 
 def _query(name: str) -> None:
     with TRACER.start_as_current_span(
-        name, kind=trace.SpanKind.CLIENT, attributes={"db.system.name": "postgresql"}
+        name,
+        kind=trace.SpanKind.CLIENT,
+        attributes={"db.system.name": "postgresql", "db.query.summary": name},
     ):
         pass
 

@@ -58,6 +58,19 @@ link_shares as (
 
 ),
 
+database_clients as (
+
+    select
+        trace_id,
+        span_id,
+        parent_span_id,
+        service_name,
+        greatest(db_query_event_count, 1) as query_count
+    from spans
+    where span_kind = 'CLIENT' and db_system is not null
+
+),
+
 database_client_queries as (
 
     -- The queries of the database CLIENT spans below each span, in its own service.
@@ -65,9 +78,9 @@ database_client_queries as (
         trace_id,
         parent_span_id as span_id,
         service_name,
-        sum(greatest(db_query_event_count, 1)) as query_count
-    from spans
-    where span_kind = 'CLIENT' and db_system is not null and parent_span_id is not null
+        sum(query_count) as query_count
+    from database_clients
+    where parent_span_id is not null
     group by all
 
 ),
@@ -75,20 +88,30 @@ database_client_queries as (
 span_queries as (
 
     -- Rule 11 (a query counts once): a database CLIENT span is one query (or its own
-    -- `db.query` events, if it carries more). The `db.query` events on any other span count
-    -- only beyond the queries of the database client spans directly below it in the same
-    -- service: the middleware records the event on the span that is active when the
-    -- driver's instrumentation opens the client span as its child.
+    -- `db.query` events, if it carries more), unless it is directly below another in the
+    -- same service: a second layer (the driver's span inside an ORM's) reporting the same
+    -- call. The `db.query` events on any other span count only beyond the queries of the
+    -- database client spans directly below it in the same service: the middleware records
+    -- the event on the span that is active when the driver's instrumentation opens the
+    -- client span as its child.
     select
         spans.trace_id,
         spans.span_id,
         case
+            when outer_client.span_id is not null then 0
             when spans.span_kind = 'CLIENT' and spans.db_system is not null
                 then greatest(spans.db_query_event_count, 1)
             else greatest(spans.db_query_event_count - coalesce(below.query_count, 0), 0)
         end as query_count
     from spans
     left join database_client_queries as below using (trace_id, span_id, service_name)
+    left join database_clients as outer_client
+        on
+            spans.span_kind = 'CLIENT'
+            and spans.db_system is not null
+            and spans.trace_id = outer_client.trace_id
+            and spans.parent_span_id = outer_client.span_id
+            and spans.service_name = outer_client.service_name
     where
         spans.db_query_event_count > 0
         or (spans.span_kind = 'CLIENT' and spans.db_system is not null)

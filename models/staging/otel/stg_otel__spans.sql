@@ -149,11 +149,22 @@ screened as (
 
 final as (
 
-    -- A size or token count that is no quantity (negative, NaN, infinite) is read as not
-    -- sent. Times are converted only where both ends are in bounds (a quarantined span keeps
-    -- its start day when its start is in bounds, for dating it in the accounting).
+    -- A database call names its query or operation: a span that names none (the connection
+    -- spans node-postgres and SQLAlchemy add) is no query. A size or token count that is no
+    -- quantity (negative, NaN, infinite) is read as not sent. Times are converted only where
+    -- both ends are in bounds (a quarantined span keeps its start day when its start is in
+    -- bounds, for dating it in the accounting).
     select
         * replace (
+            case
+                when
+                    db_system is not null
+                    and {{ otel_attribute('span_attributes', [
+                        'db.query.text', 'db.query.summary', 'db.operation.name',
+                        'db.stored_procedure.name', 'db.statement', 'db.operation',
+                    ]) }} is not null
+                    then db_system
+            end as db_system,
             {%- for column in usage_quantities() %}
                 {{ quantity_or_null(column) }} as {{ column }}{{ ',' if not loop.last }}
             {%- endfor %}
