@@ -883,8 +883,8 @@ def attribute_trace(
             start = owner.start
         elif len(trace_features) == 1:
             original = str(next(iter(trace_features)))
-            tenants = [t for t in (tenant_of(s) for s in feature_spans) if t is not None]
-            tenant = min(tenants) if tenants else fallback_tenant(span)
+            tenants = {t for t in (tenant_of(s) for s in feature_spans) if t is not None}
+            tenant = next(iter(tenants)) if len(tenants) == 1 else fallback_tenant(span)
             start = min(int(s.start or 0) for s in feature_spans)
         else:
             original, tenant, start = UNATTRIBUTED, fallback_tenant(span), None
@@ -975,7 +975,13 @@ def flag_evaluations_of_trace(
                 ),
                 None,
             )
-            reason = (as_text(attributes.get("feature_flag.result.reason")) or "").lower()
+            reason = (
+                as_text(
+                    attributes.get("feature_flag.result.reason")
+                    or attributes.get("feature_flag.evaluation.reason")
+                )
+                or ""
+            ).lower()
             if result is None and reason == "disabled":
                 result = "disabled"
             evaluations[feature].append((span, (result or "").lower() in FLAG_OFF_RESULTS))

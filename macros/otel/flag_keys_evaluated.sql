@@ -16,7 +16,10 @@
         {{ otel_attribute(attributes, 'feature_flag.result.variant') }},
         {{ otel_attribute(attributes, 'feature_flag.variant') }},
         case
-            when lower({{ otel_attribute(attributes, 'feature_flag.result.reason') }}) = 'disabled'
+            when
+                lower({{ otel_attribute(
+                    attributes, ['feature_flag.result.reason', 'feature_flag.evaluation.reason']
+                ) }}) = 'disabled'
                 then 'disabled'
         end
     ))

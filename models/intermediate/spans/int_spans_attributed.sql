@@ -254,12 +254,16 @@ lineage as (
 
 trace_features as (
 
-    -- The trace's feature, where it carries exactly one (linked work is not a feature).
+    -- The trace's feature, where it carries exactly one (linked work is not a feature), and
+    -- its tenant and variant where its feature spans agree on one (a job's feature spans for
+    -- two tenants leave the job's own spans to their own tenant, else `__shared__`).
     select
         trace_id,
         min(feature_id) as trace_feature_id,
-        min(tenant_id) as trace_feature_tenant_id,
-        min(feature_variant) as trace_feature_variant,
+        case when count(distinct tenant_id) = 1 then min(tenant_id) end
+            as trace_feature_tenant_id,
+        case when count(distinct feature_variant) = 1 then min(feature_variant) end
+            as trace_feature_variant,
         min(feature_start_ns) as trace_feature_start_ns
     from lineage
     where depth_below_feature_span = 0 and feature_id != '__linked__'

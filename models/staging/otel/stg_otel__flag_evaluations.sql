@@ -26,7 +26,9 @@ final as (
         {{ otel_attribute(
             'event_attributes', ['feature_flag.result.variant', 'feature_flag.variant']
         ) }} as result_variant,
-        {{ otel_attribute('event_attributes', 'feature_flag.result.reason') }} as result_reason,
+        {{ otel_attribute(
+            'event_attributes', ['feature_flag.result.reason', 'feature_flag.evaluation.reason']
+        ) }} as result_reason,
         {{ otel_attribute(
             'event_attributes', ['feature_flag.provider.name', 'feature_flag.provider_name']
         ) }} as provider_name,
