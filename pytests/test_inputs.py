@@ -42,12 +42,34 @@ def _close(left: object, right: object) -> bool:
 
 
 @pytest.mark.slow
+def _focus_parquet(csv_path: Path, out: Path) -> Path:
+    """The CSV bill as a Parquet export types it (AWS's FOCUS export): times as timestamps,
+    costs as decimals, ``Tags`` as a MAP."""
+    with duckdb.connect() as con:
+        con.execute("set timezone = 'UTC'")
+        con.execute(
+            "copy (select * replace ("
+            ' cast("ChargePeriodStart" as timestamptz) as "ChargePeriodStart",'
+            ' cast("ChargePeriodEnd" as timestamptz) as "ChargePeriodEnd",'
+            ' cast("BilledCost" as decimal(38, 10)) as "BilledCost",'
+            ' cast("EffectiveCost" as decimal(38, 10)) as "EffectiveCost",'
+            " cast(json_transform(nullif(nullif(\"Tags\", ''), 'NULL'), '\"MAP(VARCHAR, VARCHAR)\"')"
+            ' as map(varchar, varchar)) as "Tags")'
+            f" from read_csv('{csv_path}', all_varchar = true)) to '{out}' (format parquet)"
+        )
+        ((tags_type,),) = con.execute(f"select typeof(\"Tags\") from '{out}' limit 1").fetchall()
+    assert tags_type.startswith("MAP"), tags_type
+    return out
+
+
 def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Path) -> None:
-    """OTLP/JSON Lines and the ClickHouse exporter's Parquet layout: identical marts (the
-    session's demo build read the OTLP files; the same spans' Parquet is built here)."""
+    """OTLP/JSON Lines and the ClickHouse exporter's Parquet layout, with the bill as CSV and
+    as a Parquet export (typed columns, ``Tags`` a MAP): identical marts (the session's demo
+    build read the OTLP files and the CSV; the Parquet of both is built here)."""
     data_dir = demo_build.data_dir
     otlp_db = demo_build.duckdb_path
     parquet_db = tmp_path / "parquet.duckdb"
+    bill = _focus_parquet(data_dir / "billing" / "focus.csv", tmp_path / "focus.parquet")
     run_dbt(
         ["build"],
         duckdb_path=parquet_db,
@@ -55,6 +77,7 @@ def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Pa
             **demo_build.vars,
             "span_source": "clickhouse_parquet",
             "clickhouse_spans_path": str(data_dir / "clickhouse" / "*.parquet"),
+            "focus_billing_path": str(bill),
         },
         target_dir=tmp_path / "parquet",
     )
