@@ -53,8 +53,8 @@ def _focus_parquet(csv_path: Path, out: Path) -> Path:
             ' cast("ChargePeriodEnd" as timestamptz) as "ChargePeriodEnd",'
             ' cast("BilledCost" as decimal(38, 10)) as "BilledCost",'
             ' cast("EffectiveCost" as decimal(38, 10)) as "EffectiveCost",'
-            " cast(json_transform(nullif(nullif(\"Tags\", ''), 'NULL'), '\"MAP(VARCHAR, VARCHAR)\"')"
-            ' as map(varchar, varchar)) as "Tags")'
+            " cast(json_transform(nullif(nullif(\"Tags\", ''), 'NULL'),"
+            ' \'"MAP(VARCHAR, VARCHAR)"\') as map(varchar, varchar)) as "Tags")'
             f" from read_csv('{csv_path}', all_varchar = true)) to '{out}' (format parquet)"
         )
         ((tags_type,),) = con.execute(f"select typeof(\"Tags\") from '{out}' limit 1").fetchall()
