@@ -4,7 +4,8 @@
 -- charge period (in proportion to the overlap) and mapped to at most one target: a shared
 -- resource or a service's compute, by resource id or by tag (a resource id mapping wins,
 -- then the first tag key alphabetically); the total of `billed_cost`
--- here equals the export's total of the var `billing_cost_column`.
+-- here equals the export's total of the var `billing_cost_column` (a charge without that
+-- cost is left out: assert_every_charge_has_its_cost lists it).
 with
 
 charges as (
@@ -30,6 +31,7 @@ charges_with_cost as (
             {{ timestamp_to_nanos('charge_period_start') }} + 1
         ) as end_ns
     from charges
+    where {{ billing_truth_cost() }} is not null
 
 ),
 
