@@ -1949,8 +1949,10 @@ def compute_factors(
     """(estimated, billed, factor) per (month, service, region) (rule F).
 
     estimated: Σ capacity of the group's instance-hours (rule H); billed: Σ its charges
-    mapped to the service's compute, by day; factor = billed / estimated when both exist and the
-    estimate is not 0, else 1 (for every group with instance-hours).
+    mapped to the service's compute, by day. The compute a service is billed that month in
+    regions with no estimate (no region, ``global``) is placed on its regions with one, by
+    their estimate. factor = (billed + placed share) / estimated where the estimate is not 0
+    and the group has a bill or a share of one, else 1 (for every group with instance-hours).
     """
     estimated: dict[Group, float] = defaultdict(float)
     for hour in capacity_hours:
@@ -1959,8 +1961,20 @@ def compute_factors(
     billed: dict[Group, float] = defaultdict(float)
     for (service, charge_region, day), amount in bill.service_cost.items():
         billed[(day.isoformat()[:7], service, charge_region)] += amount
-    factors = {
-        group: billed[group] / estimate if group in billed and estimate != 0 else 1.0
-        for group, estimate in estimated.items()
-    }
+    unplaced: dict[tuple[str, str], float] = {}
+    placed_estimate: dict[tuple[str, str], float] = defaultdict(float)
+    for (month, service, region), amount in billed.items():
+        if estimated.get((month, service, region), 0.0) == 0:
+            unplaced[(month, service)] = unplaced.get((month, service), 0.0) + amount
+    for (month, service, _), estimate in estimated.items():
+        if estimate != 0:
+            placed_estimate[(month, service)] += estimate
+    factors: dict[Group, float] = {}
+    for group, estimate in estimated.items():
+        month_service = group[:2]
+        if estimate == 0 or (group not in billed and month_service not in unplaced):
+            factors[group] = 1.0
+            continue
+        share = unplaced.get(month_service, 0.0) * estimate / placed_estimate[month_service]
+        factors[group] = (billed.get(group, 0.0) + share) / estimate
     return dict(estimated), dict(billed), factors

@@ -1,7 +1,8 @@
 -- The bill is the truth: every charge's cost reaches int_billed_costs_by_day exactly once
 -- (spread over its days, mapped to one target or `__unmapped__`), and reconciled compute in
--- feature_cost_margin sums to the billed compute of every service the bill charges (plus
--- the estimate of services it does not). Returns a row when either does not hold.
+-- feature_cost_margin sums to the billed compute of every service the bill charges, in the
+-- months the telemetry shows its work (plus the estimate of services it does not charge).
+-- Returns a row when either does not hold.
 with
 
 export_total as (
@@ -24,7 +25,7 @@ compute_expected as (
     select
         sum(
             case
-                when reconciliation_factor is not null then billed_cost
+                when reconciliation_factor is not null then reconciled_billed_cost
                 else coalesce(estimated_cost, 0)
             end
         ) as total_cost

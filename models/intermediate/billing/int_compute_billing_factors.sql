@@ -4,8 +4,12 @@
 -- for it that month. The estimate is the capacity of its instance-hours (rule 14: the work's
 -- share plus idle, of the work no shared pool claims), so the bill scales a figure that
 -- already pays each instance-hour once; `reconciliation_factor` = billed / estimated scales
--- each share and the idle so the service's reconciled compute equals its bill. Null where
--- either side is missing or zero.
+-- each share and the idle so the service's reconciled compute equals its bill. Compute
+-- billed in a region the service has no estimate for (a charge with no region, `global`) is
+-- placed on its regions that month by their estimate (`reconciled_billed_cost`), so the
+-- service's whole bill is reconciled; a month it has no estimate at all keeps its bill
+-- unplaced (assert_billed_compute_reaches_the_mart warns). The factor is null where the
+-- region has no estimate, or neither a bill nor a share of one.
 with
 
 instance_hours as (
@@ -57,7 +61,7 @@ billed_by_month as (
 
 ),
 
-final as (
+by_region as (
 
     select
         billing_month,
@@ -65,11 +69,62 @@ final as (
         cloud_region,
         estimated_by_month.estimated_cost,
         estimated_by_month.vcpu_ms,
-        billed_by_month.billed_cost,
-        {{ safe_divide('billed_by_month.billed_cost', 'estimated_by_month.estimated_cost') }}
-            as reconciliation_factor
+        billed_by_month.billed_cost
     from estimated_by_month
     full outer join billed_by_month using (billing_month, service_name, cloud_region)
+
+),
+
+service_months as (
+
+    -- The service's compute billed that month in no region it has an estimate for (a charge
+    -- with no region, `global`), and the estimate of the regions that have one.
+    select
+        billing_month,
+        service_name,
+        {{ exact_sum("case when coalesce(estimated_cost, 0) = 0 then billed_cost end") }}
+            as unplaced_billed_cost,
+        {{ exact_sum("case when estimated_cost != 0 then estimated_cost end") }}
+            as placed_estimated_cost
+    from by_region
+    group by all
+
+),
+
+placed as (
+
+    -- A region's bill, plus its share (by estimate) of the service's unplaced bill.
+    select
+        by_region.*,
+        case
+            when
+                by_region.estimated_cost != 0
+                and (
+                    by_region.billed_cost is not null
+                    or service_months.unplaced_billed_cost is not null
+                )
+                then
+                    coalesce(by_region.billed_cost, 0)
+                    + coalesce(service_months.unplaced_billed_cost, 0)
+                    * by_region.estimated_cost / service_months.placed_estimated_cost
+        end as reconciled_billed_cost
+    from by_region
+    inner join service_months using (billing_month, service_name)
+
+),
+
+final as (
+
+    select
+        billing_month,
+        service_name,
+        cloud_region,
+        estimated_cost,
+        vcpu_ms,
+        billed_cost,
+        reconciled_billed_cost,
+        {{ safe_divide('reconciled_billed_cost', 'estimated_cost') }} as reconciliation_factor
+    from placed
 
 )
 
