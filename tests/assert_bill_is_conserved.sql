@@ -7,8 +7,7 @@ with
 
 export_total as (
 
-    select
-        sum({{ billing_truth_cost() }}) as total_cost
+    select sum(truth_cost) as total_cost
     from {{ ref('stg_billing__focus_charges') }}
 
 ),

@@ -4,8 +4,8 @@
 -- charge period (in proportion to the overlap) and mapped to at most one target: a shared
 -- resource or a service's compute, by resource id or by tag (a resource id mapping wins,
 -- then the first tag key alphabetically); the total of `billed_cost`
--- here equals the export's total of the var `billing_cost_column` (a charge without that
--- cost is left out: assert_every_charge_has_its_cost lists it).
+-- here equals the export's total of `truth_cost`, the cost the var `billing_cost_column` names
+-- (a charge without it is left out: a warning lists it).
 with
 
 charges as (
@@ -24,14 +24,13 @@ charges_with_cost as (
 
     select
         *,
-        {{ billing_truth_cost() }} as truth_cost,
         {{ timestamp_to_nanos('charge_period_start') }} as start_ns,
         greatest(
             {{ timestamp_to_nanos('charge_period_end') }},
             {{ timestamp_to_nanos('charge_period_start') }} + 1
         ) as end_ns
     from charges
-    where {{ billing_truth_cost() }} is not null
+    where truth_cost is not null
 
 ),
 

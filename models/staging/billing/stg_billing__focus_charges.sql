@@ -1,6 +1,7 @@
 -- Grain: one row per charge of the FOCUS export(s) (file and a number within the file).
 -- Guarantees: FOCUS 1.0-1.3 columns renamed to snake_case and typed; the literal "NULL"
--- strings of real exports read as null; times as UTC timestamps; costs as doubles.
+-- strings of real exports read as null; times as UTC timestamps; costs as doubles;
+-- `truth_cost` the one the var `billing_cost_column` names.
 with
 
 source as (
@@ -39,6 +40,7 @@ final as (
     -- same on every read of this view (identical charges are interchangeable).
     select
         *,
+        {{ billing_truth_cost() }} as truth_cost,
         row_number() over (
             partition by filename
             order by
