@@ -310,6 +310,8 @@ def _file_bytes(path: str) -> bytes:
                 lines.append(zstandard.ZstdDecompressor().decompressobj().decompress(frame))
             except zstandard.ZstdError:
                 lines.append(b"")
+            if not lines[-1]:  # as the project's reader: a quarantined line, not a blank one
+                lines[-1] = b"<a zstd frame that does not decompress>"
         return b"".join(text + b"\n" for text in lines)
     return content
 
@@ -879,15 +881,18 @@ def attribute_trace(
             continue
         if owner is not None:
             original = str(own_feature(owner))
-            tenant = tenant_of(owner) or fallback_tenant(span)
+            tenant = flag_tenant = tenant_of(owner) or fallback_tenant(span)
             start = owner.start
         elif len(trace_features) == 1:
             original = str(next(iter(trace_features)))
             tenants = {t for t in (tenant_of(s) for s in feature_spans) if t is not None}
             tenant = next(iter(tenants)) if len(tenants) == 1 else fallback_tenant(span)
+            # The flag history of one of the feature spans' tenants gates the job's overhead.
+            flag_tenant = min(tenants) if tenants else tenant
             start = min(int(s.start or 0) for s in feature_spans)
         else:
             original, tenant, start = UNATTRIBUTED, fallback_tenant(span), None
+            flag_tenant = tenant
         feature = original
         if original in verdicts:
             # Rule 13: the trace's own evaluations of the flag win over the history file.
@@ -895,7 +900,7 @@ def attribute_trace(
         elif (
             start is not None
             and seeds.taxonomy_requires_flag.get(original, False)
-            and not flag_is_on(flags, original, tenant, start)
+            and not flag_is_on(flags, original, flag_tenant, start)
         ):
             feature = FLAG_OFF
         out[str(span.span_id)] = Attribution(
@@ -1059,22 +1064,26 @@ def is_database_client(span: RawSpan) -> bool:
 def queries_of_trace(spans: list[RawSpan]) -> dict[str, int]:
     """Rule 11: the queries each span of one trace counts, each query once.
 
-    Every database client span is one query (or its own ``db.query`` events, if more), but
-    for one that is the child of another in the same service (a second layer reporting the
-    same call), which counts none; the events on any other span count only beyond the queries
-    of the database client spans that are its children in the same service.
+    Every database client span is one query (or its own ``db.query`` events, if more), less
+    the queries of the database client spans directly inside it in the same service (an ORM's
+    span around the driver's: the calls count on the driver's spans); what a client span
+    stands for is the larger of the two. The events on any other span count only beyond what
+    the database client spans that are its children in the same service stand for.
     """
+    clients = [s for s in spans if is_database_client(s)]
+    own = {str(s.span_id): max(query_events(s), 1) for s in clients}
+    inner: Counter[tuple[str, str]] = Counter()
+    for span in clients:
+        if span.parent_span_id:
+            inner[(span.parent_span_id, span.service)] += own[str(span.span_id)]
     out: dict[str, int] = {}
     below: Counter[tuple[str, str]] = Counter()
-    clients = {(str(s.span_id), s.service) for s in spans if is_database_client(s)}
-    for span in spans:
-        if is_database_client(span):
-            queries = max(query_events(span), 1)
-            out[str(span.span_id)] = queries
-            if span.parent_span_id:
-                below[(span.parent_span_id, span.service)] += queries
-                if (span.parent_span_id, span.service) in clients:
-                    out[str(span.span_id)] = 0
+    for span in clients:
+        span_id = str(span.span_id)
+        inside = inner[(span_id, span.service)]
+        out[span_id] = max(own[span_id] - inside, 0)
+        if span.parent_span_id:
+            below[(span.parent_span_id, span.service)] += max(own[span_id], inside)
     for span in spans:
         events = query_events(span)
         if events and not is_database_client(span):
@@ -1950,9 +1959,10 @@ def compute_factors(
 
     estimated: Σ capacity of the group's instance-hours (rule H); billed: Σ its charges
     mapped to the service's compute, by day. The compute a service is billed that month in
-    regions with no estimate (no region, ``global``) is placed on its regions with one, by
-    their estimate. factor = (billed + placed share) / estimated where the estimate is not 0
-    and the group has a bill or a share of one, else 1 (for every group with instance-hours).
+    regions with no estimate (no region, ``global``) is placed by estimate on its regions with a
+    bill of their own, else on all with an estimate. factor = (billed + placed share) /
+    estimated where the estimate is not 0 and the group has a bill or a share of one, else 1
+    (for every group with instance-hours).
     """
     estimated: dict[Group, float] = defaultdict(float)
     for hour in capacity_hours:
@@ -1961,20 +1971,29 @@ def compute_factors(
     billed: dict[Group, float] = defaultdict(float)
     for (service, charge_region, day), amount in bill.service_cost.items():
         billed[(day.isoformat()[:7], service, charge_region)] += amount
-    unplaced: dict[tuple[str, str], float] = {}
-    placed_estimate: dict[tuple[str, str], float] = defaultdict(float)
+    unplaced: dict[tuple[str, str], float] = defaultdict(float)
     for (month, service, region), amount in billed.items():
         if estimated.get((month, service, region), 0.0) == 0:
-            unplaced[(month, service)] = unplaced.get((month, service), 0.0) + amount
-    for (month, service, _), estimate in estimated.items():
+            unplaced[(month, service)] += amount
+    # Placed by estimate on the regions with a bill of their own, else on all with an estimate.
+    billed_regions: dict[tuple[str, str], float] = defaultdict(float)
+    all_regions: dict[tuple[str, str], float] = defaultdict(float)
+    for group, estimate in estimated.items():
         if estimate != 0:
-            placed_estimate[(month, service)] += estimate
+            all_regions[group[:2]] += estimate
+            if group in billed:
+                billed_regions[group[:2]] += estimate
     factors: dict[Group, float] = {}
     for group, estimate in estimated.items():
         month_service = group[:2]
-        if estimate == 0 or (group not in billed and month_service not in unplaced):
+        rest = unplaced.get(month_service, 0.0)
+        placing = billed_regions.get(month_service) or all_regions[month_service]
+        if estimate == 0:
             factors[group] = 1.0
-            continue
-        share = unplaced.get(month_service, 0.0) * estimate / placed_estimate[month_service]
-        factors[group] = (billed.get(group, 0.0) + share) / estimate
+        elif group in billed:
+            factors[group] = (billed[group] + rest * estimate / placing) / estimate
+        elif month_service not in billed_regions and rest != 0:
+            factors[group] = rest * estimate / placing / estimate
+        else:
+            factors[group] = 1.0
     return dict(estimated), dict(billed), factors

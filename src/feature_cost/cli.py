@@ -80,7 +80,7 @@ duckdb_option = file_option("FEATURE_COST_DUCKDB", BUILT_DEFAULT, "the DuckDB fi
 
 def yaml_mapping(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Reject ``--vars`` that dbt would reject later, after freshness or a read of the traces."""
-    if value is not None:
+    if value:  # empty: no vars, as when the option is left out
         try:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError as error:

@@ -6,10 +6,11 @@
 -- already pays each instance-hour once; `reconciliation_factor` = billed / estimated scales
 -- each share and the idle so the service's reconciled compute equals its bill. Compute
 -- billed in a region the service has no estimate for (a charge with no region, `global`) is
--- placed on its regions that month by their estimate (`reconciled_billed_cost`), so the
--- service's whole bill is reconciled; a month it has no estimate at all keeps its bill
--- unplaced (assert_billed_compute_reaches_the_mart warns). The factor is null where the
--- region has no estimate, or neither a bill nor a share of one.
+-- placed by estimate on its regions that month that have a bill of their own, else on all
+-- with an estimate (`reconciled_billed_cost`), so the service's whole bill is reconciled; a
+-- month it has no estimate at all keeps its bill unplaced (assert_billed_compute_reaches_the_mart
+-- warns). The factor is null where the region has no estimate, or neither a bill nor a share
+-- of one (its estimate stands).
 with
 
 instance_hours as (
@@ -78,14 +79,22 @@ by_region as (
 service_months as (
 
     -- The service's compute billed that month in no region it has an estimate for (a charge
-    -- with no region, `global`), and the estimate of the regions that have one.
+    -- with no region, `global`), and the estimate of the regions it is placed on: those with
+    -- a bill of their own, else (none has one) all with an estimate.
     select
         billing_month,
         service_name,
-        {{ exact_sum("case when coalesce(estimated_cost, 0) = 0 then billed_cost end") }}
-            as unplaced_billed_cost,
-        {{ exact_sum("case when estimated_cost != 0 then estimated_cost end") }}
-            as placed_estimated_cost
+        nullif({{ exact_sum(
+            "case when coalesce(estimated_cost, 0) = 0 then billed_cost end"
+        ) }}, 0) as unplaced_billed_cost,
+        coalesce(
+            nullif({{ exact_sum(
+                "case when estimated_cost != 0 and billed_cost is not null then estimated_cost end"
+            ) }}, 0),
+            {{ exact_sum("case when estimated_cost != 0 then estimated_cost end") }}
+        ) as placing_estimated_cost,
+        count(case when estimated_cost != 0 and billed_cost is not null then 1 end) > 0
+            as has_billed_region
     from by_region
     group by all
 
@@ -93,20 +102,23 @@ service_months as (
 
 placed as (
 
-    -- A region's bill, plus its share (by estimate) of the service's unplaced bill.
+    -- A region's bill, plus its share (by estimate) of the service's unplaced bill if it is
+    -- one the unplaced bill is placed on. A region with neither keeps its estimate.
     select
         by_region.*,
         case
-            when
-                by_region.estimated_cost != 0
-                and (
-                    by_region.billed_cost is not null
-                    or service_months.unplaced_billed_cost is not null
-                )
+            when by_region.estimated_cost = 0 then null
+            when by_region.billed_cost is not null
                 then
-                    coalesce(by_region.billed_cost, 0)
+                    by_region.billed_cost
                     + coalesce(service_months.unplaced_billed_cost, 0)
-                    * by_region.estimated_cost / service_months.placed_estimated_cost
+                    * by_region.estimated_cost / service_months.placing_estimated_cost
+            when
+                not service_months.has_billed_region
+                and service_months.unplaced_billed_cost is not null
+                then
+                    service_months.unplaced_billed_cost
+                    * by_region.estimated_cost / service_months.placing_estimated_cost
         end as reconciled_billed_cost
     from by_region
     inner join service_months using (billing_month, service_name)

@@ -65,9 +65,44 @@ database_clients as (
         span_id,
         parent_span_id,
         service_name,
-        greatest(db_query_event_count, 1) as query_count
+        greatest(db_query_event_count, 1) as own_query_count
     from spans
     where span_kind = 'CLIENT' and db_system is not null
+
+),
+
+inner_client_queries as (
+
+    -- The queries of the database client spans directly inside each database client span of
+    -- the same service (a driver's spans inside an ORM's).
+    select
+        trace_id,
+        parent_span_id as span_id,
+        service_name,
+        sum(own_query_count) as query_count
+    from database_clients
+    where parent_span_id is not null
+    group by all
+
+),
+
+database_client_counts as (
+
+    -- What each database client span stands for: its own queries, or those of the client
+    -- spans inside it where they are more.
+    select
+        database_clients.trace_id,
+        database_clients.span_id,
+        database_clients.parent_span_id,
+        database_clients.service_name,
+        database_clients.own_query_count,
+        coalesce(inner_queries.query_count, 0) as inner_query_count,
+        greatest(
+            database_clients.own_query_count, coalesce(inner_queries.query_count, 0)
+        ) as query_count
+    from database_clients
+    left join inner_client_queries as inner_queries
+        using (trace_id, span_id, service_name)
 
 ),
 
@@ -79,7 +114,7 @@ database_client_queries as (
         parent_span_id as span_id,
         service_name,
         sum(query_count) as query_count
-    from database_clients
+    from database_client_counts
     where parent_span_id is not null
     group by all
 
@@ -88,30 +123,23 @@ database_client_queries as (
 span_queries as (
 
     -- Rule 11 (a query counts once): a database CLIENT span is one query (or its own
-    -- `db.query` events, if it carries more), unless it is directly below another in the
-    -- same service: a second layer (the driver's span inside an ORM's) reporting the same
-    -- call. The `db.query` events on any other span count only beyond the queries of the
-    -- database client spans directly below it in the same service: the middleware records
-    -- the event on the span that is active when the driver's instrumentation opens the
-    -- client span as its child.
+    -- `db.query` events, if it carries more), less the queries of the client spans directly
+    -- inside it in the same service: an ORM's span around the driver's reports the same
+    -- calls, which count on the driver's spans. The `db.query` events on any other span
+    -- count only beyond the queries the database client spans directly below it in the same
+    -- service stand for: the middleware records the event on the span that is active when
+    -- the driver's instrumentation opens the client span as its child.
     select
         spans.trace_id,
         spans.span_id,
         case
-            when outer_client.span_id is not null then 0
-            when spans.span_kind = 'CLIENT' and spans.db_system is not null
-                then greatest(spans.db_query_event_count, 1)
+            when clients.span_id is not null
+                then greatest(clients.own_query_count - clients.inner_query_count, 0)
             else greatest(spans.db_query_event_count - coalesce(below.query_count, 0), 0)
         end as query_count
     from spans
     left join database_client_queries as below using (trace_id, span_id, service_name)
-    left join database_clients as outer_client
-        on
-            spans.span_kind = 'CLIENT'
-            and spans.db_system is not null
-            and spans.trace_id = outer_client.trace_id
-            and spans.parent_span_id = outer_client.span_id
-            and spans.service_name = outer_client.service_name
+    left join database_client_counts as clients using (trace_id, span_id, service_name)
     where
         spans.db_query_event_count > 0
         or (spans.span_kind = 'CLIENT' and spans.db_system is not null)

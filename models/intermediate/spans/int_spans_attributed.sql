@@ -262,6 +262,9 @@ trace_features as (
         min(feature_id) as trace_feature_id,
         case when count(distinct tenant_id) = 1 then min(tenant_id) end
             as trace_feature_tenant_id,
+        -- The tenant whose flag history gates those spans: one of the feature spans' (the
+        -- job's overhead runs, or does not, with its feature).
+        min(tenant_id) as trace_feature_flag_tenant_id,
         case when count(distinct feature_variant) = 1 then min(feature_variant) end
             as trace_feature_variant,
         min(feature_start_ns) as trace_feature_start_ns
@@ -300,6 +303,13 @@ attributed as (
             trace_tenants.trace_tenant_id,
             '__shared__'
         ) as tenant_id,
+        coalesce(
+            lineage.tenant_id,
+            trace_features.trace_feature_flag_tenant_id,
+            spans.own_tenant_id,
+            trace_tenants.trace_tenant_id,
+            '__shared__'
+        ) as flag_tenant_id,
         coalesce(lineage.feature_variant, trace_features.trace_feature_variant) as feature_variant,
         coalesce(
             lineage.feature_start_ns, trace_features.trace_feature_start_ns
@@ -344,7 +354,7 @@ gated_spans as (
         attributed.trace_id,
         attributed.span_id,
         attributed.feature_id,
-        attributed.tenant_id,
+        attributed.flag_tenant_id,
         attributed.invocation_start_ns
     from attributed
     inner join gated_flags using (feature_id)
@@ -371,7 +381,10 @@ applicable_changes as (
         on
             gated_spans.feature_id = flag_changes.feature_id
             and gated_spans.invocation_start_ns >= flag_changes.changed_ns
-            and (flag_changes.tenant_id is null or gated_spans.tenant_id = flag_changes.tenant_id)
+            and (
+                flag_changes.tenant_id is null
+                or gated_spans.flag_tenant_id = flag_changes.tenant_id
+            )
 
 ),
 

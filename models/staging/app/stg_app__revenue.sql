@@ -1,5 +1,7 @@
--- Grain: one row per (date_day, feature_id, tenant_id) as delivered.
--- Guarantees: names and types only; duplicates are caught by the primary-key test.
+-- Grain: one row per revenue row as delivered (usually one per date_day, feature_id and
+-- tenant_id; line items of one key are summed in the marts, and a warn-severity test lists
+-- them in case a file was delivered twice).
+-- Guarantees: names and types only.
 with
 
 source as (
