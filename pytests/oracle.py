@@ -301,17 +301,18 @@ def _file_bytes(path: str) -> bytes:
     if content[4:8] == b"\x28\xb5\x2f\xfd":  # the file exporter's frames, each behind its length
         import zstandard
 
+        decompressor = zstandard.ZstdDecompressor()
         lines, position = [], 0
         while position < len(content):
             size = int.from_bytes(content[position : position + 4], "big")
             frame = content[position + 4 : position + 4 + size]
             position += 4 + size
             try:
-                lines.append(zstandard.ZstdDecompressor().decompressobj().decompress(frame))
+                message = decompressor.decompressobj().decompress(frame)
             except zstandard.ZstdError:
-                lines.append(b"")
-            if not lines[-1]:  # as the project's reader: a quarantined line, not a blank one
-                lines[-1] = b"<a zstd frame that does not decompress>"
+                message = b""
+            # As the project's reader: a frame that yields nothing is a quarantined line.
+            lines.append(message or b"<a zstd frame that does not decompress>")
         return b"".join(text + b"\n" for text in lines)
     return content
 
@@ -1993,7 +1994,7 @@ def compute_factors(
         elif group in billed:
             factors[group] = (billed[group] + rest * estimate / placing) / estimate
         elif month_service not in billed_regions and rest != 0:
-            factors[group] = rest * estimate / placing / estimate
+            factors[group] = rest / placing
         else:
             factors[group] = 1.0
     return dict(estimated), dict(billed), factors

@@ -19,9 +19,16 @@
         {%- set renamed.sql = "replace(" ~ renamed.sql ~ ", '\"" ~ proto_name ~ "\":', '\""
             ~ json_name ~ "\":')" -%}
     {%- endfor -%}
+    {#- Each name's last word and closing quote (`_id"`): a line holds a name only if it
+        holds one of these. -#}
+    {%- set endings = [] -%}
+    {%- for proto_name in json_names -%}
+        {%- set ending = '_' ~ proto_name.split('_') | last ~ '"' -%}
+        {%- if ending not in endings -%}{%- do endings.append(ending) -%}{%- endif -%}
+    {%- endfor -%}
     case
         when
-            {%- for ending in ['_spans"', '_id"', '_state"', '_nano"', '_value"'] %}
+            {%- for ending in endings %}
             {{ 'or ' if not loop.first }}contains({{ text }}, '{{ ending }}')
             {%- endfor %}
             then {{ renamed.sql }}

@@ -85,6 +85,7 @@ def _unzstd_framed(content: bytes) -> bytes:
     decompressed, one per line. A frame cut short, as a crash of the writer leaves the last
     one, yields what it decompresses to, which the lines model quarantines as a cut line; a
     frame that yields nothing is the line UNREADABLE_FRAME, quarantined as not JSON."""
+    decompressor = zstandard.ZstdDecompressor()
     out: list[bytes] = []
     total = 0
     position = 0
@@ -93,7 +94,7 @@ def _unzstd_framed(content: bytes) -> bytes:
         frame = content[position + 4 : position + 4 + size]
         position += 4 + size
         try:
-            message = zstandard.ZstdDecompressor().decompressobj().decompress(frame)
+            message = decompressor.decompressobj().decompress(frame)
         except zstandard.ZstdError:
             message = b""
         out.append((message or UNREADABLE_FRAME) + b"\n")

@@ -87,14 +87,10 @@ service_months as (
         nullif({{ exact_sum(
             "case when coalesce(estimated_cost, 0) = 0 then billed_cost end"
         ) }}, 0) as unplaced_billed_cost,
-        coalesce(
-            nullif({{ exact_sum(
-                "case when estimated_cost != 0 and billed_cost is not null then estimated_cost end"
-            ) }}, 0),
-            {{ exact_sum("case when estimated_cost != 0 then estimated_cost end") }}
-        ) as placing_estimated_cost,
-        count(case when estimated_cost != 0 and billed_cost is not null then 1 end) > 0
-            as has_billed_region
+        {{ exact_sum(
+            "case when estimated_cost != 0 and billed_cost is not null then estimated_cost end"
+        ) }} as billed_regions_estimated_cost,
+        {{ exact_sum("estimated_cost") }} as total_estimated_cost
     from by_region
     group by all
 
@@ -112,13 +108,11 @@ placed as (
                 then
                     by_region.billed_cost
                     + coalesce(service_months.unplaced_billed_cost, 0)
-                    * by_region.estimated_cost / service_months.placing_estimated_cost
-            when
-                not service_months.has_billed_region
-                and service_months.unplaced_billed_cost is not null
+                    * by_region.estimated_cost / service_months.billed_regions_estimated_cost
+            when service_months.billed_regions_estimated_cost is null
                 then
                     service_months.unplaced_billed_cost
-                    * by_region.estimated_cost / service_months.placing_estimated_cost
+                    * by_region.estimated_cost / service_months.total_estimated_cost
         end as reconciled_billed_cost
     from by_region
     inner join service_months using (billing_month, service_name)
