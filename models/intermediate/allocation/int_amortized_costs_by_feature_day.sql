@@ -117,8 +117,8 @@ feature_days as (
     select
         date_day,
         feature_id,
-        coalesce(build_by_day.build_amortization_cost, 0) as build_amortization_cost,
-        coalesce(maintenance_by_day.maintenance_cost, 0) as maintenance_cost
+        {{ zero_if_absent('build_by_day', ['build_amortization_cost']) }},
+        {{ zero_if_absent('maintenance_by_day', ['maintenance_cost']) }}
     from build_by_day
     full outer join maintenance_by_day using (date_day, feature_id)
 

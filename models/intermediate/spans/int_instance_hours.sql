@@ -61,8 +61,7 @@ used_hours as (
         cloud_region,
         instance_id,
         hour_number,
-        {{ exact_sum("busy_ns * hour_share") }} as busy_ns,
-        {{ exact_sum("vcpu_busy_ns * hour_share") }} as vcpu_busy_ns,
+        {{ exact_sums(['busy_ns', 'vcpu_busy_ns'], weight='hour_share') }},
         {{ exact_sum("cpu_cost * hour_share") }} as work_cpu_cost,
         {{ exact_sum("memory_cost * hour_share") }} as work_memory_cost,
         {{ exact_sum("gpu_cost * hour_share") }} as work_gpu_cost
@@ -121,14 +120,12 @@ capacity as (
         instance_hours.cloud_region,
         instance_hours.instance_id,
         instance_hours.hour_number,
-        coalesce(used_hours.busy_ns, 0) as busy_ns,
-        coalesce(instance_hours.capacity_vcpu_ms, 0) as capacity_vcpu_ms,
-        coalesce(used_hours.work_cpu_cost, 0) as work_cpu_cost,
-        coalesce(used_hours.work_memory_cost, 0) as work_memory_cost,
-        coalesce(used_hours.work_gpu_cost, 0) as work_gpu_cost,
-        coalesce(instance_hours.capacity_cpu_cost, 0) as capacity_cpu_cost,
-        coalesce(instance_hours.capacity_memory_cost, 0) as capacity_memory_cost,
-        coalesce(instance_hours.capacity_gpu_cost, 0) as capacity_gpu_cost
+        {{ zero_if_absent(
+            'used_hours', ['busy_ns', 'work_cpu_cost', 'work_memory_cost', 'work_gpu_cost']
+        ) }},
+        {{ zero_if_absent('instance_hours', [
+            'capacity_vcpu_ms', 'capacity_cpu_cost', 'capacity_memory_cost', 'capacity_gpu_cost'
+        ]) }}
     from instance_hours
     left join used_hours
         on

@@ -122,22 +122,18 @@ final as (
         query_pool_id,
         -- A span-day split over linked shares (rule 12) is one span-day, counted on its first.
         sum(case when share_number = 1 then 1 else 0 end) as span_day_count,
-        {{ exact_sum("count_weight * invocation_count") }} as invocation_count,
-        {{ exact_sum("count_weight * busy_ns") }} as busy_ns,
-        {{ exact_sum("count_weight * query_count") }} as query_count,
-        {{ exact_sum("count_weight * rows_scanned") }} as rows_scanned,
-        {{ exact_sum("count_weight * busy_ms") }} as busy_ms,
+        {{ exact_sums(
+            ['invocation_count', 'busy_ns', 'query_count', 'rows_scanned', 'busy_ms'],
+            weight='count_weight'
+        ) }},
         {{ exact_sum("count_weight * busy_ms * vcpu_cores") }} as vcpu_ms,
         {{ exact_sum("count_weight * busy_ms * memory_gb") }} as memory_gb_ms,
         {{ exact_sum("count_weight * busy_ms * gpu_count / 60000.0") }} as gpu_minutes,
-        {{ exact_sum("cpu_cost") }} as cpu_cost,
-        {{ exact_sum("memory_cost") }} as memory_cost,
-        {{ exact_sum("gpu_cost") }} as gpu_cost,
+        {{ exact_sums(['cpu_cost', 'memory_cost', 'gpu_cost']) }},
         {{ exact_sum("cpu_cost * capacity_share_factor") }} as capacity_cpu_cost,
         {{ exact_sum("memory_cost * capacity_share_factor") }} as capacity_memory_cost,
         {{ exact_sum("gpu_cost * capacity_share_factor") }} as capacity_gpu_cost,
-        {{ exact_sum("db_query_cost") }} as db_query_cost,
-        {{ exact_sum("llm_cost") }} as llm_cost
+        {{ exact_sums(['db_query_cost', 'llm_cost']) }}
     from priced_with_factor
     group by all
 

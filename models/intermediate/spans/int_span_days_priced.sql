@@ -680,8 +680,7 @@ final as (
         or llm_prices.model is not null as llm_price_found,
         claims.compute_pool_id,
         claims.query_pool_id,
-        coalesce(claims.compute_pool_count, 0) as compute_pool_count,
-        coalesce(claims.query_pool_count, 0) as query_pool_count,
+        {{ zero_if_absent('claims', ['compute_pool_count', 'query_pool_count']) }},
         coalesce(rates.currency, '{{ var("currency") }}') as currency
     from sized
     left join rates using (rate_card_id, rate_region, instance_family, date_day)

@@ -255,22 +255,19 @@ final as (
         date_day,
         coalesce(span_days.spans_received, 0)
         + coalesce(unscreened_days.spans_unscreened, 0) as spans_received,
-        coalesce(span_days.spans_attributed, 0) as spans_attributed,
-        coalesce(span_days.spans_unattributed, 0) as spans_unattributed,
-        coalesce(span_days.spans_flag_off, 0) as spans_flag_off,
-        coalesce(span_days.spans_quarantined, 0) as spans_quarantined,
-        coalesce(span_days.duplicates_removed, 0) as duplicates_removed,
-        coalesce(span_days.conflicting_duplicates, 0) as conflicting_duplicates,
+        {{ zero_if_absent('span_days', [
+            'spans_attributed', 'spans_unattributed', 'spans_flag_off', 'spans_quarantined',
+            'duplicates_removed', 'conflicting_duplicates'
+        ]) }},
         coalesce(span_days.spans_awaiting_backfill, 0)
         + coalesce(unscreened_days.spans_unscreened, 0) as spans_awaiting_backfill,
-        coalesce(span_days.spans_unaccounted, 0) as spans_unaccounted,
-        coalesce(span_days.spans_in_parent_cycles, 0) as spans_in_parent_cycles,
-        coalesce(span_days.spans_linked, 0) as spans_linked,
-        coalesce(link_days.links_not_received, 0) as links_not_received,
-        coalesce(link_days.links_too_deep, 0) as links_too_deep,
-        coalesce(line_days.lines_quarantined, 0) as lines_quarantined,
-        coalesce(line_days.lines_without_spans, 0) as lines_without_spans,
-        coalesce(line_days.lines_blank, 0) as lines_blank
+        {{ zero_if_absent(
+            'span_days', ['spans_unaccounted', 'spans_in_parent_cycles', 'spans_linked']
+        ) }},
+        {{ zero_if_absent('link_days', ['links_not_received', 'links_too_deep']) }},
+        {{ zero_if_absent(
+            'line_days', ['lines_quarantined', 'lines_without_spans', 'lines_blank']
+        ) }}
     from span_days
     full outer join unscreened_days using (date_day)
     full outer join line_days using (date_day)

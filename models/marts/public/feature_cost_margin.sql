@@ -113,23 +113,17 @@ joined as (
         row_keys.date_day,
         row_keys.feature_id,
         row_keys.tenant_id,
-        coalesce(direct_costs.request_count, 0) as request_count,
-        coalesce(direct_costs.query_count, 0) as query_count,
+        {{ zero_if_absent('direct_costs', ['request_count', 'query_count']) }},
         coalesce(direct_costs.busy_ns, 0) / 1e6 as busy_ms,
-        coalesce(direct_costs.cpu_cost, 0) as cpu_cost,
-        coalesce(direct_costs.memory_cost, 0) as memory_cost,
-        coalesce(direct_costs.gpu_cost, 0) as gpu_cost,
-        coalesce(direct_costs.dedicated_compute_cost, 0) as dedicated_compute_cost,
-        coalesce(direct_costs.db_query_cost, 0) as db_query_cost,
-        coalesce(direct_costs.llm_cost, 0) as llm_cost,
-        coalesce(direct_costs.reconciled_compute_cost, 0) as reconciled_compute_cost,
-        coalesce(direct_costs.unreconciled_compute_cost, 0) as unreconciled_compute_cost,
-        coalesce(shared_by_feature_day.shared_cost, 0) as shared_cost,
-        coalesce(shared_by_feature_day.shared_cost_low, 0) as shared_cost_low,
-        coalesce(shared_by_feature_day.shared_cost_high, 0) as shared_cost_high,
-        coalesce(amortized.build_amortization_cost, 0) as build_amortization_cost,
-        coalesce(amortized.maintenance_cost, 0) as maintenance_cost,
-        coalesce(revenue_by_feature_day.revenue, 0) as revenue
+        {{ zero_if_absent('direct_costs', [
+            'cpu_cost', 'memory_cost', 'gpu_cost', 'dedicated_compute_cost', 'db_query_cost',
+            'llm_cost', 'reconciled_compute_cost', 'unreconciled_compute_cost'
+        ]) }},
+        {{ zero_if_absent(
+            'shared_by_feature_day', ['shared_cost', 'shared_cost_low', 'shared_cost_high']
+        ) }},
+        {{ zero_if_absent('amortized', ['build_amortization_cost', 'maintenance_cost']) }},
+        {{ zero_if_absent('revenue_by_feature_day', ['revenue']) }}
     from row_keys
     left join direct_costs using (date_day, feature_id, tenant_id)
     left join shared_by_feature_day using (date_day, feature_id, tenant_id)
