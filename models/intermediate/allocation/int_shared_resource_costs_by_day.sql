@@ -17,14 +17,20 @@ seed_costs as (
 
 ),
 
+billed_costs as (
+
+    select * from {{ ref('int_billed_costs_by_day') }}
+    where target_type = 'shared_resource'
+
+),
+
 billed as (
 
     select
         date_day,
         target_id as resource_id,
         {{ exact_sum("billed_cost") }} as pool_cost
-    from {{ ref('int_billed_costs_by_day') }}
-    where target_type = 'shared_resource'
+    from billed_costs
     group by date_day, target_id
 
 ),
