@@ -41,12 +41,13 @@ F. Reconciliation: the compute of H (shares and idle) x billed / estimated per (
    service, region), where estimated is the capacity of the group's instance-hours.
 G. total_cost, cost_low and cost_high from the components.
 H. Capacity (rule 14): the unclaimed, priced span-days of one instance (service, region and
-   ``service.instance.id``, else ``host.id``, else ``host.name``, else one per service and
-   region) are spread over the UTC hours they ran in by elapsed time. An hour of the instance
-   costs 1 h x Σ rate-card compute / Σ weighted busy time of its day, for every hour from its
-   first to its last that day. Work in an hour pays its rate-card compute x min(1, capacity /
-   work cost); the rest of the capacity is ``__idle__`` (tenant ``__shared__``), in the
-   capacity's cpu / memory / gpu proportions.
+   ``service.instance.id``, else ``k8s.pod.uid``, ``container.id``, ``faas.instance``,
+   ``host.id``, ``host.name``, else one per service and region) are spread over the UTC
+   hours they ran in by elapsed time. An hour of the instance costs 1 h x Σ rate-card
+   compute / Σ weighted busy time of its day, for every hour from its first to its last that
+   day. Work in an hour pays its rate-card compute x min(1, capacity / work cost); the rest
+   of the capacity is ``__idle__`` (tenant ``__shared__``), in the capacity's cpu / memory /
+   gpu proportions.
 """
 
 from __future__ import annotations
@@ -193,6 +194,12 @@ def as_number(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def first_of(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """The value of the first of ``keys`` the attributes hold: an attribute's current name,
+    then the names producers also write it under."""
+    return next((attributes[key] for key in keys if attributes.get(key) is not None), None)
 
 
 def as_quantity(value: Any) -> float | None:
@@ -1222,19 +1229,42 @@ def pick_llm_price(prices: Iterable[LlmPrice], model: str | None, day: date) -> 
     return None
 
 
+# The OpenTelemetry names, the names before semantic conventions 1.27 (with OpenLLMetry's
+# cache and reasoning counts), OpenInference's.
+MODEL_ATTRIBUTES = ("gen_ai.request.model", "gen_ai.response.model", "llm.model_name")
 TOKEN_ATTRIBUTES = {
-    "input": "gen_ai.usage.input_tokens",
-    "output": "gen_ai.usage.output_tokens",
-    "cache_read": "gen_ai.usage.cache_read.input_tokens",
-    "cache_creation": "gen_ai.usage.cache_creation.input_tokens",
-    "reasoning": "gen_ai.usage.reasoning.output_tokens",
+    "input": (
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.prompt_tokens",
+        "llm.token_count.prompt",
+    ),
+    "output": (
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.completion_tokens",
+        "llm.token_count.completion",
+    ),
+    "cache_read": (
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.cache_read_input_tokens",
+        "llm.token_count.prompt_details.cache_read",
+    ),
+    "cache_creation": (
+        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_creation_input_tokens",
+        "llm.token_count.prompt_details.cache_write",
+    ),
+    "reasoning": (
+        "gen_ai.usage.reasoning.output_tokens",
+        "gen_ai.usage.reasoning_tokens",
+        "llm.token_count.completion_details.reasoning",
+    ),
 }
 NO_TOKENS = dict.fromkeys(TOKEN_ATTRIBUTES, 0.0)
 
 
 def reported_tokens(span: RawSpan) -> dict[str, float] | None:
     """The token usage the span reports, by kind (``None`` when it reports none)."""
-    values = {k: as_quantity(span.attributes.get(a)) for k, a in TOKEN_ATTRIBUTES.items()}
+    values = {k: as_quantity(first_of(span.attributes, a)) for k, a in TOKEN_ATTRIBUTES.items()}
     if all(v is None for v in values.values()):
         return None
     return {k: v or 0.0 for k, v in values.items()}
@@ -1636,7 +1666,7 @@ def _price_span(
     sizes = sizes_of(span, seeds)
     start_day = day_of(int(span.start or 0))
     weight = sampling_weight(span) * share
-    model = as_text(span.attributes.get("gen_ai.request.model"))
+    model = as_text(first_of(span.attributes, MODEL_ATTRIBUTES))
     rows_returned = as_number(span.attributes.get("db.response.returned_rows")) or 0.0
     in_scope = tuple(p.resource_id for p in pools.covering(span))
     out: list[SpanDay] = []
@@ -1781,17 +1811,23 @@ def allocate_shared(span_days: list[SpanDay], pools: Pools, seeds: Seeds) -> lis
 # --- capacity (rule H) ----------------------------------------------------------------------------
 NS_PER_HOUR = 3_600 * 1_000_000_000
 DEFAULT_INSTANCE = "__service__"
+INSTANCE_ATTRIBUTES = (
+    "service.instance.id",
+    "k8s.pod.uid",
+    "container.id",
+    "faas.instance",
+    "host.id",
+    "host.name",
+)
 Instance = tuple[date, str, str, str]
 """(day, service.name, cloud.region, instance id)."""
 
 
 def instance_of(span: RawSpan) -> str:
-    """``service.instance.id``, else ``host.id``, else ``host.name``, else one per service."""
-    for key in ("service.instance.id", "host.id", "host.name"):
-        value = as_text(span.resource.get(key))
-        if value is not None:
-            return value
-    return DEFAULT_INSTANCE
+    """``service.instance.id``, else the pod's, container's or function instance's id, else
+    ``host.id``, else ``host.name``, else one per service."""
+    value = as_text(first_of(span.resource, INSTANCE_ATTRIBUTES))
+    return DEFAULT_INSTANCE if value is None else value
 
 
 def hour_shares(start: int, end: int) -> Iterator[tuple[int, float]]:

@@ -7,12 +7,14 @@ context; database work shows up as CLIENT spans and ``db.query`` events (on the 
 on the feature's handler span beside the client span, or alone). The scenario has
 several services in two regions, requests with no feature, a page that calls two features,
 a flag-gated GPU feature whose flag goes off while its background job keeps tagging spans
-(a "zombie path"), an LLM feature with ``gen_ai.*`` token attributes, A/B variants, a job
-that runs across midnight, a route sampled at 1 in 2, a batch consumer of the checkouts' order
-events linked to their producer spans, and the odd trace whose gateway spans were lost. Services
-run on several instances (``service.instance.id``; a second us-east-1 gateway only in the
-day's busy hours) and a nightly export runs for every tenant at once, so one instance-hour
-holds more work than it has capacity for.
+(a "zombie path"), an LLM feature with ``gen_ai.*`` token attributes (one model's calls
+written with the names OpenLLMetry uses, ``gen_ai.usage.prompt_tokens`` and the like), A/B
+variants, a job that runs across midnight, a route sampled at 1 in 2, a batch consumer of the
+checkouts' order events linked to their producer spans, and the odd trace whose gateway spans
+were lost. Services run on several instances (``service.instance.id``; a second us-east-1
+gateway only in the day's busy hours; the eu-west-1 checkout service's two pods named by
+``k8s.pod.uid`` on one node, whose ``host.id`` both carry) and a nightly export runs for every
+tenant at once, so one instance-hour holds more work than it has capacity for.
 
 Same seed and options, same bytes.
 """
@@ -97,15 +99,31 @@ INSTANCES = {
 SCALED_OUT = "web-gateway@us-east-1"
 SCALED_OUT_HOURS = range(8, 20)
 
+# Resource keys whose instances are Kubernetes pods with no ``service.instance.id``: the
+# Collector's k8sattributes processor names each pod, and its resource detection adds the
+# node's ``host.id`` to both.
+PODS_ON_ONE_NODE = {"checkout-service@eu-west-1": "i-0c5e0de1node"}
+
+
+def _instance_resource(key: str, index: int) -> dict[str, AttributeValue]:
+    """The resource attributes of instance ``index`` of resource ``key``."""
+    attributes = RESOURCES[key]
+    service = str(attributes["service.name"])
+    instance = f"{service}-{attributes['cloud.region']!s}-{index}"
+    if key not in PODS_ON_ONE_NODE:
+        return {**attributes, "service.instance.id": instance}
+    return {
+        **attributes,
+        "k8s.pod.uid": instance,
+        "k8s.pod.name": f"{service}-7d9f8-{index}",
+        "host.id": PODS_ON_ONE_NODE[key],
+    }
+
+
 # Instance key (``service@region/n``) -> resource attributes.
 INSTANCE_RESOURCES: dict[str, dict[str, AttributeValue]] = {
-    f"{key}/{index}": {
-        **attributes,
-        "service.instance.id": "-".join(
-            [str(attributes["service.name"]), str(attributes["cloud.region"]), str(index)]
-        ),
-    }
-    for key, attributes in RESOURCES.items()
+    f"{key}/{index}": _instance_resource(key, index)
+    for key in RESOURCES
     for index in range(INSTANCES.get(key, 1))
 }
 
@@ -138,6 +156,15 @@ REVENUE_PER_REQUEST = {
 FLAG_KEY = "real-time-dashboard-enabled"
 FLAGGED_FEATURE = "real-time-dashboard"
 LLM_MODELS = ("gpt-4o-mini", "gpt-4.1")
+# The calls to this model are recorded by OpenLLMetry, which writes the token counts under the
+# names of the semantic conventions before 1.27 and its own.
+OPENLLMETRY_MODEL = "gpt-4.1"
+OPENLLMETRY_NAMES = {
+    "gen_ai.usage.input_tokens": "gen_ai.usage.prompt_tokens",
+    "gen_ai.usage.output_tokens": "gen_ai.usage.completion_tokens",
+    "gen_ai.usage.cache_read.input_tokens": "gen_ai.usage.cache_read_input_tokens",
+    "gen_ai.usage.reasoning.output_tokens": "gen_ai.usage.reasoning_tokens",
+}
 HOURLY_WEIGHTS = [2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2]
 
 
@@ -522,6 +549,8 @@ class Scenario:
                 "gen_ai.usage.cache_read.input_tokens": input_tokens // 2 if turn else 0,
                 "gen_ai.usage.reasoning.output_tokens": output_tokens // 4,
             }
+            if model == OPENLLMETRY_MODEL:
+                usage = {OPENLLMETRY_NAMES[key]: value for key, value in usage.items()}
             trace.span(
                 parent,
                 f"chat {model}",

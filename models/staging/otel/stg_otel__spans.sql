@@ -65,10 +65,13 @@ typed as (
         ) as service_name,
         {{ otel_attribute('resource_attributes', 'cloud.region') }} as cloud_region,
         {{ otel_attribute('resource_attributes', 'host.type') }} as host_type,
-        -- The instance the span ran on (rule 14): the SDK's instance id, else the host's.
-        {{ otel_attribute(
-            'resource_attributes', ['service.instance.id', 'host.id', 'host.name']
-        ) }} as service_instance_id,
+        -- The instance the span ran on (rule 14): the SDK's instance id, else the pod's, the
+        -- container's or the function instance's that the Collector's or the SDK's resource
+        -- detectors add, else the host's (a node runs many pods, so it comes last).
+        {{ otel_attribute('resource_attributes', [
+            'service.instance.id', 'k8s.pod.uid', 'container.id', 'faas.instance', 'host.id',
+            'host.name'
+        ]) }} as service_instance_id,
         nullif(trim({{ otel_attribute('span_attributes', 'feature.id') }}), '') as feature_id,
         {{ otel_attribute('span_attributes', ['feature.group', 'feature.category']) }}
             as feature_group_attribute,
@@ -79,16 +82,37 @@ typed as (
         {{ cast_or_null(
             otel_attribute('span_attributes', 'db.response.returned_rows'), dbt.type_bigint()
         ) }} as db_rows_returned,
-        {{ otel_attribute('span_attributes', 'gen_ai.request.model') }} as gen_ai_request_model,
-        -- The GenAI token counts (semantic conventions' gen_ai.usage.*), as integers.
-        {%- for column, key in [
-            ('gen_ai_input_tokens', 'gen_ai.usage.input_tokens'),
-            ('gen_ai_output_tokens', 'gen_ai.usage.output_tokens'),
-            ('gen_ai_cache_read_tokens', 'gen_ai.usage.cache_read.input_tokens'),
-            ('gen_ai_cache_creation_tokens', 'gen_ai.usage.cache_creation.input_tokens'),
-            ('gen_ai_reasoning_tokens', 'gen_ai.usage.reasoning.output_tokens'),
+        -- The GenAI model and token counts, as integers: the semantic conventions' names
+        -- (gen_ai.*), else their names before version 1.27 (`prompt_tokens`,
+        -- `completion_tokens`, which OpenLLMetry and OpenLIT still write, with OpenLLMetry's
+        -- cache and reasoning counts), else OpenInference's (llm.*).
+        {{ otel_attribute('span_attributes', [
+            'gen_ai.request.model', 'gen_ai.response.model', 'llm.model_name'
+        ]) }} as gen_ai_request_model,
+        {%- for column, keys in [
+            ('gen_ai_input_tokens', [
+                'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens',
+                'llm.token_count.prompt'
+            ]),
+            ('gen_ai_output_tokens', [
+                'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens',
+                'llm.token_count.completion'
+            ]),
+            ('gen_ai_cache_read_tokens', [
+                'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
+                'llm.token_count.prompt_details.cache_read'
+            ]),
+            ('gen_ai_cache_creation_tokens', [
+                'gen_ai.usage.cache_creation.input_tokens',
+                'gen_ai.usage.cache_creation_input_tokens',
+                'llm.token_count.prompt_details.cache_write'
+            ]),
+            ('gen_ai_reasoning_tokens', [
+                'gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens',
+                'llm.token_count.completion_details.reasoning'
+            ]),
         ] %}
-            {{ cast_or_null(otel_attribute('span_attributes', key), dbt.type_bigint()) }}
+            {{ cast_or_null(otel_attribute('span_attributes', keys), dbt.type_bigint()) }}
                 as {{ column }},
         {%- endfor %}
         -- Sizes a span states for itself, else those of its resource.
