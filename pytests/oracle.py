@@ -43,7 +43,8 @@ G. total_cost, cost_low and cost_high from the components.
 H. Capacity (rule 14): the unclaimed, priced span-days of one instance (service, region and
    ``service.instance.id``, else ``k8s.pod.uid``, ``container.id``, ``faas.instance``,
    ``host.id``, ``host.name``, else one per service and region) are spread over the UTC
-   hours they ran in by elapsed time. An hour of the instance costs 1 h x Σ rate-card
+   hours they ran in by their own busy time in each (elapsed time less where their
+   same-service children ran). An hour of the instance costs 1 h x Σ rate-card
    compute / Σ weighted busy time of its day, for every hour from its first to its last that
    day. Work in an hour pays its rate-card compute x min(1, capacity / work cost); the rest
    of the capacity is ``__idle__`` (tenant ``__shared__``), in the capacity's cpu / memory /
@@ -1026,11 +1027,17 @@ def overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
     return max(0, min(a_end, b_end) - max(a_start, b_start))
 
 
-def busy_by_day(span: RawSpan, children: Iterable[RawSpan]) -> dict[date, int]:
-    """Exclusive busy nanoseconds of ``span`` on each UTC day its interval touches (rule 2)."""
+def child_islands(span: RawSpan, children: Iterable[RawSpan]) -> list[tuple[int, int]]:
+    """The merged intervals ``span``'s same-service children ran in, clipped to it."""
     start, end = int(span.start or 0), int(span.end or 0)
     clipped = [(max(int(c.start or 0), start), min(int(c.end or 0), end)) for c in children]
-    islands = merge_intervals((s, e) for s, e in clipped if e > s)
+    return merge_intervals((s, e) for s, e in clipped if e > s)
+
+
+def busy_by_day(span: RawSpan, islands: list[tuple[int, int]]) -> dict[date, int]:
+    """Exclusive busy nanoseconds of ``span`` on each UTC day its interval touches (rule 2):
+    its time less ``islands``, where its children ran."""
+    start, end = int(span.start or 0), int(span.end or 0)
     first_day = start // NS_PER_DAY
     last_day = max(start, end - 1) // NS_PER_DAY
     out: dict[date, int] = {}
@@ -1418,6 +1425,8 @@ class SpanDay:
     multiplied by it where summed."""
     capacity_factor: float = 1.0
     """The share of its unclaimed compute its instance-hours charge it (rule H)."""
+    child_islands: list[tuple[int, int]] = field(default_factory=list)
+    """Where its same-service children ran (merged): not its own busy time (rule H)."""
 
     @property
     def busy_ms(self) -> float:
@@ -1670,7 +1679,8 @@ def _price_span(
     rows_returned = as_number(span.attributes.get("db.response.returned_rows")) or 0.0
     in_scope = tuple(p.resource_id for p in pools.covering(span))
     out: list[SpanDay] = []
-    for day, busy_ns in busy_by_day(span, children).items():
+    islands = child_islands(span, children)
+    for day, busy_ns in busy_by_day(span, islands).items():
         card = pick_rate_card(seeds.rate_cards, card_id, region(span), instance_family(span), day)
         on_start_day = day == start_day
         day_queries = queries if on_start_day else 0
@@ -1707,6 +1717,7 @@ def _price_span(
                 rows_returned=rows_returned if on_start_day else 0.0,
                 in_scope=in_scope,
                 weight=weight,
+                child_islands=islands,
             )
         )
     return out
@@ -1830,15 +1841,22 @@ def instance_of(span: RawSpan) -> str:
     return DEFAULT_INSTANCE if value is None else value
 
 
-def hour_shares(start: int, end: int) -> Iterator[tuple[int, float]]:
-    """(hour number, share of the elapsed time) for each UTC hour [start, end) runs in; an
-    empty interval lies wholly in the hour it starts."""
+def hour_shares(item: SpanDay) -> Iterator[tuple[int, float]]:
+    """(hour number, share of the span-day's own busy time) for each UTC hour it runs in: the
+    hour's elapsed time less its children's, over its busy time; by elapsed time where it has
+    no busy time of its own; an empty interval lies wholly in the hour it starts."""
+    start, end = active_interval(item)
     if end <= start:
         yield start // NS_PER_HOUR, 1.0
         return
     for hour in range(start // NS_PER_HOUR, (end - 1) // NS_PER_HOUR + 1):
-        elapsed = overlap(start, end, hour * NS_PER_HOUR, (hour + 1) * NS_PER_HOUR)
-        yield hour, elapsed / (end - start)
+        hour_start, hour_end = hour * NS_PER_HOUR, (hour + 1) * NS_PER_HOUR
+        elapsed = overlap(start, end, hour_start, hour_end)
+        if item.busy_ns <= 0:
+            yield hour, elapsed / (end - start)
+            continue
+        children = sum(overlap(s, e, hour_start, hour_end) for s, e in item.child_islands)
+        yield hour, (elapsed - children) / item.busy_ns
 
 
 def active_interval(item: SpanDay) -> tuple[int, int]:
@@ -1886,7 +1904,7 @@ def share_capacity(span_days: list[SpanDay]) -> list[InstanceHour]:
     spread: list[tuple[SpanDay, Instance, list[tuple[int, float]]]] = []
     for item in work:
         instance = (item.day, item.span.service, region(item.span), instance_of(item.span))
-        shares = list(hour_shares(*active_interval(item)))
+        shares = list(hour_shares(item))
         spread.append((item, instance, shares))
         for hour, share in shares:
             totals = used[instance].setdefault(hour, [0.0, 0.0, 0.0, 0.0])

@@ -1,8 +1,7 @@
-{#- Rule 14 spreads a span-day over the UTC hours it ran in, in proportion to its elapsed
-    time in each; a span-day that took no time lies wholly in the hour it started. Use
+{#- Rule 14 spreads a span-day over the UTC hours it ran in. Use
     `cross join {{ hours_touched(start, end) }}` (one row per hour, column `hour_number`)
-    and weigh the span-day's quantities by `{{ hour_share(start, end) }}`; the shares of
-    one span-day sum to 1. -#}
+    and weigh the span-day's quantities by `{{ hour_share(start, end, busy, children) }}`;
+    the shares of one span-day sum to 1. -#}
 {% macro hours_touched(start_ns, end_ns) %}
     {{ integers_between(
         nanos_to_hour_number(start_ns),
@@ -11,13 +10,22 @@
     ) }}
 {% endmacro %}
 
-{% macro hour_share(start_ns, end_ns) %}
+{% macro hour_share(start_ns, end_ns, busy_ns, child_intervals) %}
+    {#- The span-day's share in the hour of its own busy time `busy_ns` (its elapsed time
+        [start_ns, end_ns) in the day less `child_intervals`, the merged intervals its
+        same-service children ran in): where children ran is not the span's work. Without
+        children, or with no busy time of its own, its share of the elapsed time; a span-day
+        that took no time lies wholly in the hour it started. -#}
+    {%- set hour_start = 'hour_number * 3600000000000' -%}
+    {%- set hour_end = '(hour_number + 1) * 3600000000000' -%}
     case
-        when {{ end_ns }} > {{ start_ns }}
-            then {{ overlap_nanos(
-                start_ns, end_ns,
-                'hour_number * 3600000000000', '(hour_number + 1) * 3600000000000'
-            ) }} / cast({{ end_ns }} - {{ start_ns }} as {{ type_double() }})
-        else 1
+        when {{ end_ns }} <= {{ start_ns }} then 1
+        when {{ child_intervals }} is null or {{ busy_ns }} <= 0
+            then {{ overlap_nanos(start_ns, end_ns, hour_start, hour_end) }}
+            / cast({{ end_ns }} - {{ start_ns }} as {{ type_double() }})
+        else (
+            {{ overlap_nanos(start_ns, end_ns, hour_start, hour_end) }}
+            - {{ intervals_overlap_nanos(child_intervals, hour_start, hour_end) }}
+        ) / cast({{ busy_ns }} as {{ type_double() }})
     end
 {% endmacro %}

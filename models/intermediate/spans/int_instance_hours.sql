@@ -4,7 +4,8 @@
 -- instance's price per nanosecond that day x one hour, where the price is what its work
 -- costs per nanosecond of busy time at rate-card prices (its size x its card's rates; a
 -- busy-weighted average where its work used several cards or sizes). The work that ran in
--- the hour (busy time, each span-day spread over the hours it ran in) is charged its
+-- the hour (busy time, each span-day's spread over the hours it ran in by when none of its
+-- same-service children ran) is charged its
 -- rate-card cost x `capacity_share_factor`: 1 while the work's cost fits in the capacity,
 -- capacity / work cost when concurrent work would pay for more than the hour; what the
 -- work does not pay is `idle_cost`. Per row: allocated_cost + idle_cost = capacity_cost.
@@ -29,6 +30,8 @@ work as (
         instance_id,
         active_start_ns,
         active_end_ns,
+        busy_ns as own_busy_ns,
+        child_intervals,
         count_weight * busy_ns as busy_ns,
         count_weight * busy_ns * vcpu_cores as vcpu_busy_ns,
         cpu_cost,
@@ -47,7 +50,10 @@ work_hours as (
     select
         work.*,
         hour_number,
-        {{ hour_share('work.active_start_ns', 'work.active_end_ns') }} as hour_share
+        {{ hour_share(
+            'work.active_start_ns', 'work.active_end_ns', 'work.own_busy_ns',
+            'work.child_intervals'
+        ) }} as hour_share
     from work
     cross join {{ hours_touched('work.active_start_ns', 'work.active_end_ns') }}
 

@@ -49,7 +49,9 @@ oversubscribed_work as (
         priced.cloud_region,
         priced.instance_id,
         priced.active_start_ns,
-        priced.active_end_ns
+        priced.active_end_ns,
+        priced.busy_ns,
+        priced.child_intervals
     from priced
     where
         priced.compute_pool_id is null
@@ -71,7 +73,10 @@ oversubscribed_work_hours as (
         pending.cloud_region,
         pending.instance_id,
         hour_number,
-        {{ hour_share('pending.active_start_ns', 'pending.active_end_ns') }} as hour_share
+        {{ hour_share(
+            'pending.active_start_ns', 'pending.active_end_ns', 'pending.busy_ns',
+            'pending.child_intervals'
+        ) }} as hour_share
     from oversubscribed_work as pending
     cross join {{ hours_touched('pending.active_start_ns', 'pending.active_end_ns') }}
 
@@ -79,7 +84,7 @@ oversubscribed_work_hours as (
 
 capacity_factors as (
 
-    -- Each such span-day's hours, weighted by its elapsed time in each, x their factor.
+    -- Each such span-day's hours, weighted by its busy time in each, x their factor.
     select
         pending.trace_id,
         pending.span_id,

@@ -367,6 +367,28 @@ children_per_day as (
 
 ),
 
+child_intervals as (
+
+    -- The merged children of each span-day that runs in more than one UTC hour: rule 14
+    -- spreads the span's own busy time over the hours by when no child ran (within one
+    -- hour there is nothing to spread, so the other span-days carry none).
+    select
+        span_days.trace_id,
+        span_days.span_id,
+        span_days.day_number,
+        {{ interval_list('child_islands.start_ns', 'child_islands.end_ns') }}
+            as child_intervals
+    from span_days
+    inner join child_islands using (trace_id, span_id)
+    where
+        {{ nanos_to_hour_number('greatest(span_days.start_ns, span_days.day_start_ns)') }}
+        < {{ nanos_to_hour_number('least(span_days.end_ns, span_days.day_end_ns) - 1') }}
+        and child_islands.start_ns < span_days.day_end_ns
+        and child_islands.end_ns > span_days.day_start_ns
+    group by span_days.trace_id, span_days.span_id, span_days.day_number
+
+),
+
 usage_all_days as (
 
     select
@@ -399,6 +421,7 @@ usage_all_days as (
             'span_days.start_ns', 'span_days.end_ns',
             'span_days.day_start_ns', 'span_days.day_end_ns'
         ) }} - coalesce(children_per_day.children_ns, 0) as busy_ns,
+        child_intervals.child_intervals,
         case
             when not span_days.is_start_day then 0
             when spans.is_feature_span then 1
@@ -429,6 +452,7 @@ usage_all_days as (
     inner join spans using (trace_id, span_id)
     left join instances using (trace_id, span_id)
     left join children_per_day using (trace_id, span_id, day_number)
+    left join child_intervals using (trace_id, span_id, day_number)
     left join span_queries using (trace_id, span_id)
     left join span_tokens using (trace_id, span_id)
     left join link_shares
@@ -627,6 +651,7 @@ final as (
         coalesce(sized.service_instance_id, '__service__') as instance_id,
         sized.active_start_ns,
         sized.active_end_ns,
+        sized.child_intervals,
         sized.server_address,
         sized.feature_id,
         sized.gated_feature_id,
