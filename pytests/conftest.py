@@ -15,7 +15,7 @@ import pickle
 import shutil
 import sys
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -280,6 +280,29 @@ def dbt_vars_for(data_dir: Path) -> dict[str, str]:
         "feature_flags_path": str(data_dir / "feature_flags" / "*.csv"),
         "focus_billing_path": str(billing / "*.csv") if has_bill else "",
     }
+
+
+def build_spans_alone(root: Path, otlp_lines: Iterable[str]) -> tuple[Path, dict[str, str]]:
+    """Write OTLP/JSON lines under ``root`` with no revenue (a file of the header alone), no
+    flag history and no bill, and ``dbt build`` them into a DuckDB file of their own: its path
+    and the dbt vars."""
+    (root / "otlp").mkdir(parents=True)
+    (root / "otlp" / "spans.jsonl").write_text(
+        "".join(f"{line}\n" for line in otlp_lines), encoding="utf-8"
+    )
+    (root / "revenue").mkdir()
+    (root / "revenue" / "revenue.csv").write_text(
+        "date_day,feature_id,tenant_id,revenue,currency\n", encoding="utf-8"
+    )
+    dbt_vars = {
+        "otlp_path": str(root / "otlp" / "*.jsonl"),
+        "revenue_path": str(root / "revenue" / "*.csv"),
+        "feature_flags_path": "",
+        "focus_billing_path": "",
+    }
+    duckdb_path = root / "spans.duckdb"
+    run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root)
+    return duckdb_path, dbt_vars
 
 
 @dataclass(frozen=True)

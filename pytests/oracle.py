@@ -852,10 +852,18 @@ def attribute_trace(
     by_id = {s.span_id: s for s in spans if s.span_id}
     verdicts, stand_ins = flag_evaluations_of_trace(spans, seeds)
 
+    def named_feature(span: RawSpan) -> str | None:
+        return feature_of(span) or stand_ins.get(str(span.span_id))
+
+    named = {feature for feature in map(named_feature, spans) if feature is not None}
+
     def own_feature(span: RawSpan) -> str | None:
-        own = feature_of(span) or stand_ins.get(str(span.span_id))
-        # Rule 12: a span with links and no feature of its own starts linked work.
-        return own or (LINKED if span.links else None)
+        # Rule 12: a span with links and no feature of its own starts linked work, but for
+        # the root of a trace that names one feature (a public endpoint's server span).
+        own = named_feature(span)
+        if own is not None or not span.links:
+            return own
+        return None if not span.parent_span_id and len(named) == 1 else LINKED
 
     feature_spans = [s for s in spans if own_feature(s) not in (None, LINKED)]
     trace_features = {own_feature(s) for s in feature_spans}

@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from conftest import run_dbt
+from conftest import build_spans_alone
 from feature_cost import otlp
 from feature_cost.instrumentation import (
     Feature,
@@ -235,25 +235,7 @@ def test_spans_of_an_instrumented_app_build_to_the_right_features(
     spans = [_to_otlp(s) for s in telemetry.get_finished_spans()]
     resource = dict(PROVIDER.resource.attributes)
     line = otlp.dumps_line(otlp.traces_data(spans, {"app": resource}, {}))
-    (tmp_path / "otlp").mkdir()
-    (tmp_path / "otlp" / "app.jsonl").write_text(line + "\n", encoding="utf-8")
-    (tmp_path / "revenue").mkdir()
-    (tmp_path / "revenue" / "revenue.csv").write_text(
-        "date_day,feature_id,tenant_id,revenue,currency\n", encoding="utf-8"
-    )
-    dbt_vars = {
-        "otlp_path": str(tmp_path / "otlp" / "*.jsonl"),
-        "revenue_path": str(tmp_path / "revenue" / "*.csv"),
-        "feature_flags_path": "",
-        "focus_billing_path": "",
-    }
-    path = tmp_path / "app.duckdb"
-    run_dbt(
-        ["build", "--exclude-resource-type", "unit_test"],
-        duckdb_path=path,
-        vars=dbt_vars,
-        target_dir=tmp_path,
-    )
+    path, _ = build_spans_alone(tmp_path, [line])
     with duckdb.connect(str(path), read_only=True) as con:
         attributed = dict(
             con.execute(

@@ -183,25 +183,54 @@ spans_with_stand_ins as {{ not_materialized() }} (
 
 ),
 
+one_feature_traces_with_linking_roots as (
+
+    -- The traces whose root has links and whose spans name exactly one feature.
+    select trace_id
+    from spans_with_stand_ins
+    where
+        invoked_feature_id is not null
+        and trace_id in (
+            select linking.trace_id from trace_spans as linking
+            where linking.linked_spans is not null and linking.parent_span_id is null
+        )
+    group by trace_id
+    having count(distinct invoked_feature_id) = 1
+
+),
+
+tree_nodes as (
+
+    -- A span with links and no feature of its own starts linked work (rule 12), unless it
+    -- is the root of a trace that names one feature: a server root that links to its
+    -- caller's trace, as a public endpoint does, above the feature span, is that trace's
+    -- ingress, whose work is the trace's (rule 1); a job's consumer step below its feature
+    -- span is linked work.
+    select
+        spans.*,
+        spans.invoked_feature_id is null
+        and spans.linked_spans is not null
+        and (spans.parent_span_id is not null or one_feature_traces.trace_id is null)
+            as starts_linked_work
+    from spans_with_stand_ins as spans
+    left join one_feature_traces_with_linking_roots as one_feature_traces using (trace_id)
+
+),
+
 span_tree as (
 
     -- The parent links and own feature of each span: the recursive walks join only these
-    -- narrow rows on every step (the attributes are joined back once, below). A span with
-    -- links and no feature of its own starts linked work (rule 12).
+    -- narrow rows on every step (the attributes are joined back once, below).
     select
         trace_id,
         span_id,
         parent_span_id,
         start_ns,
-        coalesce(
-            invoked_feature_id, case when linked_spans is not null then '__linked__' end
-        ) as own_feature_id,
-        case
-            when invoked_feature_id is null and linked_spans is not null then '__linked__'
-            else own_tenant_id
-        end as own_tenant_id,
+        case when starts_linked_work then '__linked__' else invoked_feature_id end
+            as own_feature_id,
+        case when starts_linked_work then '__linked__' else own_tenant_id end as own_tenant_id,
         own_feature_variant
-    from spans_with_stand_ins
+    from tree_nodes
 
 ),
 

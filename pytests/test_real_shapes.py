@@ -1,0 +1,195 @@
+"""Shapes real SDKs and the Collector write that the demo does not, built by dbt and by the
+oracle from one OTLP/JSON file.
+
+Rule 14 (capacity is paid once) on a Kubernetes deployment whose SDK sets no
+``service.instance.id``: the Collector names each pod (``k8s.pod.uid``) and adds its node's
+``host.id`` to both. On pod A a nightly job runs 01:00-03:00 with a same-service child
+01:00-02:00, beside a request 01:00-02:00; on pod B a second request runs 01:00-02:00. Every
+span is priced at the same rate card and size, so an hour of either pod costs what an hour of
+work costs at the rate card. Worked by hand: the job's own busy time is 02:00-03:00, when its
+child did not run. Pod A's hour 1 holds the child and the first request, twice its capacity
+(factor 0.5); its hour 2 holds the job alone (factor 1, nothing idle); pod B's hour 1 holds the
+second request (factor 1). The job's feature and tenant pay 1.5 of their 2 hours at the rate
+card, the first request 0.5 of its hour, the second request all of it, and nothing is idle.
+Spread over its elapsed time, the job would have put half an hour into the full hour 1 and
+left half of hour 2 idle; with the node's ``host.id`` as the instance, both pods would have
+been one instance.
+
+Rule 12 on a public endpoint (otelhttp's ``WithPublicEndpoint``): the server span starts a new
+trace and links to the caller's span, which this file does not hold; the feature span is
+below it. The root's own time is the trace's feature's, and no link goes unresolved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conftest import build_spans_alone
+from test_end_to_end import (
+    COMPONENT_COLUMNS,
+    USAGE_COLUMNS,
+    at,
+    close,
+    compare,
+    compare_keys,
+    kv,
+    line,
+    read_mart,
+    report,
+    resource_spans,
+    run_oracle,
+)
+
+DAY = "2026-01-06"
+HOUR = 3_600_000_000_000
+T1 = at(f"{DAY}T01:00:00")
+FEATURE = "advanced-reports"  # the standard rate card, for every span below
+NODE = "i-0c5e0de1node"
+
+
+def _pod(uid: str) -> list[dict[str, Any]]:
+    """A pod's resource: no service.instance.id; the pod's uid and the node's host.id."""
+    return [
+        kv("service.name", {"stringValue": "export-worker"}),
+        kv("cloud.region", {"stringValue": "us-east-1"}),
+        kv("host.type", {"stringValue": "m5.large"}),
+        kv("k8s.pod.uid", {"stringValue": uid}),
+        kv("host.id", {"stringValue": NODE}),
+    ]
+
+
+def _span(
+    trace: str, span: str, start: int, end: int, parent: str = "", tenant: str | None = None
+) -> dict[str, Any]:
+    """A span; with a tenant, the feature span of FEATURE for it."""
+    attributes = (
+        [kv("feature.id", {"stringValue": FEATURE}), kv("tenant.id", {"stringValue": tenant})]
+        if tenant
+        else []
+    )
+    return {
+        "traceId": trace,
+        "spanId": span,
+        "parentSpanId": parent,
+        "name": f"span {span}",
+        "kind": 1,
+        "startTimeUnixNano": str(start),
+        "endTimeUnixNano": str(end),
+        "attributes": attributes,
+    }
+
+
+JOB_TRACE, A_TRACE, B_TRACE = "1" * 32, "2" * 32, "3" * 32
+JOB, CHILD = "a" * 16, "b" * 16
+PUBLIC_DAY = "2026-01-07"
+PUBLIC_TRACE, PUBLIC_ROOT = "4" * 32, "e" * 16
+T_PUBLIC = at(f"{PUBLIC_DAY}T10:00:00")
+MS = 1_000_000
+
+
+def _public_endpoint() -> dict[str, Any]:
+    """A server root with a link to its caller's span (not in the file), 0-10 ms, over the
+    feature span 2-10 ms."""
+    root = {
+        **_span(PUBLIC_TRACE, PUBLIC_ROOT, T_PUBLIC, T_PUBLIC + 10 * MS),
+        "kind": 2,
+        "links": [{"traceId": "5" * 32, "spanId": "f" * 16}],
+    }
+    feature = _span(
+        PUBLIC_TRACE, "9" * 16, T_PUBLIC + 2 * MS, T_PUBLIC + 10 * MS, PUBLIC_ROOT, "tenant-pub"
+    )
+    resource = [
+        kv("service.name", {"stringValue": "public-api"}),
+        kv("cloud.region", {"stringValue": "us-east-1"}),
+        kv("service.instance.id", {"stringValue": "api-1"}),
+    ]
+    return resource_spans(resource, root, feature)
+
+
+@pytest.fixture(scope="module")
+def shapes_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The file, built by dbt into its own DuckDB file."""
+    pod_a = resource_spans(
+        _pod("pod-a"),
+        _span(JOB_TRACE, JOB, T1, T1 + 2 * HOUR, tenant="tenant-acme"),
+        _span(JOB_TRACE, CHILD, T1, T1 + HOUR, parent=JOB),
+        _span(A_TRACE, "c" * 16, T1, T1 + HOUR, tenant="tenant-globex"),
+    )
+    pod_b = resource_spans(_pod("pod-b"), _span(B_TRACE, "d" * 16, T1, T1 + HOUR, "", "tenant-b"))
+    return build_spans_alone(
+        tmp_path_factory.mktemp("shapes"), [line(pod_a, pod_b), line(_public_endpoint())]
+    )
+
+
+def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
+    shapes_build: tuple[Path, dict[str, str]],
+) -> None:
+    duckdb_path, _ = shapes_build
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        hours = con.execute(
+            "select instance_id, hour(hour_start), capacity_share_factor, idle_cost"
+            " from main.int_instance_hours where service_name = 'export-worker' order by 1, 2"
+        ).fetchall()
+    assert [(i, h, f) for i, h, f, _ in hours] == [
+        ("pod-a", 1, 0.5),
+        ("pod-a", 2, 1.0),
+        ("pod-b", 1, 1.0),
+    ]
+    assert all(close(idle, 0.0) for *_, idle in hours), hours
+
+    mart = read_mart(duckdb_path)
+    paid = {
+        key: mart.value(key, "cpu_cost")
+        + mart.value(key, "memory_cost")
+        + mart.value(key, "gpu_cost")
+        for key in mart.rows
+        if key[0] == DAY
+    }
+    assert {key[1:] for key, value in paid.items() if value} == {
+        (FEATURE, "tenant-acme"),
+        (FEATURE, "tenant-globex"),
+        (FEATURE, "tenant-b"),
+    }  # no __idle__ compute
+    by_tenant = {key[2]: value for key, value in paid.items() if value}
+    dedicated = {key[2]: mart.value(key, "dedicated_compute_cost") for key in paid}
+    hour_cost = dedicated["tenant-b"]
+    assert close(dedicated["tenant-acme"], 2 * hour_cost)
+    assert close(by_tenant["tenant-acme"], 1.5 * hour_cost), by_tenant
+    assert close(by_tenant["tenant-globex"], 0.5 * hour_cost), by_tenant
+    assert close(by_tenant["tenant-b"], hour_cost), by_tenant
+
+
+def test_a_public_endpoints_root_linked_to_its_caller_stays_with_its_feature(
+    shapes_build: tuple[Path, dict[str, str]],
+) -> None:
+    duckdb_path, _ = shapes_build
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        root = con.execute(
+            "select feature_id, tenant_id, attribution_basis, link_span_id"
+            " from main.int_spans_attributed where span_id = ?",
+            [PUBLIC_ROOT],
+        ).fetchall()
+        links = con.execute(
+            "select sum(spans_linked), sum(links_not_received)"
+            " from feature_cost_marts.span_accounting"
+        ).fetchone()
+    assert root == [(FEATURE, "tenant-pub", "trace", None)]
+    assert links == (0, 0)
+    key = (PUBLIC_DAY, FEATURE, "tenant-pub")
+    mart = read_mart(duckdb_path)
+    assert close(mart.value(key, "busy_ms"), 10.0)
+    assert close(mart.value(key, "request_count"), 1.0)
+
+
+def test_real_shapes_match_the_oracle(shapes_build: tuple[Path, dict[str, str]]) -> None:
+    duckdb_path, dbt_vars = shapes_build
+    mart = read_mart(duckdb_path)
+    result = run_oracle(dbt_vars)
+    problems = compare_keys(mart, result) + compare(
+        mart, result, (*USAGE_COLUMNS, *COMPONENT_COLUMNS)
+    )
+    assert not problems, report(problems)
