@@ -84,6 +84,7 @@ MAX_LINK_HOPS = 8
 UNKNOWN = "__unknown__"
 UNKNOWN_SERVICE = "unknown_service"
 DEFAULT_SERVICE = "__default__"
+SPAN_KIND_SERVER = 2
 SPAN_KIND_CLIENT = 3
 
 _TRACE_ID = re.compile(r"[0-9a-f]{32}")
@@ -859,11 +860,13 @@ def attribute_trace(
 
     def own_feature(span: RawSpan) -> str | None:
         # Rule 12: a span with links and no feature of its own starts linked work, but for
-        # the root of a trace that names one feature (a public endpoint's server span).
+        # a SERVER span with no parent id in a trace that names one feature (a public
+        # endpoint's root).
         own = named_feature(span)
         if own is not None or not span.links:
             return own
-        return None if not span.parent_span_id and len(named) == 1 else LINKED
+        public_root = span.kind == SPAN_KIND_SERVER and not span.parent_span_id
+        return None if public_root and len(named) == 1 else LINKED
 
     feature_spans = [s for s in spans if own_feature(s) not in (None, LINKED)]
     trace_features = {own_feature(s) for s in feature_spans}

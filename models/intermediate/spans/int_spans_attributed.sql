@@ -26,7 +26,9 @@
 -- linked spans' requests: it and the spans below it are marked `__linked__`, with
 -- `link_span_id` naming the linked span, and int_span_link_shares splits their work over
 -- the linked spans' features and tenants. Links win over the trace (an ancestor's feature);
--- a span's own `feature.id` wins over its links.
+-- a span's own `feature.id` wins over its links. A SERVER span with no parent id, in a trace
+-- that names one feature, starts no linked work (a public endpoint's root, linked to its
+-- caller's trace, above the feature span).
 -- Incremental by the span's start day (see macros/incremental/day_window.sql): a run
 -- rebuilds the spans that started in its window, reading the whole of each trace that has a
 -- span there (from `trace_lookbehind_days` earlier).
@@ -185,14 +187,17 @@ spans_with_stand_ins as {{ not_materialized() }} (
 
 one_feature_traces_with_linking_roots as (
 
-    -- The traces whose root has links and whose spans name exactly one feature.
+    -- The traces whose server root has links and whose spans name exactly one feature.
     select trace_id
     from spans_with_stand_ins
     where
         invoked_feature_id is not null
         and trace_id in (
             select linking.trace_id from trace_spans as linking
-            where linking.linked_spans is not null and linking.parent_span_id is null
+            where
+                linking.linked_spans is not null
+                and linking.parent_span_id is null
+                and linking.span_kind = 'SERVER'
         )
     group by trace_id
     having count(distinct invoked_feature_id) = 1
@@ -202,16 +207,19 @@ one_feature_traces_with_linking_roots as (
 tree_nodes as (
 
     -- A span with links and no feature of its own starts linked work (rule 12), unless it
-    -- is the root of a trace that names one feature: a server root that links to its
-    -- caller's trace, as a public endpoint does, above the feature span, is that trace's
-    -- ingress, whose work is the trace's (rule 1); a job's consumer step below its feature
-    -- span is linked work.
+    -- is the SERVER span with no parent id of a trace that names one feature: a server root
+    -- that links to its caller's trace, as a public endpoint does, above the feature span,
+    -- is that trace's ingress, whose work is the trace's (rule 1). A batch consumer's root
+    -- (CONSUMER) and a job's consumer step below its feature span are linked work.
     select
         spans.*,
         spans.invoked_feature_id is null
         and spans.linked_spans is not null
-        and (spans.parent_span_id is not null or one_feature_traces.trace_id is null)
-            as starts_linked_work
+        and (
+            spans.parent_span_id is not null
+            or coalesce(spans.span_kind, '') != 'SERVER'
+            or one_feature_traces.trace_id is null
+        ) as starts_linked_work
     from spans_with_stand_ins as spans
     left join one_feature_traces_with_linking_roots as one_feature_traces using (trace_id)
 
