@@ -125,15 +125,20 @@ def shapes_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     )
 
 
+def _rows(build: tuple[Path, dict[str, str]], sql: str, *params: object) -> list[tuple]:
+    """The rows a query of the built DuckDB file returns."""
+    with duckdb.connect(str(build[0]), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
 def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
     shapes_build: tuple[Path, dict[str, str]],
 ) -> None:
-    duckdb_path, _ = shapes_build
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        hours = con.execute(
-            "select instance_id, hour(hour_start), capacity_share_factor, idle_cost"
-            " from main.int_instance_hours where service_name = 'export-worker' order by 1, 2"
-        ).fetchall()
+    hours = _rows(
+        shapes_build,
+        "select instance_id, hour(hour_start), capacity_share_factor, idle_cost"
+        " from main.int_instance_hours where service_name = 'export-worker' order by 1, 2",
+    )
     assert [(i, h, f) for i, h, f, _ in hours] == [
         ("pod-a", 1, 0.5),
         ("pod-a", 2, 1.0),
@@ -141,7 +146,7 @@ def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
     ]
     assert all(close(idle, 0.0) for *_, idle in hours), hours
 
-    mart = read_mart(duckdb_path)
+    mart = read_mart(shapes_build[0])
     paid = {
         key: mart.value(key, "cpu_cost")
         + mart.value(key, "memory_cost")
@@ -166,21 +171,20 @@ def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
 def test_a_public_endpoints_root_linked_to_its_caller_stays_with_its_feature(
     shapes_build: tuple[Path, dict[str, str]],
 ) -> None:
-    duckdb_path, _ = shapes_build
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        root = con.execute(
-            "select feature_id, tenant_id, attribution_basis, link_span_id"
-            " from main.int_spans_attributed where span_id = ?",
-            [PUBLIC_ROOT],
-        ).fetchall()
-        links = con.execute(
-            "select sum(spans_linked), sum(links_not_received)"
-            " from feature_cost_marts.span_accounting"
-        ).fetchone()
+    root = _rows(
+        shapes_build,
+        "select feature_id, tenant_id, attribution_basis, link_span_id"
+        " from main.int_spans_attributed where span_id = ?",
+        PUBLIC_ROOT,
+    )
+    links = _rows(
+        shapes_build,
+        "select sum(spans_linked), sum(links_not_received) from feature_cost_marts.span_accounting",
+    )
     assert root == [(FEATURE, "tenant-pub", "trace", None)]
-    assert links == (0, 0)
+    assert links == [(0, 0)]
     key = (PUBLIC_DAY, FEATURE, "tenant-pub")
-    mart = read_mart(duckdb_path)
+    mart = read_mart(shapes_build[0])
     assert close(mart.value(key, "busy_ms"), 10.0)
     assert close(mart.value(key, "request_count"), 1.0)
 
