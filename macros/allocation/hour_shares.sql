@@ -14,9 +14,10 @@
     {#- The span-day's share in the hour of its own busy time `busy_ns` (its elapsed time
         [start_ns, end_ns) in the day less `child_intervals`, the merged intervals its
         same-service children ran in): where children ran is not the span's work. Within one
-        hour, or for a span-day that took no time, 1 (the hour it started); without children
-        (a null or, as BigQuery stores it, empty list: its busy time is then its elapsed
-        time), or with no busy time of its own, its share of the elapsed time. -#}
+        hour, or for a span-day that took no time, 1 (the hour it started; its list is not
+        read, as it holds nothing there); with no busy time of its own, its share of the
+        elapsed time. Without children (a null or empty list) its busy time is its elapsed
+        time, so the last branch gives that share too. -#}
     {%- set hour_start = 'hour_number * 3600000000000' -%}
     {%- set hour_end = '(hour_number + 1) * 3600000000000' -%}
     case
@@ -25,7 +26,7 @@
             or {{ nanos_to_hour_number(start_ns) }}
             = {{ nanos_to_hour_number(end_ns ~ ' - 1') }}
             then 1
-        when {{ child_intervals }} is null or {{ busy_ns }} <= 0
+        when {{ busy_ns }} <= 0
             then {{ overlap_nanos(start_ns, end_ns, hour_start, hour_end) }}
             / cast({{ end_ns }} - {{ start_ns }} as {{ type_double() }})
         else (

@@ -185,43 +185,39 @@ spans_with_stand_ins as {{ not_materialized() }} (
 
 ),
 
-one_feature_traces_with_linking_roots as (
+public_endpoint_roots as (
 
-    -- The traces whose server root has links and whose spans name exactly one feature.
-    select trace_id
-    from spans_with_stand_ins
+    -- SERVER spans with links and no parent id, in a trace whose spans name exactly one
+    -- feature: a server root that links to its caller's trace, as a public endpoint does,
+    -- above the feature span. It is that trace's ingress, whose work is the trace's (rule 1).
+    select
+        roots.trace_id,
+        roots.span_id
+    from trace_spans as roots
+    inner join spans_with_stand_ins as named
+        on roots.trace_id = named.trace_id
     where
-        invoked_feature_id is not null
-        and trace_id in (
-            select linking.trace_id from trace_spans as linking
-            where
-                linking.linked_spans is not null
-                and linking.parent_span_id is null
-                and linking.span_kind = 'SERVER'
-        )
-    group by trace_id
-    having count(distinct invoked_feature_id) = 1
+        roots.linked_spans is not null
+        and roots.parent_span_id is null
+        and roots.span_kind = 'SERVER'
+        and named.invoked_feature_id is not null
+    group by roots.trace_id, roots.span_id
+    having count(distinct named.invoked_feature_id) = 1
 
 ),
 
 tree_nodes as (
 
-    -- A span with links and no feature of its own starts linked work (rule 12), unless it
-    -- is the SERVER span with no parent id of a trace that names one feature: a server root
-    -- that links to its caller's trace, as a public endpoint does, above the feature span,
-    -- is that trace's ingress, whose work is the trace's (rule 1). A batch consumer's root
-    -- (CONSUMER) and a job's consumer step below its feature span are linked work.
+    -- A span with links and no feature of its own starts linked work (rule 12), but for a
+    -- public endpoint's root. A batch consumer's root (CONSUMER) and a job's consumer step
+    -- below its feature span are linked work.
     select
         spans.*,
         spans.invoked_feature_id is null
         and spans.linked_spans is not null
-        and (
-            spans.parent_span_id is not null
-            or coalesce(spans.span_kind, '') != 'SERVER'
-            or one_feature_traces.trace_id is null
-        ) as starts_linked_work
+        and public_endpoint_roots.span_id is null as starts_linked_work
     from spans_with_stand_ins as spans
-    left join one_feature_traces_with_linking_roots as one_feature_traces using (trace_id)
+    left join public_endpoint_roots using (trace_id, span_id)
 
 ),
 
