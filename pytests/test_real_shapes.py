@@ -22,6 +22,7 @@ below it. The root's own time is the trace's feature's, and no link goes unresol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from conftest import build_spans_alone
 from test_end_to_end import (
     COMPONENT_COLUMNS,
     USAGE_COLUMNS,
+    Mart,
     at,
     close,
     compare,
@@ -110,8 +112,22 @@ def _public_endpoint() -> dict[str, Any]:
     return resource_spans(resource, root, feature)
 
 
+@dataclass(frozen=True)
+class Built:
+    """The file built by dbt: its DuckDB file, the dbt vars and the mart."""
+
+    duckdb_path: Path
+    dbt_vars: dict[str, str]
+    mart: Mart
+
+    def rows(self, sql: str, *params: object) -> list[tuple]:
+        """The rows a query of the built DuckDB file returns."""
+        with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+            return con.execute(sql, list(params)).fetchall()
+
+
 @pytest.fixture(scope="module")
-def shapes_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The file, built by dbt into its own DuckDB file."""
     pod_a = resource_spans(
         _pod("pod-a"),
@@ -120,24 +136,16 @@ def shapes_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         _span(A_TRACE, "c" * 16, T1, T1 + HOUR, tenant="tenant-globex"),
     )
     pod_b = resource_spans(_pod("pod-b"), _span(B_TRACE, "d" * 16, T1, T1 + HOUR, "", "tenant-b"))
-    return build_spans_alone(
+    duckdb_path, dbt_vars = build_spans_alone(
         tmp_path_factory.mktemp("shapes"), [line(pod_a, pod_b), line(_public_endpoint())]
     )
+    return Built(duckdb_path, dbt_vars, read_mart(duckdb_path))
 
 
-def _rows(build: tuple[Path, dict[str, str]], sql: str, *params: object) -> list[tuple]:
-    """The rows a query of the built DuckDB file returns."""
-    with duckdb.connect(str(build[0]), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
-
-
-def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
-    shapes_build: tuple[Path, dict[str, str]],
-) -> None:
-    hours = _rows(
-        shapes_build,
+def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(built: Built) -> None:
+    hours = built.rows(
         "select instance_id, hour(hour_start), capacity_share_factor, idle_cost"
-        " from main.int_instance_hours where service_name = 'export-worker' order by 1, 2",
+        " from main.int_instance_hours where service_name = 'export-worker' order by 1, 2"
     )
     assert [(i, h, f) for i, h, f, _ in hours] == [
         ("pod-a", 1, 0.5),
@@ -146,7 +154,7 @@ def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
     ]
     assert all(close(idle, 0.0) for *_, idle in hours), hours
 
-    mart = read_mart(shapes_build[0])
+    mart = built.mart
     paid = {
         key: mart.value(key, "cpu_cost")
         + mart.value(key, "memory_cost")
@@ -168,32 +176,25 @@ def test_pods_on_one_node_and_a_job_waiting_on_its_child_pay_capacity_once(
     assert close(by_tenant["tenant-b"], hour_cost), by_tenant
 
 
-def test_a_public_endpoints_root_linked_to_its_caller_stays_with_its_feature(
-    shapes_build: tuple[Path, dict[str, str]],
-) -> None:
-    root = _rows(
-        shapes_build,
+def test_a_public_endpoints_root_linked_to_its_caller_stays_with_its_feature(built: Built) -> None:
+    root = built.rows(
         "select feature_id, tenant_id, attribution_basis, link_span_id"
         " from main.int_spans_attributed where span_id = ?",
         PUBLIC_ROOT,
     )
-    links = _rows(
-        shapes_build,
-        "select sum(spans_linked), sum(links_not_received) from feature_cost_marts.span_accounting",
+    links = built.rows(
+        "select sum(spans_linked), sum(links_not_received) from feature_cost_marts.span_accounting"
     )
     assert root == [(FEATURE, "tenant-pub", "trace", None)]
     assert links == [(0, 0)]
     key = (PUBLIC_DAY, FEATURE, "tenant-pub")
-    mart = read_mart(shapes_build[0])
-    assert close(mart.value(key, "busy_ms"), 10.0)
-    assert close(mart.value(key, "request_count"), 1.0)
+    assert close(built.mart.value(key, "busy_ms"), 10.0)
+    assert close(built.mart.value(key, "request_count"), 1.0)
 
 
-def test_real_shapes_match_the_oracle(shapes_build: tuple[Path, dict[str, str]]) -> None:
-    duckdb_path, dbt_vars = shapes_build
-    mart = read_mart(duckdb_path)
-    result = run_oracle(dbt_vars)
-    problems = compare_keys(mart, result) + compare(
-        mart, result, (*USAGE_COLUMNS, *COMPONENT_COLUMNS)
+def test_real_shapes_match_the_oracle(built: Built) -> None:
+    result = run_oracle(built.dbt_vars)
+    problems = compare_keys(built.mart, result) + compare(
+        built.mart, result, (*USAGE_COLUMNS, *COMPONENT_COLUMNS)
     )
     assert not problems, report(problems)

@@ -18,13 +18,7 @@ window_days as (
 
 build_lives as (
 
-    select
-        feature_id,
-        build_cost,
-        launch_date,
-        cast({{ dbt.dateadd('month', 'useful_life_months', 'launch_date') }} as date)
-            as end_of_life_date
-    from {{ ref('feature_build_costs') }}
+    {{ build_lives(ref('feature_build_costs')) }}
 
 ),
 

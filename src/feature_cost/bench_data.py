@@ -74,6 +74,7 @@ from feature_cost.demo import (
     SCOPE_VERSIONS,
     TENANTS,
     DemoConfig,
+    GeneratorConfig,
     _write_flags,
     _write_revenue,
     flag_history,
@@ -119,27 +120,21 @@ WORKER = "analytics-worker@us-east-1"
 
 
 @dataclass(frozen=True)
-class BenchConfig:
-    """Scale and layout of the generated data."""
+class BenchConfig(GeneratorConfig):
+    """Scale and layout of the generated benchmark data."""
 
-    seed: int = 7
     days: int = 30
-    spans_per_day: int = 100_000
     start_date: date = date(2026, 1, 1)
+    spans_per_day: int = 100_000
     spans_per_file: int = 200_000
-    spans_per_line: int = 64
     formats: tuple[str, ...] = FORMATS
-    job_interval_minutes: int = 30
     threads: int = 2
     memory_limit: str = "2GB"
 
     def __post_init__(self) -> None:
-        if self.days < 1:
-            raise ValueError("days must be at least 1")
-        if self.spans_per_file < 1 or self.spans_per_line < 1:
-            raise ValueError("spans_per_file and spans_per_line must be at least 1")
-        if not 1 <= self.job_interval_minutes <= 1440:
-            raise ValueError("job_interval_minutes must be between 1 and 1440")
+        super().__post_init__()
+        if self.spans_per_file < 1:
+            raise ValueError("spans_per_file must be at least 1")
         unknown = set(self.formats) - set(FORMATS)
         if unknown or not self.formats:
             raise ValueError(f"formats must be a non-empty subset of {FORMATS}")

@@ -169,27 +169,37 @@ HOURLY_WEIGHTS = [2, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9,
 
 
 @dataclass(frozen=True)
-class DemoConfig:
-    """Scale and shape of the generated data."""
+class GeneratorConfig:
+    """What the demo and the benchmark generators share: the random seed, the days written,
+    how many spans an OTLP/JSON line holds, and how often the background jobs run."""
 
     seed: int = 7
     days: int = 7
-    requests_per_day: int = 1500
     start_date: date = date(2026, 1, 5)
     spans_per_line: int = 64
-    # Also write the spans as Parquet in the ClickHouse exporter's `otel_traces` layout.
-    clickhouse_parquet: bool = False
     job_interval_minutes: int = 30
 
     def __post_init__(self) -> None:
         if self.days < 1:
             raise ValueError("days must be at least 1")
-        if self.requests_per_day < 0:
-            raise ValueError("requests_per_day must not be negative")
         if self.spans_per_line < 1:
             raise ValueError("spans_per_line must be at least 1")
         if not 1 <= self.job_interval_minutes <= 1440:
             raise ValueError("job_interval_minutes must be between 1 and 1440")
+
+
+@dataclass(frozen=True)
+class DemoConfig(GeneratorConfig):
+    """Scale and shape of the generated demo."""
+
+    requests_per_day: int = 1500
+    # Also write the spans as Parquet in the ClickHouse exporter's `otel_traces` layout.
+    clickhouse_parquet: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.requests_per_day < 0:
+            raise ValueError("requests_per_day must not be negative")
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,7 @@ reporting_days as (
 
 build_lives as (
 
-    select
-        feature_id,
-        build_cost,
-        launch_date,
-        cast({{ dbt.dateadd('month', 'useful_life_months', 'launch_date') }} as date)
-            as end_of_life_date
-    from build_costs
+    {{ build_lives('build_costs') }}
 
 ),
 

@@ -67,10 +67,10 @@ used_hours as (
         cloud_region,
         instance_id,
         hour_number,
-        {{ exact_sums(['busy_ns', 'vcpu_busy_ns'], weight='hour_share') }},
-        {{ exact_sum("cpu_cost * hour_share") }} as work_cpu_cost,
-        {{ exact_sum("memory_cost * hour_share") }} as work_memory_cost,
-        {{ exact_sum("gpu_cost * hour_share") }} as work_gpu_cost
+        {{ exact_sums(
+            ['busy_ns', 'vcpu_busy_ns', 'cpu_cost', 'memory_cost', 'gpu_cost'],
+            weight='hour_share'
+        ) }}
     from work_hours
     group by all
 
@@ -90,15 +90,15 @@ instance_days as (
         {{ safe_divide('3600000.0 * ' ~ exact_sum('vcpu_busy_ns'), exact_sum('busy_ns')) }}
             as capacity_vcpu_ms,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('work_cpu_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('cpu_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_cpu_cost,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('work_memory_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('memory_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_memory_cost,
         {{ safe_divide(
-            '3600000000000 * ' ~ exact_sum('work_gpu_cost'), exact_sum('busy_ns')
+            '3600000000000 * ' ~ exact_sum('gpu_cost'), exact_sum('busy_ns')
         ) }}
             as capacity_gpu_cost
     from used_hours
@@ -127,7 +127,7 @@ capacity as (
         instance_hours.instance_id,
         instance_hours.hour_number,
         {{ zero_if_absent(
-            'used_hours', ['busy_ns', 'work_cpu_cost', 'work_memory_cost', 'work_gpu_cost']
+            'used_hours', ['busy_ns', 'cpu_cost', 'memory_cost', 'gpu_cost']
         ) }},
         {{ zero_if_absent('instance_hours', [
             'capacity_vcpu_ms', 'capacity_cpu_cost', 'capacity_memory_cost', 'capacity_gpu_cost'
@@ -144,7 +144,7 @@ totals as (
 
     select
         *,
-        work_cpu_cost + work_memory_cost + work_gpu_cost as work_cost,
+        cpu_cost + memory_cost + gpu_cost as work_cost,
         capacity_cpu_cost + capacity_memory_cost + capacity_gpu_cost as capacity_cost
     from capacity
 

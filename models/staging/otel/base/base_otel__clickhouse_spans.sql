@@ -42,8 +42,16 @@ final as (
         scopename as scope_name,
         {{ string_map_to_key_values('resourceattributes') }} as resource_attributes,
         {{ string_map_to_key_values('spanattributes') }} as span_attributes,
-        {{ clickhouse_events() }} as span_events,
-        {{ clickhouse_links() }} as span_links
+        {{ clickhouse_nested('Events', [
+            ['timeUnixNano', 'Timestamp', 'timestamp'],
+            ['name', 'Name', 'text'],
+            ['attributes', 'Attributes', 'attributes'],
+        ]) }} as span_events,
+        {{ clickhouse_nested('Links', [
+            ['traceId', 'TraceId', 'text'],
+            ['spanId', 'SpanId', 'text'],
+            ['attributes', 'Attributes', 'attributes'],
+        ]) }} as span_links
     from source
 
 )
