@@ -378,10 +378,17 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                 )
 
 
+def _message_count(attributes: Mapping[str, Any]) -> float | None:
+    """``messaging.batch.message_count`` as a whole number of at least 1, else ``None``."""
+    count = as_number(attributes.get("messaging.batch.message_count"))
+    if count is None or not math.isfinite(count) or count < 1:
+        return None
+    return float(int(count))
+
+
 def _link_weight(attributes: Mapping[str, Any]) -> float:
     """The messages a link stands for (``messaging.batch.message_count``), else 1."""
-    count = as_number(attributes.get("messaging.batch.message_count"))
-    return float(int(count)) if count is not None and count >= 1 else 1.0
+    return _message_count(attributes) or 1.0
 
 
 def quarantine_reason(span: RawSpan, now_ns: int) -> str | None:
@@ -941,11 +948,17 @@ def link_shares(
 
     Each link weighs its messages; it takes the linked span's attribution (after flags), or
     goes on through the links of linked work, at most ``MAX_LINK_HOPS`` links deep; a link to
-    a span not received (or a chain too deep) goes to ``__unattributed__``/``__shared__``.
+    a span not received (or a chain too deep) goes to ``__unattributed__``/``__shared__``, and
+    so do the messages of a batch (the span's own ``messaging.batch.message_count``) beyond
+    those its links stand for.
     """
-    total = sum(weight for _, _, weight in seed.links)
+    linked = sum(weight for _, _, weight in seed.links)
+    batch = _message_count(seed.attributes)
+    total = max(linked, batch) if batch is not None else linked
     unresolved = Attribution(UNATTRIBUTED, UNATTRIBUTED, SHARED_TENANT, None, None, False)
     out: list[tuple[Attribution, float, str]] = []
+    if total > linked:
+        out.append((unresolved, (total - linked) / total, "not_linked"))
     for trace_id, span_id, weight in seed.links:
         share = weight / total
         target = attributions.get((str(trace_id), str(span_id)))

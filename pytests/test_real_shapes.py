@@ -18,6 +18,10 @@ been one instance.
 Rule 12 on a public endpoint (otelhttp's ``WithPublicEndpoint``): the server span starts a new
 trace and links to the caller's span, which this file does not hold; the feature span is
 below it. The root's own time is the trace's feature's, and no link goes unresolved.
+
+Rule 12 on a batch consumer whose ``messaging.batch.message_count`` (4) is more than its links
+(1): the messages that carried no trace context are no producer's, so three quarters of the
+consumer's work goes to ``__unattributed__``, not all of it to the one producer linked.
 """
 
 from __future__ import annotations
@@ -112,6 +116,36 @@ def _public_endpoint() -> dict[str, Any]:
     return resource_spans(resource, root, feature)
 
 
+BATCH_DAY = "2026-01-08"
+PRODUCER_TRACE, PRODUCER = "6" * 32, "7" * 16
+CONSUMER_TRACE, CONSUMER = "8" * 32, "c" * 16
+T_BATCH = at(f"{BATCH_DAY}T12:00:00")
+
+
+def _batch() -> list[dict[str, Any]]:
+    """A producer span of 1 ms (the feature's, for tenant-batch), and a consumer of 8 ms whose
+    batch held 4 messages (``messaging.batch.message_count``), one of them with a link to it:
+    the other three carried no trace context."""
+    producer = _span(PRODUCER_TRACE, PRODUCER, T_BATCH, T_BATCH + MS, tenant="tenant-batch")
+    consumer = {
+        **_span(CONSUMER_TRACE, CONSUMER, T_BATCH + 5 * MS, T_BATCH + 13 * MS),
+        "kind": 5,
+        "attributes": [kv("messaging.batch.message_count", {"intValue": "4"})],
+        "links": [{"traceId": PRODUCER_TRACE, "spanId": PRODUCER}],
+    }
+    return [
+        resource_spans(
+            [
+                kv("service.name", {"stringValue": name}),
+                kv("cloud.region", {"stringValue": "us-east-1"}),
+                kv("service.instance.id", {"stringValue": f"{name}-1"}),
+            ],
+            span,
+        )
+        for name, span in (("checkout", producer), ("order-consumer", consumer))
+    ]
+
+
 @dataclass(frozen=True)
 class Built:
     """The file built by dbt: its DuckDB file, the dbt vars and the mart."""
@@ -137,7 +171,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     )
     pod_b = resource_spans(_pod("pod-b"), _span(B_TRACE, "d" * 16, T1, T1 + HOUR, "", "tenant-b"))
     duckdb_path, dbt_vars = build_spans_alone(
-        tmp_path_factory.mktemp("shapes"), [line(pod_a, pod_b), line(_public_endpoint())]
+        tmp_path_factory.mktemp("shapes"),
+        [line(pod_a, pod_b), line(_public_endpoint()), line(*_batch())],
     )
     return Built(duckdb_path, dbt_vars, read_mart(duckdb_path))
 
@@ -184,12 +219,37 @@ def test_a_public_endpoints_root_linked_to_its_caller_stays_with_its_feature(bui
     )
     links = built.rows(
         "select sum(spans_linked), sum(links_not_received) from feature_cost_marts.span_accounting"
+        " where date_day = ?",
+        PUBLIC_DAY,
     )
     assert root == [(FEATURE, "tenant-pub", "trace", None)]
     assert links == [(0, 0)]
     key = (PUBLIC_DAY, FEATURE, "tenant-pub")
     assert close(built.mart.value(key, "busy_ms"), 10.0)
     assert close(built.mart.value(key, "request_count"), 1.0)
+
+
+def test_a_batchs_messages_without_a_link_are_no_producers_work(built: Built) -> None:
+    shares = built.rows(
+        "select link_resolution, link_count, attribution_share from main.int_span_link_shares"
+        " where span_id = ? order by 1",
+        CONSUMER,
+    )
+    assert [(resolution, count) for resolution, count, _ in shares] == [
+        ("not_linked", 0),
+        ("received", 1),
+    ]
+    assert close(shares[0][2], 0.75) and close(shares[1][2], 0.25), shares
+    # The producer's own 1 ms and a quarter of the consumer's 8; the rest is no feature's.
+    assert close(built.mart.value((BATCH_DAY, FEATURE, "tenant-batch"), "busy_ms"), 3.0)
+    unattributed = (BATCH_DAY, "__unattributed__", "__shared__")
+    assert close(built.mart.value(unattributed, "busy_ms"), 6.0)
+    accounting = built.rows(
+        "select spans_linked, links_not_received from feature_cost_marts.span_accounting"
+        " where date_day = ?",
+        BATCH_DAY,
+    )
+    assert accounting == [(1, 0)]
 
 
 def test_real_shapes_match_the_oracle(built: Built) -> None:

@@ -47,3 +47,53 @@
 {% macro bigquery__link_count(links) %}
     array_length({{ links }})
 {% endmacro %}
+
+{% macro link_weight(message_count) -%}
+    {#- How many messages a link stands for: its `messaging.batch.message_count`, else 1. -#}
+    case when {{ message_count }} > 0 then {{ message_count }} else 1 end
+{%- endmacro %}
+
+{% macro with_unlinked_messages(linked_spans, batch_message_count) %}
+    {#- A span's links (from `linked_spans`) and, where the span's own
+        `messaging.batch.message_count` says it processed more messages than its links stand
+        for (a producer that sent no trace context), one more entry with null ids for the
+        rest: their share of the span's work is no known producer's. Null without links. -#}
+    {{ return(adapter.dispatch('with_unlinked_messages', 'feature_cost')(
+        linked_spans, batch_message_count
+    )) }}
+{% endmacro %}
+
+{% macro default__with_unlinked_messages(linked_spans, batch_message_count) %}
+    {%- set linked_messages -%}
+        list_sum(list_transform(
+            {{ linked_spans }}, lambda span_link: {{ link_weight('span_link.message_count') }}
+        ))
+    {%- endset %}
+    case
+        when {{ batch_message_count }} > {{ linked_messages }}
+            then list_append({{ linked_spans }}, {
+                'linked_trace_id': cast(null as varchar),
+                'linked_span_id': cast(null as varchar),
+                'message_count': {{ batch_message_count }} - {{ linked_messages }}
+            })
+        else {{ linked_spans }}
+    end
+{% endmacro %}
+
+{% macro bigquery__with_unlinked_messages(linked_spans, batch_message_count) %}
+    {%- set linked_messages -%}
+        (
+            select sum({{ link_weight('span_link.message_count') }})
+            from unnest({{ linked_spans }}) as span_link
+        )
+    {%- endset %}
+    case
+        when {{ batch_message_count }} > {{ linked_messages }}
+            then array_concat({{ linked_spans }}, [struct(
+                cast(null as string) as linked_trace_id,
+                cast(null as string) as linked_span_id,
+                {{ batch_message_count }} - {{ linked_messages }} as message_count
+            )])
+        else {{ linked_spans }}
+    end
+{% endmacro %}

@@ -1,7 +1,9 @@
 -- Grain: one row per span that starts linked work (rule 12) and feature, tenant and variant
 -- its links lead to (with how the links were resolved).
 -- Guarantees: a linked span's shares sum to 1. Each link weighs the number of messages it
--- stands for (`messaging.batch.message_count` on the link, else 1); a link takes the
+-- stands for (`messaging.batch.message_count` on the link, else 1), and the messages of a
+-- batch that came with no link (the span's own `messaging.batch.message_count` beyond its
+-- links') go to `__unattributed__` and `__shared__` (`not_linked`); a link takes the
 -- linked span's attribution after flag gating (rule 6, 13), so the consumer's share of a
 -- flag-off request is flag-off too. A linked span whose own work is linked work passes its
 -- share on through its links in turn, up to `max_link_hops` links deep. A link to a span
@@ -44,9 +46,7 @@ link_weights as (
         linked_spans.start_day,
         span_link.linked_trace_id,
         span_link.linked_span_id,
-        case
-            when span_link.message_count > 0 then span_link.message_count else 1
-        end as link_weight
+        {{ link_weight('span_link.message_count') }} as link_weight
     from linked_spans
     cross join {{ unnest_with_ordinality(
         'linked_spans.linked_spans', 'span_link', 'link_position'
@@ -141,8 +141,10 @@ resolved as (
         link_paths.trace_id,
         link_paths.span_id,
         link_paths.start_day,
+        link_paths.linked_span_id,
         link_paths.link_share,
         case
+            when link_paths.linked_span_id is null then 'not_linked'
             when link_targets.span_id is null then 'not_received'
             when link_targets.feature_id = '__linked__' then 'too_deep'
             else 'received'
@@ -193,7 +195,7 @@ final as (
         is_flag_off,
         tenant_id,
         feature_variant,
-        count(*) as link_count,
+        count(linked_span_id) as link_count,
         {{ exact_sum("link_share") }} as attribution_share
     from resolved
     group by

@@ -174,7 +174,9 @@ screened as (
 final as (
 
     -- A database call names its query or operation: a span that names none (the connection
-    -- spans node-postgres and SQLAlchemy add) is no query. A size or token count that is no
+    -- spans node-postgres and SQLAlchemy add) is no query. A batch consumer's links stand for
+    -- the messages that carried a trace context; the rest of its
+    -- `messaging.batch.message_count` is one more entry, with no ids. A size or token count that is no
     -- quantity (negative, NaN, infinite) is read as not sent. Times are converted only where
     -- both ends are in bounds (a quarantined span keeps its start day when its start is in
     -- bounds, for dating it in the accounting).
@@ -190,8 +192,12 @@ final as (
                     then db_system
             end as db_system,
             {%- for column in usage_quantities() %}
-                {{ quantity_or_null(column) }} as {{ column }}{{ ',' if not loop.last }}
+                {{ quantity_or_null(column) }} as {{ column }},
             {%- endfor %}
+            {{ with_unlinked_messages('linked_spans', cast_or_null(
+                otel_attribute('span_attributes', 'messaging.batch.message_count'),
+                dbt.type_bigint()
+            )) }} as linked_spans
         ),
         case
             when quarantine_reason is null then {{ nanos_to_timestamp('start_ns') }}
