@@ -174,12 +174,12 @@ screened as (
 final as (
 
     -- A database call names its query or operation: a span that names none (the connection
-    -- spans node-postgres and SQLAlchemy add) is no query. A batch consumer's links stand for
-    -- the messages that carried a trace context; the rest of its
-    -- `messaging.batch.message_count` is one more entry, with no ids. A size or token count that is no
-    -- quantity (negative, NaN, infinite) is read as not sent. Times are converted only where
-    -- both ends are in bounds (a quarantined span keeps its start day when its start is in
-    -- bounds, for dating it in the accounting).
+    -- spans node-postgres and SQLAlchemy add) is no query. A size or token count that is no
+    -- quantity (negative, NaN, infinite) is read as not sent. A batch consumer's links stand
+    -- for the messages that carried a trace context; the rest of its
+    -- `messaging.batch.message_count` is one more entry, with no ids. Times are converted
+    -- only where both ends are in bounds (a quarantined span keeps its start day when its
+    -- start is in bounds, for dating it in the accounting).
     select
         * replace (
             case
