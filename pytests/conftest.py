@@ -57,8 +57,27 @@ BUILD_WITHOUT_TESTS = ("build", "--exclude-resource-type", "test", "unit_test")
 # What every in-process dbt command runs with: no usage stats sent, no colour codes in lines.
 _DBT_QUIET = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
 # Parsed manifests by everything parsing depends on (see ``_manifest_key``); a few at a time.
-_MANIFESTS: OrderedDict[tuple[object, ...], Manifest] = OrderedDict()
+_MANIFESTS: OrderedDict[tuple[object, ...], _Parse] = OrderedDict()
 _MANIFESTS_KEPT = 6
+# The input paths: dbt renders them into the sources' SQL when it parses (dbt-duckdb's
+# `external_location`, and the `relation_name` it makes of it), and reads them nowhere else at
+# parse time (``_input_fields`` checks). A parse is shared by runs on inputs in other folders:
+# each path's folder is parsed as a placeholder of its own and put back in the sources.
+INPUT_PATH_VARS = (
+    "otlp_path",
+    "revenue_path",
+    "feature_flags_path",
+    "focus_billing_path",
+    "clickhouse_spans_path",
+)
+_INPUT_FOLDER = "/__feature_cost_test_input__"
+# Where a parsed source holds its location, as attribute or key paths.
+_SOURCE_FIELDS = (
+    ("meta", "external_location"),
+    ("config", "meta", "external_location"),
+    ("unrendered_config", "meta", "external_location"),
+    ("relation_name",),
+)
 # The project's own folders dbt parses; a change to any file in them means a new parse.
 _PARSED_FOLDERS = ("models", "macros", "seeds", "tests", "analyses", "snapshots")
 
@@ -99,9 +118,86 @@ def _project_fingerprint(project: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 def _manifest_key(project: Path, vars_json: str, duckdb_path: Path) -> tuple[object, ...]:
-    """What a parse depends on: the project's files, the vars (input paths are rendered into
-    the sources) and the DuckDB file's name (DuckDB names the database after it)."""
+    """What a parse depends on: the project's files, the vars (input paths with their folders
+    as placeholders, ``_parse_vars``) and the DuckDB file's name (DuckDB names the database
+    after it)."""
     return (str(project), vars_json, duckdb_path.stem, _project_fingerprint(project))
+
+
+@dataclass
+class _Parse:
+    """A parsed manifest, and the texts of its sources' fields that name an input folder
+    placeholder (by source id and field path), to be put back before each run."""
+
+    manifest: Manifest
+    inputs: dict[str, dict[tuple[str, ...], str]]
+
+
+def _parse_vars(dbt_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The vars to parse with, and what to put back: each input path's folder replaced by a
+    placeholder of its own (its last part kept, as a `.parquet` bill reads otherwise; an empty
+    path stays empty). A path with a quote or `$` (which the sources' SQL escapes or formats)
+    is parsed as it is."""
+    parse_vars = dict(dbt_vars)
+    folders = {}
+    for name in INPUT_PATH_VARS:
+        value = dbt_vars.get(name)
+        if not isinstance(value, str) or "/" not in value or "'" in value or "$" in value:
+            continue
+        folder, last = value.rsplit("/", 1)
+        placeholder = f"{_INPUT_FOLDER}/{name}/"
+        parse_vars[name] = placeholder + last
+        folders[placeholder] = folder + "/"
+    return parse_vars, folders
+
+
+def _field(node: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        node = node[step] if isinstance(node, dict) else getattr(node, step, None)
+    return node
+
+
+def _input_fields(manifest: Manifest) -> dict[str, dict[tuple[str, ...], str]]:
+    """The sources' fields that name an input folder placeholder; raise if the parse put one
+    anywhere else (a path var read at parse time by a model, test or config: parsing must then
+    be keyed on the path, which ``_parse_vars`` does not do)."""
+    inputs: dict[str, dict[tuple[str, ...], str]] = {}
+    for unique_id, source in manifest.sources.items():
+        for path in _SOURCE_FIELDS:
+            text = _field(source, path)
+            if isinstance(text, str) and _INPUT_FOLDER in text:
+                inputs.setdefault(unique_id, {})[path] = text
+    found = json.dumps(manifest.writable_manifest().to_dict()).count(_INPUT_FOLDER)
+    disabled = sum(
+        text.count(_INPUT_FOLDER)
+        for nodes in manifest.disabled.values()
+        for node in nodes
+        if node.resource_type == "source"
+        for path in _SOURCE_FIELDS
+        if isinstance(text := _field(node, path), str)
+    )
+    expected = disabled + sum(t.count(_INPUT_FOLDER) for f in inputs.values() for t in f.values())
+    if found != expected:
+        raise AssertionError(
+            f"an input path var is read at parse time outside the sources' location"
+            f" ({found - expected} more uses of {_INPUT_FOLDER}): conftest.run_dbt shares"
+            " parses across input folders and would run with another test's paths"
+        )
+    return inputs
+
+
+def _put_back_inputs(parse: _Parse, folders: Mapping[str, str]) -> None:
+    """Write each source's location for this run's input folders."""
+    for unique_id, fields in parse.inputs.items():
+        source = parse.manifest.sources[unique_id]
+        for path, text in fields.items():
+            for placeholder, folder in folders.items():
+                text = text.replace(placeholder, folder)
+            parent = _field(source, path[:-1])
+            if isinstance(parent, dict):
+                parent[path[-1]] = text
+            else:
+                setattr(parent, path[-1], text)
 
 
 def _release_duckdb() -> None:
@@ -162,21 +258,20 @@ def run_dbt(
     dbt runs through its Python API (``dbtRunner``), as ``dbt`` on the command line would,
     with the ``dev`` (DuckDB) target forced and the profile read from the project. The project
     is parsed once per set of vars, DuckDB file name and project files, and the parsed
-    manifest reused by the commands that follow. dbt's Python API is not thread-safe: call
-    this from one thread at a time. On failure the AssertionError carries the command and the
-    last lines dbt logged.
+    manifest reused by the commands that follow; input paths that differ only in their folder
+    share a parse, the sources' locations written for each command's folders. dbt's Python API
+    is not thread-safe: call this from one thread at a time. On failure the AssertionError
+    carries the command and the last lines dbt logged.
     """
     project = Path(project_dir or PROJECT_ROOT)
     database = Path(duckdb_path)
     target = Path(target_dir)
-    vars_json = json.dumps(dict(vars), sort_keys=True)
-    common = [
+    parse_vars, folders = _parse_vars(vars)
+    options = [
         "--project-dir",
         str(project),
         "--profiles-dir",
         str(project),
-        "--vars",
-        vars_json,
         "--target-path",
         str(target / "target"),
         "--log-path",
@@ -188,6 +283,7 @@ def run_dbt(
         "none",
         "--no-write-json",
     ]
+    common = [*options, "--vars", json.dumps(dict(vars), sort_keys=True)]
     command = list(args)
     if command[0] == "build" and not unit_tests and "--exclude-resource-type" not in command:
         command += ["--exclude-resource-type", "unit_test"]
@@ -200,18 +296,21 @@ def run_dbt(
         environment["FEATURE_COST_SEEDS"] = str(seeds_dir)
     database.parent.mkdir(parents=True, exist_ok=True)
     with _environment(environment):
-        key = (*_manifest_key(project, vars_json, database), str(seeds_dir))
-        manifest = _MANIFESTS.get(key)
-        if manifest is None:
-            parsed, lines = _invoke(["parse", *common], None)
+        parse_json = json.dumps(parse_vars, sort_keys=True)
+        key = (*_manifest_key(project, parse_json, database), str(seeds_dir))
+        parse = _MANIFESTS.get(key)
+        if parse is None:
+            parse_command = ["parse", *options, "--vars", parse_json]
+            parsed, lines = _invoke(parse_command, None)
             if not parsed.success or not isinstance(parsed.result, Manifest):
-                raise AssertionError(_failed("parse", ["parse", *common], parsed, lines))
-            manifest = parsed.result
-            _MANIFESTS[key] = manifest
+                raise AssertionError(_failed("parse", parse_command, parsed, lines))
+            parse = _Parse(parsed.result, _input_fields(parsed.result))
+            _MANIFESTS[key] = parse
             while len(_MANIFESTS) > _MANIFESTS_KEPT:
                 _MANIFESTS.popitem(last=False)
         _MANIFESTS.move_to_end(key)
-        result, lines = _invoke([*command, *common], manifest)
+        _put_back_inputs(parse, folders)
+        result, lines = _invoke([*command, *common], parse.manifest)
     if not result.success:
         raise AssertionError(_failed(command[0], [*command, *common], result, lines))
     return DbtRun(args=command, stdout="\n".join(lines))
