@@ -399,7 +399,7 @@ def build_spans_alone(root: Path, otlp_lines: Iterable[str]) -> tuple[Path, dict
         "feature_flags_path": "",
         "focus_billing_path": "",
     }
-    duckdb_path = root / "spans.duckdb"
+    duckdb_path = root / "feature_cost.duckdb"
     run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root)
     return duckdb_path, dbt_vars
 

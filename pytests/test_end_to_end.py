@@ -568,7 +568,7 @@ def test_flag_off_requests_are_found_without_a_flag_file(
     ran the handler anyway): flag_leakage lists them under the feature with their count, day
     by day, counted here straight from the raw events; and the mart agrees with the oracle."""
     dbt_vars = {**demo_build.vars, "feature_flags_path": ""}
-    path = tmp_path / "no_flag_file.duckdb"
+    path = tmp_path / "no_flag_file" / "feature_cost.duckdb"
     run_dbt(
         ["build", "--exclude-resource-type", "test", "unit_test"],
         duckdb_path=path,
@@ -1078,7 +1078,7 @@ def handmade_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
         "feature_flags_path": str(root / "flags" / "*.csv"),
         "focus_billing_path": "",  # no bill: every cost stays a rate-card estimate
     }
-    duckdb_path = root / "handmade.duckdb"
+    duckdb_path = root / "feature_cost.duckdb"
     run_dbt(["build"], duckdb_path=duckdb_path, vars=dbt_vars, target_dir=root)
     return duckdb_path, dbt_vars
 

@@ -70,7 +70,7 @@ def test_both_span_inputs_give_the_same_mart(demo_build: DemoBuild, tmp_path: Pa
     built here)."""
     data_dir = demo_build.data_dir
     otlp_db = demo_build.duckdb_path
-    parquet_db = tmp_path / "parquet.duckdb"
+    parquet_db = tmp_path / "parquet" / "feature_cost.duckdb"
     bill = _focus_parquet(data_dir / "billing" / "focus.csv", tmp_path / "focus.parquet")
     run_dbt(
         ["build"],
@@ -235,7 +235,7 @@ def test_damaged_input_is_accounted_for_row_by_row(tmp_path: Path) -> None:
         "otlp_path": str(data_dir / "otlp" / "*.jsonl"),
         "focus_billing_path": "",
     }
-    db = tmp_path / "damaged.duckdb"
+    db = tmp_path / "feature_cost.duckdb"
     # The rate-card and revenue context comes from a generated day with no requests.
     run_dbt(["build"], duckdb_path=db, vars=dbt_vars, target_dir=tmp_path)
 
@@ -310,7 +310,7 @@ def test_real_focus_export_loads_and_reconciles(tmp_path: Path) -> None:
     literal NULLs are nulls, and its total reaches the daily bill exactly once."""
     data_dir = tmp_path / "data"
     generate(replace(DEMO_CONFIG, days=1, requests_per_day=20), data_dir)
-    db = tmp_path / "focus.duckdb"
+    db = tmp_path / "feature_cost.duckdb"
     dbt_vars = {**dbt_vars_for(data_dir), "focus_billing_path": str(FOCUS_SAMPLE)}
     run_dbt(["build"], duckdb_path=db, vars=dbt_vars, target_dir=tmp_path)
 
