@@ -129,11 +129,12 @@ pytest: install  ## the pytest suite: dbt build (unit and data tests), the BigQu
 # project for BigQuery: `make build` and `make check-bigquery` would do the same work again.
 # lint and pytest run side by side: the suite's workers take the core lint leaves idle while
 # sqlfluff's dbt templater compiles on one. Each prints its output whole when it ends (lint's
-# first), and `make test` fails if either does. When make started: `make test` says how long
-# the whole of it took.
+# first), and `make test` fails if either does; TEST_JOBS=1 runs lint, then pytest. When make
+# started: `make test` says how long the whole of it took.
+TEST_JOBS ?= 2
 STARTED := $(shell date +%s)
 test: install  ## install, lint, build, all tests
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target lint pytest
 	@echo "make test: passed in $$(( $$(date +%s) - $(STARTED) )) s"
 
 clean:  ## remove build output and generated data (keeps .venv and the published file BI tools read)

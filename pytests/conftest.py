@@ -71,6 +71,9 @@ INPUT_PATH_VARS = (
     "clickhouse_spans_path",
 )
 _INPUT_FOLDER = "/__feature_cost_test_input__"
+# The environment variables dbt_project.yml reads at parse time (the seeds' folder, the marts'
+# schema).
+_PARSED_ENVIRONMENT = ("FEATURE_COST_SEEDS", "FEATURE_COST_MARTS_SCHEMA")
 # Where a parsed source holds its location, as attribute or key paths.
 _SOURCE_FIELDS = (
     ("meta", "external_location"),
@@ -137,7 +140,9 @@ def _parse_vars(dbt_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     """The vars to parse with, and what to put back: each input path's folder replaced by a
     placeholder of its own (its last part kept, as a `.parquet` bill reads otherwise; an empty
     path stays empty). A path with a quote or `$` (which the sources' SQL escapes or formats)
-    is parsed as it is."""
+    is parsed as it is. The project tests a path for emptiness and its extension only; a parse
+    that branched on the folder (`s3://` or not, say) would need the path in the key, and
+    ``_input_fields`` cannot see a branch, only where a placeholder lands."""
     parse_vars = dict(dbt_vars)
     folders = {}
     for name in INPUT_PATH_VARS:
@@ -297,7 +302,11 @@ def run_dbt(
     database.parent.mkdir(parents=True, exist_ok=True)
     with _environment(environment):
         parse_json = json.dumps(parse_vars, sort_keys=True)
-        key = (*_manifest_key(project, parse_json, database), str(seeds_dir))
+        # The environment variables the project reads when it parses, too.
+        key = (
+            *_manifest_key(project, parse_json, database),
+            *(os.environ.get(name) for name in _PARSED_ENVIRONMENT),
+        )
         parse = _MANIFESTS.get(key)
         if parse is None:
             parse_command = ["parse", *options, "--vars", parse_json]

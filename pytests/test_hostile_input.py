@@ -488,27 +488,18 @@ def test_a_conflicting_second_version_is_counted_and_listed(hostile: Path) -> No
 
 
 def test_a_history_without_spans_builds(tmp_path: Path, context: Path) -> None:
-    """Only blank lines and empty files, the revenue and flag history each a lone file of no
-    bytes (not even a header): every test passes, the lines are counted, and there is no
-    revenue."""
+    """Only blank lines and empty files, the revenue a lone file of no bytes (not even a
+    header): every test passes, the lines are counted, and there is no revenue."""
     otlp = tmp_path / "otlp"
     otlp.mkdir()
     (otlp / "empty.jsonl").write_text("", encoding="utf-8")
     (otlp / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
-    for name in ("revenue", "flags"):
-        (tmp_path / f"{name}.csv").write_bytes(b"")
-    db = build(
-        tmp_path,
-        context,
-        otlp,
-        revenue_path=str(tmp_path / "revenue.csv"),
-        feature_flags_path=str(tmp_path / "flags.csv"),
-    )
+    (tmp_path / "revenue.csv").write_bytes(b"")
+    db = build(tmp_path, context, otlp, revenue_path=str(tmp_path / "revenue.csv"))
     counts = assert_balances(db)
     assert counts["spans_received"] == 0
     assert counts["lines_blank"] == 2
     assert rows(db, "select count(*) from main.stg_app__revenue") == [(0,)]
-    assert rows(db, "select count(*) from main.stg_app__feature_flags") == [(0,)]
 
 
 def table_rows(db: Path) -> dict[str, list[tuple]]:

@@ -245,11 +245,11 @@ def test_a_batchs_messages_without_a_link_are_no_producers_work(built: Built) ->
     unattributed = (BATCH_DAY, "__unattributed__", "__shared__")
     assert close(built.mart.value(unattributed, "busy_ms"), 6.0)
     accounting = built.rows(
-        "select spans_linked, links_not_received from feature_cost_marts.span_accounting"
-        " where date_day = ?",
+        "select spans_linked, links_not_received, spans_with_unlinked_messages"
+        " from feature_cost_marts.span_accounting where date_day = ?",
         BATCH_DAY,
     )
-    assert accounting == [(1, 0)]
+    assert accounting == [(1, 0, 1)]
 
 
 def test_real_shapes_match_the_oracle(built: Built) -> None:

@@ -1,8 +1,8 @@
 {% macro linked_spans(links) %}
     {#- A span's links as a list of {linked_trace_id, linked_span_id, message_count}: the ids
-        normalized like the span's own (lowercase hex), and the number of messages the link
-        stands for where it records one (`messaging.batch.message_count` on the link); null
-        when the span has no links. -#}
+        normalized like the span's own (lowercase hex; an id the link lacks reads as '', a
+        span never received), and the number of messages the link stands for where it records
+        one (`messaging.batch.message_count` on the link); null when the span has no links. -#}
     {{ return(adapter.dispatch('linked_spans', 'feature_cost')(links)) }}
 {% endmacro %}
 
@@ -10,12 +10,9 @@
     case
         when len({{ links }}) > 0
             then list_transform({{ links }}, lambda span_link: {
-                'linked_trace_id': lower(trim(span_link.traceId)),
-                'linked_span_id': lower(trim(span_link.spanId)),
-                'message_count': {{ cast_or_null(
-                    otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
-                    dbt.type_bigint()
-                ) }}
+                'linked_trace_id': coalesce(lower(trim(span_link.traceId)), ''),
+                'linked_span_id': coalesce(lower(trim(span_link.spanId)), ''),
+                'message_count': {{ batch_message_count('span_link.attributes') }}
             })
     end
 {% endmacro %}
@@ -24,12 +21,9 @@
     (
         select
             array_agg(struct(
-                lower(trim(span_link.traceId)) as linked_trace_id,
-                lower(trim(span_link.spanId)) as linked_span_id,
-                {{ cast_or_null(
-                    otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
-                    dbt.type_bigint()
-                ) }} as message_count
+                coalesce(lower(trim(span_link.traceId)), '') as linked_trace_id,
+                coalesce(lower(trim(span_link.spanId)), '') as linked_span_id,
+                {{ batch_message_count('span_link.attributes') }} as message_count
             ) order by link_position)
         from unnest({{ links }}) as span_link with offset as link_position
     )
@@ -53,34 +47,36 @@
     case when {{ message_count }} > 0 then {{ message_count }} else 1 end
 {%- endmacro %}
 
-{% macro with_unlinked_messages(linked_spans, batch_message_count) %}
+{% macro with_unlinked_messages(linked_spans, batch_count) %}
     {#- A span's links (from `linked_spans`) and, where the span's own
         `messaging.batch.message_count` says it processed more messages than its links stand
         for (a producer that sent no trace context), one more entry with null ids for the
         rest: their share of the span's work is no known producer's. Null without links. -#}
     {{ return(adapter.dispatch('with_unlinked_messages', 'feature_cost')(
-        linked_spans, batch_message_count
+        linked_spans, batch_count
     )) }}
 {% endmacro %}
 
-{% macro default__with_unlinked_messages(linked_spans, batch_message_count) %}
+{% macro default__with_unlinked_messages(linked_spans, batch_count) %}
     {%- set linked_messages -%}
         list_sum(list_transform(
             {{ linked_spans }}, lambda span_link: {{ link_weight('span_link.message_count') }}
         ))
     {%- endset %}
     case
-        when {{ batch_message_count }} > {{ linked_messages }}
+        when {{ batch_count }} > {{ linked_messages }}
             then list_append({{ linked_spans }}, {
                 'linked_trace_id': cast(null as varchar),
                 'linked_span_id': cast(null as varchar),
-                'message_count': {{ batch_message_count }} - {{ linked_messages }}
+                'message_count': cast(
+                    {{ batch_count }} - {{ linked_messages }} as {{ dbt.type_bigint() }}
+                )
             })
         else {{ linked_spans }}
     end
 {% endmacro %}
 
-{% macro bigquery__with_unlinked_messages(linked_spans, batch_message_count) %}
+{% macro bigquery__with_unlinked_messages(linked_spans, batch_count) %}
     {%- set linked_messages -%}
         (
             select sum({{ link_weight('span_link.message_count') }})
@@ -88,12 +84,25 @@
         )
     {%- endset %}
     case
-        when {{ batch_message_count }} > {{ linked_messages }}
+        when {{ batch_count }} > {{ linked_messages }}
             then array_concat({{ linked_spans }}, [struct(
                 cast(null as string) as linked_trace_id,
                 cast(null as string) as linked_span_id,
-                {{ batch_message_count }} - {{ linked_messages }} as message_count
+                cast(
+                    {{ batch_count }} - {{ linked_messages }} as {{ dbt.type_bigint() }}
+                ) as message_count
             )])
         else {{ linked_spans }}
     end
 {% endmacro %}
+
+{% macro batch_message_count(attributes) -%}
+    {#- `messaging.batch.message_count` in a span's or link's attributes as a whole number (a
+        fraction is floored; null when absent, not a number or out of range). -#}
+    {{ cast_or_null(
+        'floor(' ~ cast_or_null(
+            otel_attribute(attributes, 'messaging.batch.message_count'), type_double()
+        ) ~ ')',
+        dbt.type_bigint()
+    ) }}
+{%- endmacro %}

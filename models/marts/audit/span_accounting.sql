@@ -145,12 +145,15 @@ span_days as (
 
 link_days as (
 
-    -- Links whose work went to `__unattributed__` (rule 12), by the linking span's start day.
+    -- Links whose work went to `__unattributed__` (rule 12), and the linked spans part of whose
+    -- batch came with no link, by the linking span's start day.
     select
         start_day as date_day,
         sum(case when link_resolution = 'not_received' then link_count else 0 end)
             as links_not_received,
-        sum(case when link_resolution = 'too_deep' then link_count else 0 end) as links_too_deep
+        sum(case when link_resolution = 'too_deep' then link_count else 0 end) as links_too_deep,
+        count(distinct case when link_resolution = 'not_linked' then trace_id || span_id end)
+            as spans_with_unlinked_messages
     from {{ ref('int_span_link_shares') }}
     group by start_day
 
@@ -264,7 +267,9 @@ final as (
         {{ zero_if_absent(
             'span_days', ['spans_unaccounted', 'spans_in_parent_cycles', 'spans_linked']
         ) }},
-        {{ zero_if_absent('link_days', ['links_not_received', 'links_too_deep']) }},
+        {{ zero_if_absent('link_days', [
+            'links_not_received', 'links_too_deep', 'spans_with_unlinked_messages'
+        ]) }},
         {{ zero_if_absent(
             'line_days', ['lines_quarantined', 'lines_without_spans', 'lines_blank']
         ) }}

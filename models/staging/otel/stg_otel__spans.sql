@@ -194,10 +194,9 @@ final as (
             {%- for column in usage_quantities() %}
                 {{ quantity_or_null(column) }} as {{ column }},
             {%- endfor %}
-            {{ with_unlinked_messages('linked_spans', cast_or_null(
-                otel_attribute('span_attributes', 'messaging.batch.message_count'),
-                dbt.type_bigint()
-            )) }} as linked_spans
+            {{ with_unlinked_messages(
+                'linked_spans', batch_message_count('span_attributes')
+            ) }} as linked_spans
         ),
         case
             when quarantine_reason is null then {{ nanos_to_timestamp('start_ns') }}
