@@ -494,8 +494,9 @@ def test_a_history_without_spans_builds(tmp_path: Path, context: Path) -> None:
     otlp.mkdir()
     (otlp / "empty.jsonl").write_text("", encoding="utf-8")
     (otlp / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
-    (tmp_path / "revenue.csv").write_bytes(b"")
-    db = build(tmp_path, context, otlp, revenue_path=str(tmp_path / "revenue.csv"))
+    (tmp_path / "revenue").mkdir()
+    (tmp_path / "revenue" / "revenue.csv").write_bytes(b"")
+    db = build(tmp_path, context, otlp, revenue_path=str(tmp_path / "revenue" / "*.csv"))
     counts = assert_balances(db)
     assert counts["spans_received"] == 0
     assert counts["lines_blank"] == 2
