@@ -27,17 +27,14 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 # uv (pinned) installs the pinned set in seconds; where it cannot (an index only pip is
-# configured for, say), pip installs the same set. Python writes the bytecode of what it
-# imports, as it does by default, even where the environment sets PYTHONDONTWRITEBYTECODE:
-# without it every process that imports dbt would compile it again (3.7 s against 1.6 s a dbt
-# start), and compiling the whole environment at install (uv --compile-bytecode) takes ~15 s
-# for the many modules nothing imports.
-export PYTHONDONTWRITEBYTECODE :=
+# configured for, say), pip installs the same set. Both compile the packages to bytecode at
+# install (uv only when asked): where PYTHONDONTWRITEBYTECODE is set, Python would otherwise
+# compile dbt again in every process that imports it (measured: 3.7 s -> 1.6 s a dbt start).
 UV_VERSION := 0.13.9
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	if $(BIN)/pip install --quiet uv==$(UV_VERSION) \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'; then :; \
+		&& $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev]'; then :; \
 	else \
 		echo "install: uv could not install the toolchain; installing with pip" >&2; \
 		$(BIN)/pip install --quiet --upgrade pip; \
