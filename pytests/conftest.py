@@ -20,15 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.adapters.factory import reset_adapters
-from dbt.cli.main import dbtRunner, dbtRunnerResult
-from dbt.contracts.graph.manifest import Manifest
-from dbt_common.events.base_types import EventMsg
+
+if TYPE_CHECKING:
+    # dbt is imported where it runs: pytest-xdist's controller, which runs no test, loads this
+    # file before it starts the workers (dbt's import is ~1.5 s of that).
+    from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = PROJECT_ROOT / "seeds"
@@ -208,6 +209,9 @@ def _put_back_inputs(parse: _Parse, folders: Mapping[str, str]) -> None:
 def _release_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a command, so the
     test (or the next command, on another file) can open it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
     reset_adapters()
     if DuckDBConnectionManager._ENV is not None:
         DuckDBConnectionManager._ENV.close()
@@ -215,9 +219,11 @@ def _release_duckdb() -> None:
 
 
 def _invoke(args: list[str], manifest: Manifest | None) -> tuple[dbtRunnerResult, list[str]]:
+    from dbt.cli.main import dbtRunner
+
     lines: list[str] = []
 
-    def keep(event: EventMsg) -> None:
+    def keep(event: Any) -> None:  # dbt_common's EventMsg
         if event.info.level in {"info", "warn", "error"} and event.info.msg:
             lines.append(event.info.msg)
 
@@ -311,6 +317,8 @@ def run_dbt(
         if parse is None:
             parse_command = ["parse", *options, "--vars", parse_json]
             parsed, lines = _invoke(parse_command, None)
+            from dbt.contracts.graph.manifest import Manifest
+
             if not parsed.success or not isinstance(parsed.result, Manifest):
                 raise AssertionError(_failed("parse", parse_command, parsed, lines))
             parse = _Parse(parsed.result, _input_fields(parsed.result))
