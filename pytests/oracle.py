@@ -351,12 +351,14 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     for e in span.get("events") or []
                     if isinstance(e, Mapping)
                 ]
+                trace_id = _normalize_id(span.get("traceId"))
+                span_id = _normalize_id(span.get("spanId"))
                 yield RawSpan(
                     file=path,
                     line=number,
                     position=position,
-                    trace_id=_normalize_id(span.get("traceId")),
-                    span_id=_normalize_id(span.get("spanId")),
+                    trace_id=trace_id,
+                    span_id=span_id,
                     parent_span_id=_normalize_id(span.get("parentSpanId")) or "",
                     kind=parse_kind(span.get("kind")),
                     start=parse_int64(span.get("startTimeUnixNano")),
@@ -373,7 +375,10 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                             _link_weight(decode_attributes(link.get("attributes"))),
                         )
                         for link in span.get("links") or []
+                        # A link to the span itself says nothing (rule 12).
                         if isinstance(link, Mapping)
+                        and (_normalize_id(link.get("traceId")), _normalize_id(link.get("spanId")))
+                        != (trace_id, span_id)
                     ],
                 )
 

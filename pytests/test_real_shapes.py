@@ -125,13 +125,17 @@ T_BATCH = at(f"{BATCH_DAY}T12:00:00")
 def _batch() -> list[dict[str, Any]]:
     """A producer span of 1 ms (the feature's, for tenant-batch), and a consumer of 8 ms whose
     batch held 4 messages (``messaging.batch.message_count``), one of them with a link to it:
-    the other three carried no trace context."""
+    the other three carried no trace context. The consumer also links to itself."""
     producer = _span(PRODUCER_TRACE, PRODUCER, T_BATCH, T_BATCH + MS, tenant="tenant-batch")
     consumer = {
         **_span(CONSUMER_TRACE, CONSUMER, T_BATCH + 5 * MS, T_BATCH + 13 * MS),
         "kind": 5,
         "attributes": [kv("messaging.batch.message_count", {"intValue": "4"})],
-        "links": [{"traceId": PRODUCER_TRACE, "spanId": PRODUCER}],
+        # A link to itself besides, which says nothing and is left out.
+        "links": [
+            {"traceId": PRODUCER_TRACE, "spanId": PRODUCER},
+            {"traceId": CONSUMER_TRACE, "spanId": CONSUMER},
+        ],
     }
     return [
         resource_spans(

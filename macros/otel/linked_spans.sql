@@ -1,23 +1,28 @@
-{% macro linked_spans(links) %}
+{% macro linked_spans(links, trace_id, span_id) %}
     {#- A span's links as a list of {linked_trace_id, linked_span_id, message_count}: the ids
         normalized like the span's own (lowercase hex; an id the link lacks reads as '', a
         span never received), and the number of messages the link stands for where it records
-        one (`messaging.batch.message_count` on the link); null when the span has no links. -#}
-    {{ return(adapter.dispatch('linked_spans', 'feature_cost')(links)) }}
+        one (`messaging.batch.message_count` on the link). A link to the span itself (ids
+        `trace_id`, `span_id`) says nothing and is left out; null when no link is left. -#}
+    {{ return(adapter.dispatch('linked_spans', 'feature_cost')(links, trace_id, span_id)) }}
 {% endmacro %}
 
-{% macro default__linked_spans(links) %}
-    case
-        when len({{ links }}) > 0
-            then list_transform({{ links }}, lambda span_link: {
-                'linked_trace_id': coalesce(lower(trim(span_link.traceId)), ''),
-                'linked_span_id': coalesce(lower(trim(span_link.spanId)), ''),
-                'message_count': {{ batch_message_count('span_link.attributes') }}
-            })
-    end
+{% macro default__linked_spans(links, trace_id, span_id) %}
+    nullif(list_filter(
+        list_transform(coalesce({{ links }}, []), lambda span_link: {
+            'linked_trace_id': coalesce(lower(trim(span_link.traceId)), ''),
+            'linked_span_id': coalesce(lower(trim(span_link.spanId)), ''),
+            'message_count': {{ batch_message_count('span_link.attributes') }}
+        }),
+        lambda span_link: not coalesce(
+            span_link.linked_trace_id = {{ trace_id }}
+            and span_link.linked_span_id = {{ span_id }},
+            false
+        )
+    ), [])
 {% endmacro %}
 
-{% macro bigquery__linked_spans(links) %}
+{% macro bigquery__linked_spans(links, trace_id, span_id) %}
     (
         select
             array_agg(struct(
@@ -26,6 +31,11 @@
                 {{ batch_message_count('span_link.attributes') }} as message_count
             ) order by link_position)
         from unnest({{ links }}) as span_link with offset as link_position
+        where not coalesce(
+            coalesce(lower(trim(span_link.traceId)), '') = {{ trace_id }}
+            and coalesce(lower(trim(span_link.spanId)), '') = {{ span_id }},
+            false
+        )
     )
 {% endmacro %}
 

@@ -131,7 +131,7 @@ typed as (
         {{ flag_keys_evaluated('span_events') }} as flag_keys_evaluated,
         {{ flag_keys_evaluated('span_events', only_off=true) }} as flag_keys_evaluated_off,
         {{ link_count('span_links') }} as link_count,
-        {{ linked_spans('span_links') }} as linked_spans
+        {{ linked_spans('span_links', 'trace_id', 'span_id') }} as linked_spans
     from decoded
 
 ),
