@@ -8,18 +8,21 @@
 {% endmacro %}
 
 {% macro default__linked_spans(links, trace_id, span_id) %}
-    nullif(list_filter(
-        list_transform(coalesce({{ links }}, []), lambda span_link: {
-            'linked_trace_id': coalesce(lower(trim(span_link.traceId)), ''),
-            'linked_span_id': coalesce(lower(trim(span_link.spanId)), ''),
-            'message_count': {{ batch_message_count('span_link.attributes') }}
-        }),
-        lambda span_link: not coalesce(
-            span_link.linked_trace_id = {{ trace_id }}
-            and span_link.linked_span_id = {{ span_id }},
-            false
-        )
-    ), [])
+    case
+        when len({{ links }}) > 0
+            then nullif(list_filter(
+                list_transform({{ links }}, lambda span_link: {
+                    'linked_trace_id': coalesce(lower(trim(span_link.traceId)), ''),
+                    'linked_span_id': coalesce(lower(trim(span_link.spanId)), ''),
+                    'message_count': {{ batch_message_count('span_link.attributes') }}
+                }),
+                lambda span_link: not coalesce(
+                    span_link.linked_trace_id = {{ trace_id }}
+                    and span_link.linked_span_id = {{ span_id }},
+                    false
+                )
+            ), [])
+    end
 {% endmacro %}
 
 {% macro bigquery__linked_spans(links, trace_id, span_id) %}
