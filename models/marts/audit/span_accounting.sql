@@ -152,7 +152,8 @@ link_days as (
         sum(case when link_resolution = 'not_received' then link_count else 0 end)
             as links_not_received,
         sum(case when link_resolution = 'too_deep' then link_count else 0 end) as links_too_deep,
-        count(distinct case when link_resolution = 'not_linked' then trace_id || span_id end)
+        -- A linked span has one `not_linked` share at most (one feature, tenant and variant).
+        sum(case when link_resolution = 'not_linked' then 1 else 0 end)
             as spans_with_unlinked_messages
     from {{ ref('int_span_link_shares') }}
     group by start_day
