@@ -488,19 +488,38 @@ def test_a_conflicting_second_version_is_counted_and_listed(hostile: Path) -> No
 
 
 def test_a_history_without_spans_builds(tmp_path: Path, context: Path) -> None:
-    """Only blank lines and empty files, the revenue a lone file of no bytes (not even a
-    header): every test passes, the lines are counted, and there is no revenue."""
+    """Only blank lines and empty files, the revenue and the flag history each a lone file
+    of no bytes (not even a header): every test passes, the lines are counted, and there is
+    no revenue and no flag change. Then a flag file without `tenant_id` beside a good one:
+    the build stops and names it, as its changes would otherwise be read as global."""
     otlp = tmp_path / "otlp"
     otlp.mkdir()
     (otlp / "empty.jsonl").write_text("", encoding="utf-8")
     (otlp / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
-    (tmp_path / "revenue").mkdir()
-    (tmp_path / "revenue" / "revenue.csv").write_bytes(b"")
-    db = build(tmp_path, context, otlp, revenue_path=str(tmp_path / "revenue" / "*.csv"))
+    for folder in ("revenue", "flags"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{folder}.csv").write_bytes(b"")
+    paths = {
+        "revenue_path": str(tmp_path / "revenue" / "*.csv"),
+        "feature_flags_path": str(tmp_path / "flags" / "*.csv"),
+    }
+    db = build(tmp_path, context, otlp, **paths)
     counts = assert_balances(db)
     assert counts["spans_received"] == 0
     assert counts["lines_blank"] == 2
     assert rows(db, "select count(*) from main.stg_app__revenue") == [(0,)]
+    assert rows(db, "select count(*) from main.stg_app__feature_flags") == [(0,)]
+
+    header = "changed_at,flag_key,feature_id,tenant_id,enabled\n"
+    (tmp_path / "flags" / "flags.csv").write_text(
+        header + "2026-01-01T00:00:00Z,new-export,export,,true\n", encoding="utf-8"
+    )
+    (tmp_path / "flags" / "per-tenant.csv").write_text(
+        header.replace("tenant_id,", "") + "2026-01-02T00:00:00Z,new-export,export,false\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AssertionError, match=r"flag file .*per-tenant\.csv: a row without"):
+        build(tmp_path, context, otlp, ("build", "--select", "stg_app__feature_flags"), **paths)
 
 
 def table_rows(db: Path) -> dict[str, list[tuple]]:
