@@ -57,13 +57,14 @@ import calendar
 import csv
 import glob
 import gzip
+import hashlib
 import json
 import math
 import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -423,22 +424,40 @@ def quarantine_reason(span: RawSpan, now_ns: int) -> str | None:
     return None
 
 
+def zipkin_client_half_id(span_id: str) -> str:
+    """The span id the client half of a Zipkin shared span takes: the server half keeps the
+    shared one, which the spans below it name as their parent."""
+    return hashlib.md5(f"{span_id}/client".encode()).hexdigest()[:16]
+
+
 def read_spans(paths: Iterable[Path | str], now_ns: int | None = None) -> ReadResult:
-    """Read, screen and de-duplicate the spans of ``paths`` (rules 1 and 2)."""
+    """Read, screen and de-duplicate the spans of ``paths`` (rules 1 and 2).
+
+    Of the sound deliveries of one (trace id, span id), the first in file order is kept, a
+    SERVER one after the others. A Zipkin shared span (a CLIENT delivery kept, SERVER ones of
+    the same ids) is two spans: the first SERVER delivery is kept too, as the child of the
+    client half, which takes ``zipkin_client_half_id``.
+    """
     now = time.time_ns() if now_ns is None else now_ns
     result = ReadResult()
-    seen: set[tuple[str, str]] = set()
+    deliveries: dict[tuple[str, str], list[RawSpan]] = {}
     for span in iter_raw_spans(paths, result):
         reason = quarantine_reason(span, now)
         if reason is not None:
             result.quarantined.append((span, reason))
             continue
-        key = (str(span.trace_id), str(span.span_id))
-        if key in seen:
-            result.duplicates.append(span)
-            continue
-        seen.add(key)
-        result.accepted.append(span)
+        deliveries.setdefault((str(span.trace_id), str(span.span_id)), []).append(span)
+    for spans in deliveries.values():
+        kept, *later = sorted(spans, key=lambda span: span.kind == SPAN_KIND_SERVER)
+        server = next((span for span in later if span.kind == SPAN_KIND_SERVER), None)
+        if kept.kind == SPAN_KIND_CLIENT and server is not None:
+            client_id = zipkin_client_half_id(str(kept.span_id))
+            result.accepted.append(replace(kept, span_id=client_id))
+            result.accepted.append(replace(server, parent_span_id=client_id))
+            later.remove(server)
+        else:
+            result.accepted.append(kept)
+        result.duplicates.extend(later)
     return result
 
 

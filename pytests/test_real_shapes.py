@@ -22,6 +22,14 @@ below it. The root's own time is the trace's feature's, and no link goes unresol
 Rule 12 on a batch consumer whose ``messaging.batch.message_count`` (4) is more than its links
 (1): the messages that carried no trace context are no producer's, so three quarters of the
 consumer's work goes to ``__unattributed__``, not all of it to the one producer linked.
+
+A Zipkin shared span, as the Collector's Zipkin receiver writes what Brave or Envoy report with
+B3's shared span ids: the server half of a call arrives (twice) with its client half's span id
+and parent. It is read as OpenTelemetry's shape, the server half a child of the
+client half: the web root's 20 ms less its client child's 10 (same service), the client's 10
+(its server is another service), the server's 8 less its 6 ms child, and the child's 6: 28 ms
+of busy time for the feature, none of it a conflicting duplicate. Before, the server half was
+dropped as one, and its 2 ms with it.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import duckdb
 import pytest
 
 from conftest import build_spans_alone
+from oracle import zipkin_client_half_id
 from test_end_to_end import (
     COMPONENT_COLUMNS,
     USAGE_COLUMNS,
@@ -150,6 +159,40 @@ def _batch() -> list[dict[str, Any]]:
     ]
 
 
+ZIPKIN_DAY = "2026-01-09"
+ZIPKIN_TRACE, ZIPKIN_ROOT, SHARED, SHARED_CHILD = "9" * 32, "1" * 16, "2" * 16, "3" * 16
+T_ZIPKIN = at(f"{ZIPKIN_DAY}T08:00:00")
+
+
+def _zipkin_shared_span() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The web service's feature span (a SERVER root, 0-20 ms) and its call's CLIENT half
+    (2-12 ms); the reports service's SERVER half of the call (3-11 ms, the same span id and
+    parent) and its child (4-10 ms): a resource span for each service."""
+
+    def resource(name: str) -> list[dict[str, Any]]:
+        return [
+            kv("service.name", {"stringValue": name}),
+            kv("cloud.region", {"stringValue": "us-east-1"}),
+            kv("service.instance.id", {"stringValue": f"{name}-1"}),
+        ]
+
+    def timed(span_id: str, parent: str, kind: int, start_ms: int, end_ms: int) -> dict:
+        span = _span(ZIPKIN_TRACE, span_id, T_ZIPKIN + start_ms * MS, T_ZIPKIN + end_ms * MS)
+        return {**span, "parentSpanId": parent, "kind": kind}
+
+    root = {
+        **timed(ZIPKIN_ROOT, "", 2, 0, 20),
+        "attributes": _span("", "", 0, 0, tenant="tenant-zipkin")["attributes"],
+    }
+    web = resource_spans(resource("web"), root, timed(SHARED, ZIPKIN_ROOT, 3, 2, 12))
+    reports = resource_spans(
+        resource("reports"),
+        timed(SHARED, ZIPKIN_ROOT, 2, 3, 11),
+        timed(SHARED_CHILD, SHARED, 1, 4, 10),
+    )
+    return web, reports
+
+
 @dataclass(frozen=True)
 class Built:
     """The file built by dbt: its DuckDB file, the dbt vars and the mart."""
@@ -176,7 +219,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     pod_b = resource_spans(_pod("pod-b"), _span(B_TRACE, "d" * 16, T1, T1 + HOUR, "", "tenant-b"))
     duckdb_path, dbt_vars = build_spans_alone(
         tmp_path_factory.mktemp("shapes"),
-        [line(pod_a, pod_b), line(_public_endpoint()), line(*_batch())],
+        [
+            line(pod_a, pod_b),
+            line(_public_endpoint()),
+            line(*_batch()),
+            line(_zipkin_shared_span()[0]),
+            line(zipkin_reports := _zipkin_shared_span()[1]),
+            line(zipkin_reports),  # delivered twice
+        ],
     )
     return Built(duckdb_path, dbt_vars, read_mart(duckdb_path))
 
@@ -254,6 +304,32 @@ def test_a_batchs_messages_without_a_link_are_no_producers_work(built: Built) ->
         BATCH_DAY,
     )
     assert accounting == [(1, 0, 1)]
+
+
+def test_a_zipkin_shared_span_is_a_client_and_its_server(built: Built) -> None:
+    client = zipkin_client_half_id(SHARED)
+    halves = built.rows(
+        "select span_kind, span_id, parent_span_id, service_name, span_status"
+        " from main.int_spans_screened where trace_id = ? and span_id in (?, ?)"
+        " order by span_status, span_kind",
+        ZIPKIN_TRACE,
+        SHARED,
+        client,
+    )
+    assert halves == [
+        ("CLIENT", client, ZIPKIN_ROOT, "web", "accepted"),
+        ("SERVER", SHARED, client, "reports", "accepted"),
+        ("SERVER", SHARED, ZIPKIN_ROOT, "reports", "duplicate"),
+    ]
+    accounting = built.rows(
+        "select duplicates_removed, conflicting_duplicates"
+        " from feature_cost_marts.span_accounting where date_day = ?",
+        ZIPKIN_DAY,
+    )
+    assert accounting == [(2, 0)]  # the second delivery of the server half and its child
+    key = (ZIPKIN_DAY, FEATURE, "tenant-zipkin")
+    assert close(built.mart.value(key, "busy_ms"), 28.0)
+    assert close(built.mart.value(key, "request_count"), 1.0)
 
 
 def test_real_shapes_match_the_oracle(built: Built) -> None:

@@ -4,8 +4,14 @@
 -- the same content), `conflicting_duplicate` (a later delivery with the same ids but other
 -- content: times, names, attributes or events differ) or `accepted`. Of several deliveries
 -- the first in file and line order is kept, whatever their content (the Collector's files
--- sort by the time they were written); `kept_delivery` names it on the later ones.
--- Downstream models read `accepted`.
+-- sort by the time they were written), a SERVER one after the others; `kept_delivery`
+-- names it on the later ones. Downstream models read `accepted`.
+-- A Zipkin shared span (B3's default in Brave and Envoy: the server half of an RPC reuses
+-- the client half's span id and parent) is two spans: a CLIENT delivery is kept, then
+-- SERVER deliveries of the same ids are the server half, de-duplicated among themselves.
+-- Both are accepted in OpenTelemetry's shape: the server half keeps the id (the spans
+-- below it name it as their parent) and becomes the child of the client half, which takes
+-- the id `substr(md5(span_id || '/client'), 1, 16)`.
 -- Incremental by the span's start day (see macros/incremental/day_window.sql): a redelivery
 -- starts when the first delivery did, so a run screens only the spans of the days it
 -- rebuilds, and compares them with the accepted spans of the `trace_lookbehind_days` before
@@ -93,19 +99,65 @@ spans as (
     ),
 {%- endif %}
 
-ranked as (
+deliveries as (
 
     select
         *,
         row_number() over deliveries as delivery_number,
         first_value(content_fingerprint) over deliveries as kept_fingerprint,
         first_value(filename) over deliveries as kept_filename,
-        first_value(line_number) over deliveries as kept_line_number
+        first_value(line_number) over deliveries as kept_line_number,
+        first_value(span_kind) over deliveries as kept_span_kind,
+        last_value(span_kind) over (
+            deliveries rows between unbounded preceding and unbounded following
+        ) as last_span_kind,
+        -- The first SERVER delivery, for the server half of a Zipkin shared span.
+        count(case when span_kind = 'SERVER' then 1 end) over deliveries as server_number,
+        first_value(
+            case when span_kind = 'SERVER' then content_fingerprint end ignore nulls
+        ) over deliveries as server_kept_fingerprint,
+        first_value(
+            case when span_kind = 'SERVER' then filename end ignore nulls
+        ) over deliveries as server_kept_filename,
+        first_value(
+            case when span_kind = 'SERVER' then line_number end ignore nulls
+        ) over deliveries as server_kept_line_number
     from spans
     window deliveries as (
         partition by trace_id, span_id, quarantine_reason is null
-        order by filename, line_number, resource_index, scope_index, span_index
+        order by
+            span_kind = 'SERVER', filename, line_number, resource_index, scope_index,
+            span_index
     )
+
+),
+
+ranked as (
+
+    -- Each delivery against the first of its group: the server half of a Zipkin shared
+    -- span (a CLIENT delivery kept, SERVER ones after it) is a group of its own.
+    {%- set is_server_half = "kept_span_kind = 'CLIENT' and span_kind = 'SERVER'" %}
+    {%- set server_half_columns = {
+        'delivery_number': 'server_number',
+        'kept_fingerprint': 'server_kept_fingerprint',
+        'kept_filename': 'server_kept_filename',
+        'kept_line_number': 'server_kept_line_number'
+    } %}
+    select
+        {{ star_except(
+            server_half_columns.keys() | list + server_half_columns.values() | list
+            + ['kept_span_kind', 'last_span_kind']
+        ) }},
+        {%- for column, server_column in server_half_columns.items() %}
+            case
+                when {{ is_server_half }} then {{ server_column }} else {{ column }}
+            end as {{ column }},
+        {%- endfor %}
+        {{ is_server_half }} as is_server_half,
+        kept_span_kind = 'CLIENT'
+        and last_span_kind = 'SERVER'
+        and span_kind != 'SERVER' as is_client_half
+    from deliveries
 
 ),
 
@@ -148,7 +200,7 @@ checked as (
 
 ),
 
-final as (
+screened as (
 
     select
         {{ star_except([
@@ -174,6 +226,24 @@ final as (
             else 'accepted'
         end as span_status
     from checked
+
+),
+
+final as (
+
+    -- The accepted halves of a Zipkin shared span in OpenTelemetry's shape.
+    {%- set client_half_span_id = "substr(" ~ dbt.hash("span_id || '/client'") ~ ", 1, 16)" %}
+    select
+        {{ star_except(['span_id', 'parent_span_id', 'is_server_half', 'is_client_half']) }},
+        case
+            when is_client_half and span_status = 'accepted' then {{ client_half_span_id }}
+            else span_id
+        end as span_id,
+        case
+            when is_server_half and span_status = 'accepted' then {{ client_half_span_id }}
+            else parent_span_id
+        end as parent_span_id
+    from screened
 
 )
 
