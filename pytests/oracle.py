@@ -434,9 +434,9 @@ def read_spans(paths: Iterable[Path | str], now_ns: int | None = None) -> ReadRe
     """Read, screen and de-duplicate the spans of ``paths`` (rules 1 and 2).
 
     Of the sound deliveries of one (trace id, span id), the first in file order is kept, a
-    SERVER one after the others. A Zipkin shared span (a CLIENT delivery kept, SERVER ones of
-    the same ids) is two spans: the first SERVER delivery is kept too, as the child of the
-    client half, which takes ``zipkin_client_half_id``.
+    SERVER one after the others. A Zipkin shared span (a CLIENT delivery kept, and a first
+    SERVER one with the same parent from another service) is two spans: that SERVER delivery
+    is kept too, as the child of the client half, which takes ``zipkin_client_half_id``.
     """
     now = time.time_ns() if now_ns is None else now_ns
     result = ReadResult()
@@ -450,7 +450,12 @@ def read_spans(paths: Iterable[Path | str], now_ns: int | None = None) -> ReadRe
     for spans in deliveries.values():
         kept, *later = sorted(spans, key=lambda span: span.kind == SPAN_KIND_SERVER)
         server = next((span for span in later if span.kind == SPAN_KIND_SERVER), None)
-        if kept.kind == SPAN_KIND_CLIENT and server is not None:
+        if (
+            kept.kind == SPAN_KIND_CLIENT
+            and server is not None
+            and server.service != kept.service
+            and server.parent_span_id == kept.parent_span_id
+        ):
             client_id = zipkin_client_half_id(str(kept.span_id))
             result.accepted.append(replace(kept, span_id=client_id))
             result.accepted.append(replace(server, parent_span_id=client_id))

@@ -8,7 +8,8 @@
 -- names it on the later ones. Downstream models read `accepted`.
 -- A Zipkin shared span (B3's default in Brave and Envoy: the server half of an RPC reuses
 -- the client half's span id and parent) is two spans: a CLIENT delivery is kept, then
--- SERVER deliveries of the same ids are the server half, de-duplicated among themselves.
+-- SERVER deliveries of the same ids, parent and another service are the server half,
+-- de-duplicated among themselves.
 -- Both are accepted in OpenTelemetry's shape: the server half keeps the id (the spans
 -- below it name it as their parent) and becomes the child of the client half, which takes
 -- the id `substr(md5(span_id || '/client'), 1, 16)`.
@@ -107,11 +108,18 @@ deliveries as (
         first_value(content_fingerprint) over deliveries as kept_fingerprint,
         first_value(filename) over deliveries as kept_filename,
         first_value(line_number) over deliveries as kept_line_number,
+        -- The kept delivery and the first SERVER one, for a Zipkin shared span.
         first_value(span_kind) over deliveries as kept_span_kind,
-        last_value(span_kind) over (
+        first_value(service_name) over deliveries as kept_service_name,
+        coalesce(first_value(parent_span_id) over deliveries, '') as kept_parent_span_id,
+        first_value(case when span_kind = 'SERVER' then service_name end ignore nulls) over (
             deliveries rows between unbounded preceding and unbounded following
-        ) as last_span_kind,
-        -- The first SERVER delivery, for the server half of a Zipkin shared span.
+        ) as server_service_name,
+        first_value(
+            case when span_kind = 'SERVER' then coalesce(parent_span_id, '') end ignore nulls
+        ) over (
+            deliveries rows between unbounded preceding and unbounded following
+        ) as server_parent_span_id,
         count(case when span_kind = 'SERVER' then 1 end) over deliveries as server_number,
         first_value(
             case when span_kind = 'SERVER' then content_fingerprint end ignore nulls
@@ -135,8 +143,13 @@ deliveries as (
 ranked as (
 
     -- Each delivery against the first of its group: the server half of a Zipkin shared
-    -- span (a CLIENT delivery kept, SERVER ones after it) is a group of its own.
-    {%- set is_server_half = "kept_span_kind = 'CLIENT' and span_kind = 'SERVER'" %}
+    -- span is a group of its own. A pair is B3's shape: a CLIENT delivery kept, and a first
+    -- SERVER one with the same parent from another service; else (a span re-exported with
+    -- another kind) SERVER deliveries are later deliveries of the span kept.
+    {%- set is_shared_span = "coalesce(kept_span_kind = 'CLIENT'
+        and server_service_name != kept_service_name
+        and server_parent_span_id = kept_parent_span_id, false)" %}
+    {%- set is_server_half = is_shared_span ~ " and span_kind = 'SERVER'" %}
     {%- set server_half_columns = {
         'delivery_number': 'server_number',
         'kept_fingerprint': 'server_kept_fingerprint',
@@ -146,7 +159,10 @@ ranked as (
     select
         {{ star_except(
             server_half_columns.keys() | list + server_half_columns.values() | list
-            + ['kept_span_kind', 'last_span_kind']
+            + [
+                'kept_span_kind', 'kept_service_name', 'kept_parent_span_id',
+                'server_service_name', 'server_parent_span_id'
+            ]
         ) }},
         {%- for column, server_column in server_half_columns.items() %}
             case
@@ -154,9 +170,7 @@ ranked as (
             end as {{ column }},
         {%- endfor %}
         {{ is_server_half }} as is_server_half,
-        kept_span_kind = 'CLIENT'
-        and last_span_kind = 'SERVER'
-        and span_kind != 'SERVER' as is_client_half
+        {{ is_shared_span }} and span_kind != 'SERVER' as is_client_half
     from deliveries
 
 ),
