@@ -435,8 +435,9 @@ def read_spans(paths: Iterable[Path | str], now_ns: int | None = None) -> ReadRe
 
     Of the sound deliveries of one (trace id, span id), the first in file order is kept, a
     SERVER one after the others. A Zipkin shared span (a CLIENT delivery kept, and a first
-    SERVER one with the same parent from another service) is two spans: that SERVER delivery
-    is kept too, as the child of the client half, which takes ``zipkin_client_half_id``.
+    SERVER one from another service, with the same parent or none) is two spans: that SERVER
+    delivery is kept too, as the child of the client half, which takes
+    ``zipkin_client_half_id``.
     """
     now = time.time_ns() if now_ns is None else now_ns
     result = ReadResult()
@@ -454,7 +455,7 @@ def read_spans(paths: Iterable[Path | str], now_ns: int | None = None) -> ReadRe
             kept.kind == SPAN_KIND_CLIENT
             and server is not None
             and server.service != kept.service
-            and server.parent_span_id == kept.parent_span_id
+            and server.parent_span_id in (kept.parent_span_id, "")
         ):
             client_id = zipkin_client_half_id(str(kept.span_id))
             result.accepted.append(replace(kept, span_id=client_id))

@@ -8,8 +8,8 @@
 -- names it on the later ones. Downstream models read `accepted`.
 -- A Zipkin shared span (B3's default in Brave and Envoy: the server half of an RPC reuses
 -- the client half's span id and parent) is two spans: a CLIENT delivery is kept, then
--- SERVER deliveries of the same ids, parent and another service are the server half,
--- de-duplicated among themselves.
+-- SERVER deliveries of the same ids from another service (with the same parent, or none)
+-- are the server half, de-duplicated among themselves.
 -- Both are accepted in OpenTelemetry's shape: the server half keeps the id (the spans
 -- below it name it as their parent) and becomes the child of the client half, which takes
 -- the id `substr(md5(span_id || '/client'), 1, 16)`.
@@ -144,11 +144,12 @@ ranked as (
 
     -- Each delivery against the first of its group: the server half of a Zipkin shared
     -- span is a group of its own. A pair is B3's shape: a CLIENT delivery kept, and a first
-    -- SERVER one with the same parent from another service; else (a span re-exported with
-    -- another kind) SERVER deliveries are later deliveries of the span kept.
+    -- SERVER one from another service, with the same parent or none (B3's parent id header
+    -- is optional); else (a span re-exported with another kind) SERVER deliveries are later
+    -- deliveries of the span kept.
     {%- set is_shared_span = "coalesce(kept_span_kind = 'CLIENT'
         and server_service_name != kept_service_name
-        and server_parent_span_id = kept_parent_span_id, false)" %}
+        and server_parent_span_id in (kept_parent_span_id, ''), false)" %}
     {%- set is_server_half = is_shared_span ~ " and span_kind = 'SERVER'" %}
     {%- set server_half_columns = {
         'delivery_number': 'server_number',
