@@ -570,12 +570,20 @@ def expand_glob(pattern: str) -> list[str]:
     return sorted(glob.glob(pattern, recursive=True))
 
 
+FLAG_COLUMNS = {"changed_at", "flag_key", "feature_id", "tenant_id", "enabled"}
+
+
 def load_flags(pattern: str) -> list[FlagChange]:
-    """The flag history of every CSV the glob matches."""
+    """The flag history of every CSV the glob matches (an empty tenant is every tenant). A file
+    without one of the five columns raises ``ValueError``, as the build stops on it."""
     changes: list[FlagChange] = []
     for path in expand_glob(pattern):
-        for row in _read_csv(path):
-            tenant = (row.get("tenant_id") or "").strip()
+        rows = _read_csv(path)
+        missing = FLAG_COLUMNS - set(rows[0]) if rows else set()
+        if missing:
+            raise ValueError(f"flag file {path} has no {', '.join(sorted(missing))}")
+        for row in rows:
+            tenant = (row["tenant_id"] or "").strip()
             changes.append(
                 FlagChange(
                     changed_at=iso_to_nanos(row["changed_at"]),
