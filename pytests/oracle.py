@@ -53,6 +53,8 @@ H. Capacity (rule 14): the unclaimed, priced span-days of one instance (service,
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import csv
 import glob
@@ -265,9 +267,21 @@ class ReadResult:
     quarantined: list[tuple[RawSpan, str]] = field(default_factory=list)
 
 
-def _normalize_id(value: Any) -> str | None:
-    """Lowercase and strip an id; ``None`` when it is not a string."""
-    return value.strip().lower() if isinstance(value, str) else None
+def _normalize_id(value: Any, id_bytes: int) -> str | None:
+    """An id stripped and lowercased; ``None`` when it is not a string. The standard protobuf
+    JSON mapping writes the ``id_bytes`` bytes of an id in base64: an id that is exactly the
+    canonical base64 of that many bytes is decoded to hex."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if len(text) == 4 * -(-id_bytes // 3) and "=" in text:
+        try:
+            decoded = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            decoded = b""
+        if len(decoded) == id_bytes and base64.b64encode(decoded).decode() == text:
+            return decoded.hex()
+    return text.lower()
 
 
 def iter_raw_spans(paths: Iterable[Path | str], result: ReadResult) -> Iterator[RawSpan]:
@@ -352,15 +366,15 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     for e in span.get("events") or []
                     if isinstance(e, Mapping)
                 ]
-                trace_id = _normalize_id(span.get("traceId"))
-                span_id = _normalize_id(span.get("spanId"))
+                trace_id = _normalize_id(span.get("traceId"), 16)
+                span_id = _normalize_id(span.get("spanId"), 8)
                 yield RawSpan(
                     file=path,
                     line=number,
                     position=position,
                     trace_id=trace_id,
                     span_id=span_id,
-                    parent_span_id=_normalize_id(span.get("parentSpanId")) or "",
+                    parent_span_id=_normalize_id(span.get("parentSpanId"), 8) or "",
                     kind=parse_kind(span.get("kind")),
                     start=parse_int64(span.get("startTimeUnixNano")),
                     end=parse_int64(span.get("endTimeUnixNano")),
@@ -371,14 +385,17 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     trace_state=str(span.get("traceState") or ""),
                     links=[
                         (
-                            _normalize_id(link.get("traceId")),
-                            _normalize_id(link.get("spanId")),
+                            _normalize_id(link.get("traceId"), 16),
+                            _normalize_id(link.get("spanId"), 8),
                             _link_weight(decode_attributes(link.get("attributes"))),
                         )
                         for link in span.get("links") or []
                         # A link to the span itself says nothing (rule 12).
                         if isinstance(link, Mapping)
-                        and (_normalize_id(link.get("traceId")), _normalize_id(link.get("spanId")))
+                        and (
+                            _normalize_id(link.get("traceId"), 16),
+                            _normalize_id(link.get("spanId"), 8),
+                        )
                         != (trace_id, span_id)
                     ],
                 )

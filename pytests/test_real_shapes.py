@@ -19,6 +19,11 @@ Rule 12 on a public endpoint (otelhttp's ``WithPublicEndpoint``): the server spa
 trace and links to the caller's span, which this file does not hold; the feature span is
 below it. The root's own time is the trace's feature's, and no link goes unresolved.
 
+The public endpoint's spans and the batch consumer below are written with their ids in base64,
+as the standard protobuf JSON mapping (Go's protojson, Python's MessageToJson) writes bytes;
+OTLP/JSON asks for hex. They are read as the same ids: the feature span's parent is the root
+(else the root would keep all its 10 ms), and the consumer's link finds its producer.
+
 Rule 12 on a batch consumer whose ``messaging.batch.message_count`` (4) is more than its links
 (1): the messages that carried no trace context are no producer's, so three quarters of the
 consumer's work goes to ``__unattributed__``, not all of it to the one producer linked.
@@ -34,6 +39,7 @@ dropped as one, and its 2 ms with it.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,9 +112,25 @@ T_PUBLIC = at(f"{PUBLIC_DAY}T10:00:00")
 MS = 1_000_000
 
 
+def _base64(hex_id: str) -> str:
+    """An id as the standard protobuf JSON mapping writes it (Go's protojson, Python's
+    MessageToJson): its bytes in base64, where OTLP/JSON asks for hex."""
+    return base64.b64encode(bytes.fromhex(hex_id)).decode()
+
+
+def _in_base64(span: dict[str, Any]) -> dict[str, Any]:
+    """The span with its ids, its parent's and its links' in base64."""
+    ids = {key: _base64(span[key]) for key in ("traceId", "spanId", "parentSpanId") if span[key]}
+    links = [
+        {**link, "traceId": _base64(link["traceId"]), "spanId": _base64(link["spanId"])}
+        for link in span.get("links", [])
+    ]
+    return {**span, **ids, "links": links}
+
+
 def _public_endpoint() -> dict[str, Any]:
     """A server root with a link to its caller's span (not in the file), 0-10 ms, over the
-    feature span 2-10 ms."""
+    feature span 2-10 ms; every id in base64."""
     root = {
         **_span(PUBLIC_TRACE, PUBLIC_ROOT, T_PUBLIC, T_PUBLIC + 10 * MS),
         "kind": 2,
@@ -117,6 +139,7 @@ def _public_endpoint() -> dict[str, Any]:
     feature = _span(
         PUBLIC_TRACE, "9" * 16, T_PUBLIC + 2 * MS, T_PUBLIC + 10 * MS, PUBLIC_ROOT, "tenant-pub"
     )
+    root, feature = _in_base64(root), _in_base64(feature)
     resource = [
         kv("service.name", {"stringValue": "public-api"}),
         kv("cloud.region", {"stringValue": "us-east-1"}),
@@ -134,7 +157,8 @@ T_BATCH = at(f"{BATCH_DAY}T12:00:00")
 def _batch() -> list[dict[str, Any]]:
     """A producer span of 1 ms (the feature's, for tenant-batch), and a consumer of 8 ms whose
     batch held 4 messages (``messaging.batch.message_count``), one of them with a link to it:
-    the other three carried no trace context. The consumer also links to itself."""
+    the other three carried no trace context. The consumer also links to itself; its ids and
+    its links' are in base64."""
     producer = _span(PRODUCER_TRACE, PRODUCER, T_BATCH, T_BATCH + MS, tenant="tenant-batch")
     consumer = {
         **_span(CONSUMER_TRACE, CONSUMER, T_BATCH + 5 * MS, T_BATCH + 13 * MS),
@@ -146,6 +170,7 @@ def _batch() -> list[dict[str, Any]]:
             {"traceId": CONSUMER_TRACE, "spanId": CONSUMER},
         ],
     }
+    consumer = _in_base64(consumer)
     return [
         resource_spans(
             [

@@ -1,6 +1,6 @@
 {% macro linked_spans(links, trace_id, span_id) %}
     {#- A span's links as a list of {linked_trace_id, linked_span_id, message_count}: the ids
-        normalized like the span's own (lowercase hex; an id the link lacks reads as '', a
+        normalized like the span's own (`otlp_id`; an id the link lacks reads as '', a
         span never received), and the number of messages the link stands for where it records
         one (`messaging.batch.message_count` on the link). A link to the span itself (ids
         `trace_id`, `span_id`) says nothing and is left out; null when no link is left. -#}
@@ -12,8 +12,8 @@
         when len({{ links }}) > 0
             then nullif(list_filter(
                 list_transform({{ links }}, lambda span_link: {
-                    'linked_trace_id': coalesce(lower(trim(span_link.traceId)), ''),
-                    'linked_span_id': coalesce(lower(trim(span_link.spanId)), ''),
+                    'linked_trace_id': coalesce({{ otlp_id('span_link.traceId', 16) }}, ''),
+                    'linked_span_id': coalesce({{ otlp_id('span_link.spanId', 8) }}, ''),
                     'message_count': {{ batch_message_count('span_link.attributes') }}
                 }),
                 lambda span_link: not coalesce(
@@ -29,14 +29,14 @@
     (
         select
             array_agg(struct(
-                coalesce(lower(trim(span_link.traceId)), '') as linked_trace_id,
-                coalesce(lower(trim(span_link.spanId)), '') as linked_span_id,
+                coalesce({{ otlp_id('span_link.traceId', 16) }}, '') as linked_trace_id,
+                coalesce({{ otlp_id('span_link.spanId', 8) }}, '') as linked_span_id,
                 {{ batch_message_count('span_link.attributes') }} as message_count
             ) order by link_position)
         from unnest({{ links }}) as span_link with offset as link_position
         where not coalesce(
-            coalesce(lower(trim(span_link.traceId)), '') = {{ trace_id }}
-            and coalesce(lower(trim(span_link.spanId)), '') = {{ span_id }},
+            coalesce({{ otlp_id('span_link.traceId', 16) }}, '') = {{ trace_id }}
+            and coalesce({{ otlp_id('span_link.spanId', 8) }}, '') = {{ span_id }},
             false
         )
     )

@@ -18,8 +18,8 @@ final as (
         cast(link_index as integer) as link_index,
         spans.trace_id,
         spans.span_id,
-        lower(trim(span_link.traceId)) as linked_trace_id,
-        lower(trim(span_link.spanId)) as linked_span_id,
+        {{ otlp_id('span_link.traceId', 16) }} as linked_trace_id,
+        {{ otlp_id('span_link.spanId', 8) }} as linked_span_id,
         {{ cast_or_null(
             otel_attribute('span_link.attributes', 'messaging.batch.message_count'),
             dbt.type_bigint()

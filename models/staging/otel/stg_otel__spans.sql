@@ -1,11 +1,11 @@
 -- Grain: one row per span object received (duplicates and damaged spans included).
--- Guarantees: ids normalized to lowercase hex, times as nanosecond integers and UTC
--- timestamps, span kind and status as names whether sent as integers or names, the
--- attributes the cost model reads as typed columns, and a `quarantine_reason` for every
--- span the cost model cannot use (null when the span is sound): bad ids, times that are
--- missing, reversed or out of bounds (before `earliest_span_date`, after the run plus
--- `future_span_tolerance_hours`, longer than `max_span_duration_hours`). Times are only
--- converted where they are within bounds, so no arithmetic can overflow. A
+-- Guarantees: ids normalized to lowercase hex (base64 ids decoded), times as nanosecond
+-- integers and UTC timestamps, span kind and status as names whether sent as integers or
+-- names, the attributes the cost model reads as typed columns, and a `quarantine_reason`
+-- for every span the cost model cannot use (null when the span is sound): bad ids, times
+-- that are missing, reversed or out of bounds (before `earliest_span_date`, after the run
+-- plus `future_span_tolerance_hours`, longer than `max_span_duration_hours`). Times are
+-- only converted where they are within bounds, so no arithmetic can overflow. A
 -- `content_fingerprint` tells a redelivery from a conflicting second version.
 with
 
@@ -25,9 +25,9 @@ decoded as (
 
     select
         {{ span_address() }},
-        lower(trim(trace_id)) as trace_id,
-        lower(trim(span_id)) as span_id,
-        nullif(lower(trim(parent_span_id)), '') as parent_span_id,
+        {{ otlp_id('trace_id', 16) }} as trace_id,
+        {{ otlp_id('span_id', 8) }} as span_id,
+        nullif({{ otlp_id('parent_span_id', 8) }}, '') as parent_span_id,
         nullif(trace_state, '') as trace_state,
         span_name,
         case
