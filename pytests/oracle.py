@@ -54,7 +54,6 @@ H. Capacity (rule 14): the unclaimed, priced span-days of one instance (service,
 from __future__ import annotations
 
 import base64
-import binascii
 import calendar
 import csv
 import glob
@@ -277,7 +276,7 @@ def _normalize_id(value: Any, id_bytes: int) -> str | None:
     if len(text) == 4 * -(-id_bytes // 3) and "=" in text:
         try:
             decoded = base64.b64decode(text, validate=True)
-        except binascii.Error:
+        except ValueError:  # not base64 (binascii.Error), or not ASCII
             decoded = b""
         if len(decoded) == id_bytes and base64.b64encode(decoded).decode() == text:
             return decoded.hex()

@@ -61,7 +61,8 @@ typed as (
     select
         *,
         coalesce(
-            {{ otel_attribute('resource_attributes', 'service.name') }}, 'unknown_service'
+            nullif({{ otel_attribute('resource_attributes', 'service.name') }}, ''),
+            'unknown_service'
         ) as service_name,
         {{ otel_attribute('resource_attributes', 'cloud.region') }} as cloud_region,
         {{ otel_attribute('resource_attributes', 'host.type') }} as host_type,
