@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from feature_cost.bench_data import (  # noqa: E402
+    DATA_VERSION,
     BenchConfig,
     generate,
     link_days,
@@ -132,7 +133,7 @@ def _cached(folder: Path, config: BenchConfig) -> dict | None:
         "start_date": config.start_date.isoformat(),
         "formats": list(config.formats),
     }
-    if data.get("generator") != GENERATOR:
+    if data.get("generator") != GENERATOR or data.get("data_version") != DATA_VERSION:
         return None
     if any(data["config"].get(k) != v for k, v in wanted.items()):
         return None

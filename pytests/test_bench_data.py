@@ -90,7 +90,7 @@ def test_otlp_is_the_collector_file_format_with_the_demo_shapes(bench: BenchData
     for span in spans:
         assert HEX[32].match(span["traceId"]) and HEX[16].match(span["spanId"]), span
         assert span["parentSpanId"] == "" or HEX[16].match(span["parentSpanId"]), span
-        assert isinstance(span["kind"], int) and span["kind"] in (1, 2, 3)
+        assert isinstance(span["kind"], int) and span["kind"] in (1, 2, 3, 5)
         assert int(span["startTimeUnixNano"]) <= int(span["endTimeUnixNano"])
         assert isinstance(span["startTimeUnixNano"], str)
         span["attributes"] = attributes(span["attributes"])
@@ -127,6 +127,17 @@ def test_otlp_is_the_collector_file_format_with_the_demo_shapes(bench: BenchData
     assert crossing
     sampled = sum(1 for s in spans if s.get("traceState") == "ot=th:8")
     assert 0 < sampled < len(spans) / 2
+    # The order-events consumer's batches, one per 200 spans of a day: four links each, to
+    # the roots of the day's requests (an orphan checkout's root was never sent).
+    batches = [s for s in spans if s.get("links")]
+    assert len(batches) == CONFIG.days * CONFIG.spans_per_day // 200
+    for batch in batches:
+        assert batch["kind"] == 5
+        assert int(batch["attributes"]["messaging.batch.message_count"]) == 5
+        assert len(batch["links"]) == 4
+    links = [(link["traceId"], link["spanId"]) for s in batches for link in s["links"]]
+    roots = {(s["traceId"], s["spanId"]) for s in spans if not s["parentSpanId"]}
+    assert sum(link in roots for link in links) > 0.9 * len(links)
 
 
 def test_parquet_has_the_demo_layout_and_the_same_spans(bench: BenchData) -> None:
@@ -144,6 +155,7 @@ def test_parquet_has_the_demo_layout_and_the_same_spans(bench: BenchData) -> Non
             int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"]),
             len(s["attributes"]),
             len(s.get("events", [])),
+            [(link["traceId"], link["spanId"]) for link in s.get("links", [])],
             s.get("traceState", ""),
             s["resource"]["service.name"],
         )
@@ -152,10 +164,12 @@ def test_parquet_has_the_demo_layout_and_the_same_spans(bench: BenchData) -> Non
     with duckdb.connect() as con:
         rows = con.execute(
             "select TraceId, SpanId, ParentSpanId, SpanName, epoch_ns(Timestamp), Duration,"
-            ' cardinality(SpanAttributes), len("Events.Name"), TraceState, ServiceName'
+            ' cardinality(SpanAttributes), len("Events.Name"),'
+            ' list_zip("Links.TraceId", "Links.SpanId"), TraceState, ServiceName'
             f" from read_parquet('{bench.out_dir}/clickhouse/*.parquet')"
         ).fetchall()
-    assert {(r[0], r[1]): tuple(r[2:]) for r in rows} == otlp
+    parquet = {(r[0], r[1]): (*r[2:8], [tuple(pair) for pair in r[8]], *r[9:]) for r in rows}
+    assert parquet == otlp
 
 
 def test_same_seed_same_bytes(bench: BenchData, tmp_path: Path) -> None:

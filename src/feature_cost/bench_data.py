@@ -25,7 +25,11 @@ rotated files; a chunk covers a span of time, files are named ``<day>-<chunk>``)
 Each day has exactly ``spans_per_day`` spans: requests are drawn until the next trace would
 exceed the count, and the rest is filled with one-span health checks. The background jobs (one
 per tenant every ``job_interval_minutes`` from 07:00, plus one refresh that runs across
-midnight) are part of the count. Two things the demo does not have: the health-check and session
+midnight) are part of the count, and so are the order-events consumer's batches (one span per
+``CONSUMER_EVERY_SPANS`` spans of the day, spread over it), each linked to the root spans of
+four requests of the day (rule 12; the root of an orphan checkout was never received) and
+standing for one message more than its links (``messaging.batch.message_count`` 5: a message
+without a trace context). Two things the demo does not have: the health-check and session
 traces carry a W3C trace state with an OpenTelemetry sampling threshold (``ot=th:8``: sampled
 at 50 %, each kept span stands for two), and timing inside a trace is laid out in fixed slots
 (each database call in a 10 ms slot) rather than one after the other.
@@ -67,6 +71,7 @@ from feature_cost.demo import (
     HOURLY_WEIGHTS,
     HTTP_SCOPE,
     JOB_SCOPE,
+    KAFKA_SCOPE,
     LLM_MODELS,
     PG_SCOPE,
     REDIS_SCOPE,
@@ -81,6 +86,9 @@ from feature_cost.demo import (
 )
 from feature_cost.otlp import any_value
 
+# Raised whenever the same config writes other data (2: the order-events consumer's batches
+# and their links), so a cache of older data is not reused.
+DATA_VERSION = 2
 NS_PER_MS = 1_000_000
 NS_PER_DAY = 86_400 * 1_000_000_000
 FORMATS = ("otlp", "parquet")
@@ -98,6 +106,10 @@ FEATURES = list(FEATURE_GROUPS)
 KINDS = ("checkout", "guest", "reports", "dashboard", "summary", "home", "healthz", "session")
 KIND_WEIGHTS = (30, 15, 12, 10, 10, 5, 12, 6)
 JOB = 8
+CONSUMER = 9  # the order-events consumer's batches (not drawn: spread over the day)
+CONSUMER_EVERY_SPANS = 200  # one batch per this many spans of a day
+CONSUMER_LINKS = 4  # requests each batch links to
+CONSUMER_MESSAGES = CONSUMER_LINKS + 1  # one message carried no trace context
 # kind -> (method, route) of the gateway's SERVER span.
 INGRESS = {
     0: ("POST", "/api/v1/checkout"),
@@ -117,6 +129,8 @@ REMOTE = {
     JOB: ("/v1/predict", "inference-service@us-east-1"),
 }
 WORKER = "analytics-worker@us-east-1"
+CONSUMER_RESOURCE = "checkout-service@eu-west-1"
+NO_LINKS = "[]::STRUCT(trace_id VARCHAR, span_id VARCHAR)[]"
 
 
 @dataclass(frozen=True)
@@ -138,10 +152,11 @@ class BenchConfig(GeneratorConfig):
         unknown = set(self.formats) - set(FORMATS)
         if unknown or not self.formats:
             raise ValueError(f"formats must be a non-empty subset of {FORMATS}")
-        if self.spans_per_day < self.job_spans_per_day:
+        if self.spans_per_day < self.job_spans_per_day + self.consumer_spans_per_day:
             raise ValueError(
                 f"spans_per_day must be at least the background jobs' {self.job_spans_per_day}"
-                " spans a day (raise job_interval_minutes for smaller days)"
+                " spans a day and the consumer's batches (raise job_interval_minutes for"
+                " smaller days)"
             )
 
     @property
@@ -154,6 +169,11 @@ class BenchConfig(GeneratorConfig):
     def job_spans_per_day(self) -> int:
         """Spans of the background jobs a day (six a job, plus the one across midnight)."""
         return 6 * (len(TENANTS) * self.jobs_per_tenant + 1)
+
+    @property
+    def consumer_spans_per_day(self) -> int:
+        """Batches of the order-events consumer a day, one span each."""
+        return self.spans_per_day // CONSUMER_EVERY_SPANS
 
     @property
     def dates(self) -> list[date]:
@@ -308,6 +328,7 @@ class Role:
     attributes: Sequence[Attribute] = ()
     event: Event | None = None
     source: str = "ct"
+    links: bool = False  # the trace's `links` column: (trace id, span id) of each link
 
 
 def _gateway(tenant: str = "tenant") -> str:
@@ -604,6 +625,21 @@ def _roles() -> list[Role]:
             ("enduser.authenticated", True),
         ),
         Role(
+            f"kind = {CONSUMER}",
+            resource=_res(CONSUMER_RESOURCE),
+            scope=_scope(KAFKA_SCOPE),
+            name="'process order-events'",
+            kind="CONSUMER",
+            attributes=[
+                ("messaging.system", "kafka"),
+                ("messaging.operation.type", "process"),
+                ("messaging.destination.name", "order-events"),
+                ("messaging.batch.message_count", CONSUMER_MESSAGES),
+            ],
+            links=True,
+            **root_span,
+        ),
+        Role(
             "kind = 8",
             resource=_res(WORKER),
             scope=_scope(JOB_SCOPE),
@@ -617,7 +653,7 @@ def _roles() -> list[Role]:
     ]
 
 
-SPAN_KIND = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3}
+SPAN_KIND = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "CONSUMER": 5}
 
 
 def _ids(role: Role) -> tuple[str, str]:
@@ -665,6 +701,15 @@ def _otlp_columns(role: Role) -> list[str]:
             more = _concat([",", *one(1)])
             events.append(Expr(f"case when {event.count} > 1 then {more} else '' end"))
         pieces += [',"events":[', *events, "]"]
+    if role.links:
+        link = _concat(
+            ['{"traceId":"', Expr("link.trace_id"), '","spanId":"', Expr("link.span_id"), '"}']
+        )
+        pieces += [
+            ',"links":[',
+            Expr(f"array_to_string(list_transform(links, lambda link: {link}), ',')"),
+            "]",
+        ]
     pieces.append("}")
     return [f"{_concat(pieces)} as js"]
 
@@ -706,6 +751,26 @@ def _parquet_columns(role: Role) -> list[str]:
         f'{times} as "Events.Timestamp"',
         f'{names} as "Events.Name"',
         f'{attrs} as "Events.Attributes"',
+        *_parquet_links(role),
+    ]
+
+
+def _parquet_links(role: Role) -> list[str]:
+    """The ClickHouse layout's ``Links.*`` columns (link attributes as lists of structs)."""
+    if not role.links:
+        no_text = "[]::VARCHAR[]"
+        return [
+            f'{no_text} as "Links.TraceId"',
+            f'{no_text} as "Links.SpanId"',
+            f'{no_text} as "Links.TraceState"',
+            '[]::STRUCT(key VARCHAR, value VARCHAR)[][] as "Links.Attributes"',
+        ]
+    return [
+        'list_transform(links, lambda link: link.trace_id) as "Links.TraceId"',
+        'list_transform(links, lambda link: link.span_id) as "Links.SpanId"',
+        "list_transform(links, lambda link: '') as \"Links.TraceState\"",
+        "list_transform(links, lambda link: []::STRUCT(key VARCHAR, value VARCHAR)[])"
+        ' as "Links.Attributes"',
     ]
 
 
@@ -795,8 +860,6 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     n = table.num_rows
     res = table.column("res").to_numpy().astype(np.int64)
     scope = pa.array(table.column("scope").to_numpy())
-    no_lists = pa.array(np.zeros(n + 1, dtype=np.int32))
-    empty = pa.ListArray.from_arrays(no_lists, pa.array([], pa.string()))
     columns = {
         "ServiceName": pc.take(SERVICE_NAMES, pa.array(res)),
         "ResourceAttributes": _lookup_maps(res),
@@ -806,12 +869,7 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         "StatusCode": _constant("STATUS_CODE_UNSET", n),
         "StatusMessage": _constant("", n),
         "Events.Attributes": _map_list_column(table.column("Events.Attributes")),
-        "Links.TraceId": empty,
-        "Links.SpanId": empty,
-        "Links.TraceState": empty,
-        "Links.Attributes": pa.ListArray.from_arrays(
-            no_lists, pa.array([], pa.map_(pa.string(), pa.string()))
-        ),
+        "Links.Attributes": _map_list_column(table.column("Links.Attributes")),
     }
     arrays = [
         (columns[c.name] if c.name in columns else table.column(c.name)).cast(c.type)
@@ -871,6 +929,7 @@ b as (
         case
             when kind = 6 then (case hz_region when 0 then 0 else 1 end)
             when kind = 8 then {_res(WORKER)}
+            when kind = {CONSUMER} then {_res(CONSUMER_RESOURCE)}
             else {_gateway()}
         end as gw_res,
         kind in (6, 7) as sampled,
@@ -934,6 +993,7 @@ select *,
         when kind = 6 then s + {_ms("tk", 35, 0.1, 0.8)}
         when kind = 7 then s + 500000 + {DB_SLOT_NS} + {_ms("tk", 35, 0.5, 2.0)}
         when kind = 8 then ce + 1000000
+        when kind = {CONSUMER} then s + {_ms("tk", 35, 2.0, 20.0)}
         else fe + {_ms("tk", 29, 0.1, 1.0)} + {_ms("tk", 30, 0.5, 3.0)}
     end as ge,
     case kind
@@ -946,6 +1006,7 @@ select *,
         when 6 then 1
         when 7 then 2
         when 8 then 6
+        when {CONSUMER} then 1
     end as n_spans,
     case kind when 0 then 0 when 1 then 1 when 2 then 2 when 3 then 3 when 4 then 4 end
         as feature,
@@ -963,7 +1024,8 @@ select t, tk, {kind} as kind, {_weighted(_u("tk", 2), [w for _, w in TENANTS.val
         as tenant,
     {day_start} + {_weighted(_u("tk", 3), HOURLY_WEIGHTS)} * {hour_ns}
         + floor({_u("tk", 4)} * {hour_ns})::BIGINT as s,
-    false as long_job
+    false as long_job,
+    {NO_LINKS} as links
 from (
     select t, xor({salt}::UBIGINT, (t::BIGINT * 4096)::UBIGINT) as tk
     from range({first}, {first + count}) as r(t)
@@ -979,7 +1041,7 @@ def _job_rows(salt: int, day_start: int, config: BenchConfig) -> str:
     acme = TENANT_IDS.index("tenant-acme")
     long_job = base + 999_999
     return f"""
-select t, tk, {JOB} as kind, tenant, s, long_job from (
+select t, tk, {JOB} as kind, tenant, s, long_job, {NO_LINKS} as links from (
     select t, tk, (t - {base}) // {per_tenant} as tenant,
         {day_start} + {7 * 60 * 10**9} + ((t - {base}) % {per_tenant}) * {step}
             + floor({_u("tk", 4)} * {60 * 10**9})::BIGINT as s,
@@ -995,6 +1057,32 @@ select t, tk, {JOB} as kind, tenant, s, long_job from (
 """
 
 
+def _consumer_rows(salt: int, day_start: int, count: int, requests: int) -> str:
+    """The order-events consumer's ``count`` batches of a day, spread over it, each with links
+    to the root spans of ``CONSUMER_LINKS`` requests among the day's first ``requests``."""
+    base = 1 << 31
+    step = NS_PER_DAY // max(count, 1)
+    target = "xor({salt}::UBIGINT, (r::BIGINT * 4096)::UBIGINT)"
+    link = (
+        f"{{'trace_id': printf('%016x%016x', hash(xor({target}, 4000::UBIGINT)),"
+        f" hash(xor({target}, 4001::UBIGINT)) | 1::UBIGINT),"
+        f" 'span_id': {_hex_id(target, '2048')}}}"
+    ).replace("{salt}", str(salt))
+    picks = ", ".join(
+        f"floor({_u('tk', 40 + k)} * {requests})::BIGINT" for k in range(CONSUMER_LINKS)
+    )
+    return f"""
+select t, tk, {CONSUMER} as kind, 0 as tenant,
+    {day_start} + (t - {base}) * {step} + floor({_u("tk", 4)} * {step // 2})::BIGINT as s,
+    false as long_job,
+    list_transform([{picks}], lambda r: {link}) as links
+from (
+    select t, xor({salt}::UBIGINT, (t::BIGINT * 4096)::UBIGINT) as tk
+    from range({base}, {base + count}) as r(t)
+)
+"""
+
+
 def _build_day(
     con: duckdb.DuckDBPyConnection, config: BenchConfig, day: date, flag_on: str
 ) -> tuple[int, int]:
@@ -1003,7 +1091,7 @@ def _build_day(
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     day_start = int((datetime.combine(day, datetime.min.time(), UTC) - epoch).total_seconds())
     day_start *= 10**9
-    target = config.spans_per_day - config.job_spans_per_day
+    target = config.spans_per_day - config.job_spans_per_day - config.consumer_spans_per_day
     # Draw a few more requests than needed, keep them while the day has room, then pad.
     count = int(target / 7.0 * 1.05) + 32
     con.execute(
@@ -1036,6 +1124,9 @@ def _build_day(
         "insert into req "
         + _trace_columns(day_start, flag_on, f"({_job_rows(salt, day_start, config)})")
     )
+    if config.consumer_spans_per_day:
+        batches = _consumer_rows(salt, day_start, config.consumer_spans_per_day, kept + 1)
+        con.execute("insert into req " + _trace_columns(day_start, flag_on, f"({batches})"))
     total, traces = con.execute("select sum(n_spans), count(*) from req").fetchall()[0]
     assert total == config.spans_per_day, (total, config.spans_per_day)
     chunks = max(1, -(-total // config.spans_per_file))
@@ -1268,6 +1359,7 @@ def generate(
         write_side_inputs(out_dir, config.dates, seed=config.seed)
     manifest = {
         "generator": "feature_cost.bench_data",
+        "data_version": DATA_VERSION,
         "config": {
             **{k: v for k, v in config.__dict__.items() if k not in ("threads", "memory_limit")},
             "start_date": config.start_date.isoformat(),
