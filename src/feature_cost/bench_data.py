@@ -49,7 +49,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,10 +153,11 @@ class BenchConfig(GeneratorConfig):
         if unknown or not self.formats:
             raise ValueError(f"formats must be a non-empty subset of {FORMATS}")
         if self.spans_per_day < self.job_spans_per_day + self.consumer_spans_per_day:
+            smallest = self.smallest_spans_per_day(self.job_interval_minutes)
             raise ValueError(
-                f"spans_per_day must be at least the background jobs' {self.job_spans_per_day}"
-                " spans a day and the consumer's batches (raise job_interval_minutes for"
-                " smaller days)"
+                f"spans_per_day must be at least {smallest}: the background jobs'"
+                f" {self.job_spans_per_day} spans a day and the consumer's batches (raise"
+                " job_interval_minutes for smaller days)"
             )
 
     @property
@@ -169,6 +170,19 @@ class BenchConfig(GeneratorConfig):
     def job_spans_per_day(self) -> int:
         """Spans of the background jobs a day (six a job, plus the one across midnight)."""
         return 6 * (len(TENANTS) * self.jobs_per_tenant + 1)
+
+    @classmethod
+    def smallest_spans_per_day(cls, job_interval_minutes: int | None = None) -> int:
+        """The fewest spans a day can hold: the background jobs' and the consumer's batches
+        (one per ``CONSUMER_EVERY_SPANS`` spans of the day)."""
+        config = cls(spans_per_day=10**9)
+        if job_interval_minutes is not None:
+            config = replace(config, job_interval_minutes=job_interval_minutes)
+        jobs = config.job_spans_per_day
+        spans = jobs
+        while spans - spans // CONSUMER_EVERY_SPANS < jobs:
+            spans += 1
+        return spans
 
     @property
     def consumer_spans_per_day(self) -> int:
