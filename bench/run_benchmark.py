@@ -153,7 +153,7 @@ def _generate(folder: Path, config: BenchConfig) -> None:
 
 def dataset(spans: int, cache: Path, formats: tuple[str, ...]) -> tuple[Path, int]:
     """Generate (or reuse) `spans` spans over DAYS days, plus day 31's files kept aside."""
-    per_day = max(spans // DAYS, BenchConfig.smallest_spans_per_day())
+    per_day = max(spans // DAYS, BenchConfig().smallest_spans_per_day)
     config = BenchConfig(days=DAYS + 1, spans_per_day=per_day, start_date=START, formats=formats)
     suffix = "" if set(formats) == {"otlp", "parquet"} else "-" + "-".join(formats)
     folder = cache / f"spans-{spans}{suffix}"

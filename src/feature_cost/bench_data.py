@@ -49,7 +49,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,10 +153,9 @@ class BenchConfig(GeneratorConfig):
         if unknown or not self.formats:
             raise ValueError(f"formats must be a non-empty subset of {FORMATS}")
         if self.spans_per_day < self.job_spans_per_day + self.consumer_spans_per_day:
-            smallest = self.smallest_spans_per_day(self.job_interval_minutes)
             raise ValueError(
-                f"spans_per_day must be at least {smallest}: the background jobs'"
-                f" {self.job_spans_per_day} spans a day and the consumer's batches (raise"
+                f"spans_per_day must be at least {self.smallest_spans_per_day}: the background"
+                f" jobs' {self.job_spans_per_day} spans a day and the consumer's batches (raise"
                 " job_interval_minutes for smaller days)"
             )
 
@@ -171,14 +170,11 @@ class BenchConfig(GeneratorConfig):
         """Spans of the background jobs a day (six a job, plus the one across midnight)."""
         return 6 * (len(TENANTS) * self.jobs_per_tenant + 1)
 
-    @classmethod
-    def smallest_spans_per_day(cls, job_interval_minutes: int | None = None) -> int:
+    @property
+    def smallest_spans_per_day(self) -> int:
         """The fewest spans a day can hold: the background jobs' and the consumer's batches
         (one per ``CONSUMER_EVERY_SPANS`` spans of the day)."""
-        config = cls(spans_per_day=10**9)
-        if job_interval_minutes is not None:
-            config = replace(config, job_interval_minutes=job_interval_minutes)
-        jobs = config.job_spans_per_day
+        jobs = self.job_spans_per_day
         spans = jobs
         while spans - spans // CONSUMER_EVERY_SPANS < jobs:
             spans += 1
@@ -249,6 +245,24 @@ def _pick(expr: str, values: Sequence[str]) -> str:
 
 def _hex_id(key: str, slot: int | str) -> str:
     return f"printf('%016x', hash(xor({key}, ({slot})::UBIGINT)) | 1::UBIGINT)"
+
+
+def _trace_key(salt: int, number: str) -> str:
+    """SQL: the key of trace ``number`` of a day (``salt`` is the day's), every draw's seed."""
+    return f"xor({salt}::UBIGINT, (({number})::BIGINT * 4096)::UBIGINT)"
+
+
+def _trace_id(key: str) -> str:
+    """SQL: the trace id of the trace with key ``key``."""
+    return (
+        f"printf('%016x%016x', hash(xor({key}, 4000::UBIGINT)),"
+        f" hash(xor({key}, 4001::UBIGINT)) | 1::UBIGINT)"
+    )
+
+
+def _span_id(key: str, slot: str) -> str:
+    """SQL: the id of the span at ``slot`` of the trace with key ``key``."""
+    return _hex_id(key, f"2048 + {slot}")
 
 
 class Expr(str):
@@ -672,8 +686,8 @@ SPAN_KIND = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "CONSUMER": 5}
 
 def _ids(role: Role) -> tuple[str, str]:
     """SQL of a span's parent id ('' for a root) and its own id (hashes of the trace key)."""
-    parent = "''" if role.parent_slot is None else _hex_id("tk", f"2048 + {role.parent_slot}")
-    return parent, _hex_id("tk", f"2048 + {role.slot}")
+    parent = "''" if role.parent_slot is None else _span_id("tk", role.parent_slot)
+    return parent, _span_id("tk", role.slot)
 
 
 def _otlp_columns(role: Role) -> list[str]:
@@ -1041,7 +1055,7 @@ select t, tk, {kind} as kind, {_weighted(_u("tk", 2), [w for _, w in TENANTS.val
     false as long_job,
     {NO_LINKS} as links
 from (
-    select t, xor({salt}::UBIGINT, (t::BIGINT * 4096)::UBIGINT) as tk
+    select t, {_trace_key(salt, "t")} as tk
     from range({first}, {first + count}) as r(t)
 )
 """
@@ -1061,11 +1075,11 @@ select t, tk, {JOB} as kind, tenant, s, long_job, {NO_LINKS} as links from (
             + floor({_u("tk", 4)} * {60 * 10**9})::BIGINT as s,
         false as long_job
     from (
-        select t, xor({salt}::UBIGINT, (t::BIGINT * 4096)::UBIGINT) as tk
+        select t, {_trace_key(salt, "t")} as tk
         from range({base}, {base + len(TENANTS) * per_tenant}) as r(t)
     )
     union all
-    select {long_job}::BIGINT as t, xor({salt}::UBIGINT, {long_job * 4096}::UBIGINT) as tk,
+    select {long_job}::BIGINT as t, {_trace_key(salt, str(long_job))} as tk,
         {acme} as tenant, {day_start + NS_PER_DAY - 20 * 10**9} as s, true as long_job
 )
 """
@@ -1076,12 +1090,8 @@ def _consumer_rows(salt: int, day_start: int, count: int, requests: int) -> str:
     to the root spans of ``CONSUMER_LINKS`` requests among the day's first ``requests``."""
     base = 1 << 31
     step = NS_PER_DAY // max(count, 1)
-    target = "xor({salt}::UBIGINT, (r::BIGINT * 4096)::UBIGINT)"
-    link = (
-        f"{{'trace_id': printf('%016x%016x', hash(xor({target}, 4000::UBIGINT)),"
-        f" hash(xor({target}, 4001::UBIGINT)) | 1::UBIGINT),"
-        f" 'span_id': {_hex_id(target, '2048')}}}"
-    ).replace("{salt}", str(salt))
+    target = _trace_key(salt, "r")
+    link = f"{{'trace_id': {_trace_id(target)}, 'span_id': {_span_id(target, '0')}}}"
     picks = ", ".join(
         f"floor({_u('tk', 40 + k)} * {requests})::BIGINT" for k in range(CONSUMER_LINKS)
     )
@@ -1091,7 +1101,7 @@ select t, tk, {CONSUMER} as kind, 0 as tenant,
     false as long_job,
     list_transform([{picks}], lambda r: {link}) as links
 from (
-    select t, xor({salt}::UBIGINT, (t::BIGINT * 4096)::UBIGINT) as tk
+    select t, {_trace_key(salt, "t")} as tk
     from range({base}, {base + count}) as r(t)
 )
 """
@@ -1156,8 +1166,7 @@ def _build_day(
                 coalesce(sum(n_spans) over (
                     order by s, t rows between unbounded preceding and 1 preceding
                 ), 0)::BIGINT as cum_before,
-                printf('%016x%016x', hash(xor(tk, 4000::UBIGINT)),
-                       hash(xor(tk, 4001::UBIGINT)) | 1::UBIGINT) as trace_id
+                {_trace_id("tk")} as trace_id
             from req
         )
         """
