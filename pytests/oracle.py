@@ -383,21 +383,25 @@ def _spans_of_line(data: Any, path: str, number: int) -> Iterator[RawSpan]:
                     name=str(span.get("name") or ""),
                     trace_state=str(span.get("traceState") or ""),
                     links=[
-                        (
-                            _normalize_id(link.get("traceId"), 16),
-                            _normalize_id(link.get("spanId"), 8),
-                            _link_weight(decode_attributes(link.get("attributes"))),
-                        )
-                        for link in span.get("links") or []
+                        link
+                        for link in _links(span.get("links"))
                         # A link to the span itself says nothing (rule 12).
-                        if isinstance(link, Mapping)
-                        and (
-                            _normalize_id(link.get("traceId"), 16),
-                            _normalize_id(link.get("spanId"), 8),
-                        )
-                        != (trace_id, span_id)
+                        if link[:2] != (trace_id, span_id)
                     ],
                 )
+
+
+def _links(links: Any) -> list[tuple[str | None, str | None, float]]:
+    """A span's links as (trace id, span id, weight), the ids normalized as the span's."""
+    return [
+        (
+            _normalize_id(link.get("traceId"), 16),
+            _normalize_id(link.get("spanId"), 8),
+            _link_weight(decode_attributes(link.get("attributes"))),
+        )
+        for link in links or []
+        if isinstance(link, Mapping)
+    ]
 
 
 def _message_count(attributes: Mapping[str, Any]) -> float | None:
